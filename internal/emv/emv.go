@@ -51,14 +51,16 @@ func isKnownType(t string) bool {
 	return false
 }
 
-// Erro is the protocol's error message (PROTOCOL.md §2.9). Build one with ErroFor.
+// Erro is the protocol's error message (PROTOCOL.md §2.9). Build one with ErroFor. Like every message
+// struct, it leaves an empty element out of the JSON rather than write "": an Erro missing a required
+// element fails Validate with 201 instead of reaching a peer as blank.
 type Erro struct {
 	MessageType          string             `json:"messageType"`
-	MessageVersion       string             `json:"messageVersion"`
-	ErrorCode            string             `json:"errorCode"`
-	ErrorComponent       string             `json:"errorComponent"`
-	ErrorDescription     string             `json:"errorDescription"`
-	ErrorDetail          string             `json:"errorDetail"`
+	MessageVersion       string             `json:"messageVersion,omitempty"`
+	ErrorCode            string             `json:"errorCode,omitempty"`
+	ErrorComponent       string             `json:"errorComponent,omitempty"`
+	ErrorDescription     string             `json:"errorDescription,omitempty"`
+	ErrorDetail          string             `json:"errorDetail,omitempty"`
 	ErrorMessageType     string             `json:"errorMessageType,omitempty"`
 	ThreeDSServerTransID string             `json:"threeDSServerTransID,omitempty"`
 	ACSTransID           string             `json:"acsTransID,omitempty"`
@@ -70,8 +72,8 @@ type Erro struct {
 // MessageExtension is one entry of a messageExtension array. Data is kept as raw JSON: we pass it on but
 // interpret only the extensions we know.
 type MessageExtension struct {
-	Name                 string          `json:"name"`
-	ID                   string          `json:"id"`
+	Name                 string          `json:"name,omitempty"`
+	ID                   string          `json:"id,omitempty"`
 	CriticalityIndicator bool            `json:"criticalityIndicator"`
-	Data                 json.RawMessage `json:"data"`
+	Data                 json.RawMessage `json:"data,omitempty"`
 }

@@ -3,6 +3,7 @@ package emv
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is an EMV 3DS errorCode (PROTOCOL.md §3.1).
@@ -165,7 +166,8 @@ func ErroFor(err error, component Component, fallbackVersion string) *Erro {
 		desc = code.Description()
 	}
 	detail := pe.Detail
-	if detail == "" {
+	if strings.TrimSpace(detail) == "" {
+		// errorDetail is required and may not be blank (a repeated key of white space would make it so).
 		detail = desc
 	}
 	m := &Erro{
