@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+func init() {
+	register(command{
+		name:    "migrate",
+		summary: "apply schema migrations to a store (PostgreSQL; SQLite migrates itself)",
+		run:     runMigrate,
+	})
+}
+
+// runMigrate applies pending migrations, or with --status only reports the schema version. The DSN
+// comes from --dsn or else OPEN3DS_DSN, so that a deployment can run the command with the same
+// environment as its servers.
+func runMigrate(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	dsn := fs.String("dsn", "", "the store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
+	status := fs.Bool("status", false, "print the current and latest schema versions and change nothing")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: open3ds migrate [--dsn DSN] [--status]\n\n"+
+			"Applies the schema migrations the store lacks, each once even when several instances run\n"+
+			"this at once, and prints those it applied.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{code: 2} // the flag package has printed the problem and the usage
+	}
+	if fs.NArg() > 0 {
+		return usageError("migrate takes no arguments, got %q", strings.Join(fs.Args(), " "))
+	}
+	if *dsn == "" {
+		*dsn = e.getenv("OPEN3DS_DSN")
+	}
+	if *dsn == "" {
+		return usageError("migrate needs a store: pass --dsn or set OPEN3DS_DSN")
+	}
+
+	if *status {
+		st, err := store.Status(ctx, *dsn)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "current version: %d\nlatest version:  %d\n", st.Current, st.Latest)
+		for _, m := range st.Pending {
+			fmt.Fprintf(e.stdout, "pending: %s\n", m)
+		}
+		return nil
+	}
+
+	applied, err := store.Migrate(ctx, *dsn)
+	for _, m := range applied {
+		fmt.Fprintf(e.stdout, "applied: %s\n", m)
+	}
+	if err != nil {
+		return err
+	}
+	st, err := store.Status(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(e.stdout, "nothing to apply: the schema is at version %d\n", st.Current)
+	} else {
+		fmt.Fprintf(e.stdout, "the schema is at version %d\n", st.Current)
+	}
+	return nil
+}
