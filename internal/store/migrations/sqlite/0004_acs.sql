@@ -1,0 +1,2 @@
+-- ACS tables (issue 4): filled in by the ACS work.
+SELECT 1;
