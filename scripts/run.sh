@@ -28,4 +28,4 @@ done
 echo
 echo "== open3ds validate: a valid AReq, then an invalid one"
 bin/open3ds validate internal/emv/testdata/valid/2.2.0/areq-browser-pa.json
-bin/open3ds validate internal/emv/testdata/invalid/areq-missing-fields.json || true
+bin/open3ds validate internal/emv/testdata/invalid/201-several.json || true
