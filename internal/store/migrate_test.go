@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 )
@@ -103,6 +104,50 @@ var seededChecks = []func(t *testing.T, db *store.DB){
 			if d := storetest.DiffExchange(got[i], want[i]); d != "" {
 				t.Errorf("seeded exchange %s differs:%s", want[i].ID, d)
 			}
+		}
+	},
+	// The Directory Server registry of migration 0003: scheme, ACS, 3DS Server, range, change log,
+	// transaction and PReq pacing rows all read back with their values.
+	func(t *testing.T, db *store.DB) {
+		var got []string
+		for _, q := range []string{
+			`SELECT reference_number || ' ' || eci_y || eci_a || eci_n || ' ' || serial FROM ds_scheme WHERE id = 1`,
+			`SELECT name || ' ' || reference_number || ' ' || url FROM ds_acs`,
+			`SELECT s.name || ' ' || r.requestor_id FROM ds_3ds_servers s JOIN ds_requestors r ON r.server_name = s.name`,
+			`SELECT start_pan || '-' || end_pan || ' ' || pan_len || ' ' || acs_end || ' ' || acs_info_ind FROM ds_ranges`,
+			`SELECT serial || action || ' ' || start_pan FROM ds_range_changes`,
+			`SELECT masked_pan || ' ' || three_ds_server_url || ' ' || outcome FROM ds_transactions`,
+			`SELECT server_name || ' ' || owed_reload FROM ds_preq_pacing`,
+		} {
+			var v string
+			if err := db.Reader().QueryRowContext(context.Background(), q).Scan(&v); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			got = append(got, v)
+		}
+		want := []string{"SEED-DS-REF 020100 3", "seed-bank SEED-ACS-REF https://acs.seed.example/areq", "seed-psp SEED*REQ",
+			"4000000000000000-4000000000009999 16 2.2.0 01,02", "3A 4000000000000000",
+			"400000******1091 https://3dss.seed.example/rreq C", "seed-psp 1"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("seeded DS rows read back as\n%q\nwant\n%q", got, want)
+		}
+		var at store.Time
+		if err := db.Reader().QueryRowContext(context.Background(), `SELECT created_at FROM ds_transactions`).Scan(&at); err != nil ||
+			!time.Time(at).Equal(time.Date(2024, 11, 5, 8, 30, 0, 250001000, time.UTC)) {
+			t.Errorf("seeded transaction time = %v, %v", time.Time(at), err)
+		}
+	},
+	// Version 4 (ACS): an issuer with its range and a cardholder, read without any vault key.
+	func(t *testing.T, db *store.DB) {
+		s := acs.NewSQLStore(db, nil)
+		is, err := s.IssuerForPAN(context.Background(), "5100001234560008")
+		if err != nil || is.ID != "seed-bank" || is.ECIStyle != "mastercard" || !is.Decoupled || is.NotEnrolledPolicy != "A" {
+			t.Errorf("seeded issuer = %+v, %v", is, err)
+		}
+		list, err := s.Cardholders(context.Background(), "seed-bank")
+		if err != nil || len(list) != 1 || list[0].MaskedPAN != "510000******0008" || list[0].Status != "blocked" ||
+			list[0].Mobiles[0] != "+447700900123" || list[0].KeyID != 1 {
+			t.Errorf("seeded cardholders = %+v, %v", list, err)
 		}
 	},
 }

@@ -1,0 +1,65 @@
+package acs
+
+import (
+	"github.com/open3ds/open3ds/internal/authvalue"
+	"github.com/open3ds/open3ds/internal/emv"
+)
+
+// ares builds the answer for a decision: the fields every ARes carries, then those its status needs.
+func (s *Service) ares(a *emv.AReq, t *Transaction, d decision, is Issuer) *emv.ARes {
+	res := &emv.ARes{
+		MessageType: emv.TypeARes, MessageVersion: a.MessageVersion,
+		ThreeDSServerTransID: a.ThreeDSServerTransID, ACSTransID: t.ACSTransID, DSTransID: a.DSTransID,
+		SDKTransID: a.SDKTransID, ACSReferenceNumber: s.ReferenceNumber, ACSOperatorID: s.OperatorID,
+		DSReferenceNumber: a.DSReferenceNumber, TransStatus: d.status, TransStatusReason: d.reason,
+	}
+	if res.ACSReferenceNumber == "" {
+		res.ACSReferenceNumber = "OPEN3DS-ACS"
+	}
+	if res.DSReferenceNumber == "" {
+		res.DSReferenceNumber = "OPEN3DS-DS"
+	}
+	v231 := emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0
+	mandated := "N"
+	if d.mandated {
+		mandated = "Y"
+	}
+	switch d.status {
+	case "C":
+		res.ACSChallengeMandated, res.ACSURL = mandated, s.ChallengeURL
+		if v231 {
+			res.AuthenticationMethod = []string{"02"}
+		} else {
+			res.AuthenticationType = "02"
+		}
+	case "D":
+		res.ACSChallengeMandated, res.ACSDecConInd = mandated, "Y"
+		if v231 {
+			res.AuthenticationMethod = []string{"11"}
+		} else {
+			res.AuthenticationType = "04"
+		}
+		text := "Approve this payment in your " + is.Brand.Name + " app."
+		res.CardholderInfo = emv.CardholderInfo{Text: text, Object: v231}
+	case "N", "R":
+		if is.ID != "" {
+			res.ECI = authvalue.ECI(is.ECIStyle, 'N')
+		}
+	}
+	return res
+}
+
+// authValue makes the authentication value and ECI of a Y or A answer with the issuer's keys.
+func (s *Service) authValue(a *emv.AReq, t *Transaction, res *emv.ARes, is Issuer) error {
+	keys, ok := s.Keys(is.AuthValueKeyRef)
+	if !ok || is.ID == "" {
+		return errNoKeys
+	}
+	v, err := keys.Create(AuthFacts{ACSTransID: t.ACSTransID, PAN: a.AcctNumber, Amount: a.PurchaseAmount,
+		Currency: a.PurchaseCurrency, Merchant: a.AcquirerMerchantID, Outcome: res.TransStatus[0], Time: t.CreatedAt})
+	if err != nil {
+		return err
+	}
+	res.AuthenticationValue, res.ECI = v, authvalue.ECI(is.ECIStyle, res.TransStatus[0])
+	return nil
+}

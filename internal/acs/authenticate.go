@@ -1,0 +1,174 @@
+package acs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// decision is what the ACS answers, before it becomes an ARes.
+type decision struct {
+	status, reason string
+	mandated       bool
+	reasons        []string
+}
+
+// Authenticate decides one valid AReq, stores the transaction and returns the ARes to send. An
+// error means nothing was stored and the caller answers Erro; trouble the ACS can still put in words
+// (missing keys, an engine fault) is answered as transStatus U instead.
+func (s *Service) Authenticate(ctx context.Context, a *emv.AReq) (*emv.ARes, error) {
+	now := s.now()
+	t := Transaction{
+		ACSTransID: newUUID(), ThreeDSServerTransID: a.ThreeDSServerTransID, DSTransID: a.DSTransID,
+		SDKTransID: a.SDKTransID, MaskedPAN: MaskPAN(a.AcctNumber), MessageVersion: a.MessageVersion,
+		MessageCategory: a.MessageCategory, DeviceChannel: a.DeviceChannel, DSURL: a.DSURL, Currency: a.PurchaseCurrency,
+		Merchant: a.AcquirerMerchantID, CreatedAt: now, LiveDecision: "none", ShadowDecision: "none",
+	}
+	t.Amount, _ = strconv.ParseInt(a.PurchaseAmount, 10, 64)
+	d, issuer, err := s.decide(ctx, a, &t)
+	if err != nil {
+		return nil, err
+	}
+	res := s.ares(a, &t, d, issuer)
+	if res.TransStatus == "Y" || res.TransStatus == "A" {
+		if err := s.authValue(a, &t, res, issuer); err != nil {
+			s.log().WarnContext(ctx, "authentication value failed; answering U", "issuer", issuer.ID, "err", err)
+			res.TransStatus, res.TransStatusReason, res.AuthenticationValue, res.ECI = "U", "22", "", ""
+		}
+	}
+	t.TransStatus, t.Reason, t.ECI, t.AuthValue = res.TransStatus, res.TransStatusReason, res.ECI, res.AuthenticationValue
+	if t.TransStatus == "C" || t.TransStatus == "D" {
+		t.PAN = a.AcctNumber // the authentication ends later, and its RReq needs the value
+	}
+	if err := emv.Validate(res, &emv.Context{AReq: a}); err != nil {
+		return nil, fmt.Errorf("acs: our own ARes is invalid: %w", err)
+	}
+	if err := s.Store.RecordTransaction(ctx, t); err != nil {
+		return nil, fmt.Errorf("acs: recording transaction: %w", err)
+	}
+	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
+		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)
+	return res, nil
+}
+
+// decide finds the issuer and the card, asks the risk engine and turns its outcome into a status,
+// honouring the requestor's challenge indicator, the channel and the issuer's policies.
+func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (decision, Issuer, error) {
+	issuer, err := s.Store.IssuerForPAN(ctx, a.AcctNumber)
+	if errors.Is(err, store.ErrNotFound) {
+		return decision{status: "N", reason: "08", reasons: []string{"no issuer for the card range"}}, issuer, nil
+	}
+	if err != nil {
+		return decision{}, issuer, err
+	}
+	t.IssuerID = issuer.ID
+	ch, err := s.Store.CardholderByPAN(ctx, a.AcctNumber)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ch.Status = StatusNotEnrolled
+	case err != nil:
+		return decision{}, issuer, err
+	}
+	t.CardholderID, t.PANHash = ch.ID, s.Store.LookupHash(a.AcctNumber)
+	switch ch.Status {
+	case StatusBlocked:
+		return decision{status: "R", reason: "12", reasons: []string{"card blocked by the issuer"}}, issuer, nil
+	case StatusNotEnrolled:
+		if issuer.NotEnrolledPolicy == "A" && a.MessageCategory == emv.CategoryPayment {
+			return decision{status: "A", reasons: []string{"card not enrolled: attempts"}}, issuer, nil
+		}
+		return decision{status: "N", reason: "13", reasons: []string{"card not enrolled"}}, issuer, nil
+	}
+	if expired(ch.Expiry, t.CreatedAt.Format("0601")) {
+		return decision{status: "N", reason: "05", reasons: []string{"card expired"}}, issuer, nil
+	}
+
+	dev, err := s.Store.DeviceData(ctx, a.ThreeDSServerTransID)
+	hasDevice := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return decision{}, issuer, err
+	}
+	t.DeviceKey = dev.DeviceKey
+	if t.DeviceKey == "" {
+		t.DeviceKey = deviceKey(a)
+	}
+	h, err := s.Store.History(ctx, t.PANHash, t.DeviceKey, t.CreatedAt)
+	if err != nil {
+		return decision{}, issuer, err
+	}
+	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP, Now: t.CreatedAt})
+	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
+	if shadow != nil {
+		t.ShadowDecision = shadow.Outcome
+	}
+	return s.apply(a, issuer, live), issuer, nil
+}
+
+// apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).
+func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult) decision {
+	d := decision{reasons: r.Reasons}
+	ind := a.ThreeDSRequestorChallengeInd.Items
+	mandate := slices.Contains(ind, "04")
+	v22 := emv.CompareVersions(a.MessageVersion, emv.Version220) >= 0
+	outcome := r.Outcome
+	if mandate && outcome == Frictionless {
+		outcome, d.mandated = Challenge, true
+		d.reasons = append(d.reasons, "requestor mandates a challenge (04)")
+	}
+	switch outcome {
+	case Deny:
+		d.status, d.reason = "N", r.TransStatusReason
+		if d.reason == "" {
+			d.reason = "11"
+		}
+		return d
+	case Frictionless:
+		d.status = "Y"
+		if v22 && slices.Contains(ind, "06") && a.MessageCategory == emv.CategoryPayment {
+			d.status = "I" // data share only: the requestor asked for no authentication
+		}
+		return d
+	}
+	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser challenge.
+	switch {
+	case v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI:
+		d.status = "D"
+	case a.DeviceChannel == emv.ChannelBrowser && !slices.Contains(ind, "06"):
+		d.status = "C"
+	default:
+		// 3RI has no cardholder, data-share-only forbids C, and the app challenge (signed content) is
+		// not built yet: the issuer's policy says N or attempts.
+		d.status = is.NoChallengePolicy
+		if d.status == "N" {
+			d.reason = "15"
+			if a.DeviceChannel == emv.Channel3RI {
+				d.reason = "21"
+			}
+		}
+		d.reasons = append(d.reasons, "challenge not possible in this transaction")
+	}
+	return d
+}
+
+func expired(expiry, nowYYMM string) bool { return expiry != "" && expiry < nowYYMM }
+
+// deviceKey names a browser or app across transactions when no 3DS Method ran: a hash of the traits
+// that stay put between purchases.
+func deviceKey(a *emv.AReq) string {
+	src := a.SDKAppID
+	if a.DeviceChannel == emv.ChannelBrowser {
+		src = a.BrowserUserAgent + "|" + a.BrowserAcceptHeader + "|" + a.BrowserLanguage
+	}
+	if src == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(src))
+	return hex.EncodeToString(h[:16])
+}

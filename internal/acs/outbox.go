@@ -1,0 +1,204 @@
+package acs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/authvalue"
+	"github.com/open3ds/open3ds/internal/emv"
+)
+
+// End is how an authentication ended, as the challenge (or a timeout) reports it.
+type End struct {
+	ACSTransID string
+	// TransStatus is Y, N, U, A or R.
+	TransStatus string
+	Reason      string
+	// ChallengeCancel and InteractionCounter go into the RReq when set.
+	ChallengeCancel    string
+	InteractionCounter int
+	// ChallengeFailed marks a challenge the cardholder failed, which the risk engine counts.
+	ChallengeFailed bool
+}
+
+// EndAuthentication ends a challenged or decoupled authentication: it makes the authentication
+// value for Y or A, and records the outcome with its RReq in the outbox in one store transaction, so
+// that the RReq is sent (by a Sender) exactly when the outcome is kept. Ending twice is ErrConflict.
+func (s *Service) EndAuthentication(ctx context.Context, end End) error {
+	t, err := s.Store.Transaction(ctx, end.ACSTransID)
+	if err != nil {
+		return err
+	}
+	is, err := s.Store.Issuer(ctx, t.IssuerID)
+	if err != nil {
+		return err
+	}
+	r := &emv.RReq{MessageType: emv.TypeRReq, MessageVersion: t.MessageVersion, ThreeDSServerTransID: t.ThreeDSServerTransID,
+		ACSTransID: t.ACSTransID, DSTransID: t.DSTransID, SDKTransID: t.SDKTransID, MessageCategory: t.MessageCategory,
+		TransStatus: end.TransStatus, TransStatusReason: end.Reason, ChallengeCancel: end.ChallengeCancel,
+		InteractionCounter: fmt.Sprintf("%02d", min(end.InteractionCounter, 99))}
+	if t.TransStatus == "D" {
+		r.AuthenticationType = "04"
+	} else {
+		r.AuthenticationType = "02"
+	}
+	if emv.CompareVersions(t.MessageVersion, emv.Version231) >= 0 {
+		r.AuthenticationMethod, r.AuthenticationType = []string{map[string]string{"04": "11", "02": "02"}[r.AuthenticationType]}, ""
+	}
+	now := s.now()
+	switch end.TransStatus {
+	case "Y", "A":
+		pan, err := s.Store.TransactionPAN(ctx, t.ACSTransID)
+		if err != nil {
+			return err
+		}
+		keys, ok := s.Keys(is.AuthValueKeyRef)
+		if !ok {
+			return errNoKeys
+		}
+		if r.AuthenticationValue, err = keys.Create(AuthFacts{ACSTransID: t.ACSTransID, PAN: pan, Amount: fmt.Sprint(t.Amount),
+			Currency: t.Currency, Merchant: t.Merchant, Outcome: end.TransStatus[0], Time: now}); err != nil {
+			return err
+		}
+		r.ECI = authvalue.ECI(is.ECIStyle, end.TransStatus[0])
+	default:
+		r.ECI = authvalue.ECI(is.ECIStyle, 'N')
+	}
+	if err := emv.Validate(r, nil); err != nil {
+		return fmt.Errorf("acs: our own RReq is invalid: %w", err)
+	}
+	body, err := emv.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.Store.EndTransaction(ctx, Ended{ACSTransID: t.ACSTransID, TransStatus: end.TransStatus, Reason: end.Reason,
+		ECI: r.ECI, AuthValue: r.AuthenticationValue, ChallengeFailed: end.ChallengeFailed, At: now},
+		OutboxRow{URL: t.DSURL, Body: body})
+}
+
+// Sender delivers queued RReqs to the DS over mutual TLS, retrying with exponential back-off until an
+// RRes comes back. Several senders (one per ACS instance) may share a store: rows are leased.
+type Sender struct {
+	Store  Store
+	Client *http.Client // carries the ACS certificate
+	// DSURL is where RReqs go when the AReq carried no dsURL.
+	DSURL string
+	Owner string        // this instance's name in leases; random when empty
+	Lease time.Duration // how long a row stays ours while sending; 30 s when zero
+	Every time.Duration // how often to look for due rows; 200 ms when zero
+	// Backoff is the first retry delay, doubled per attempt up to MaxBackoff (1 s and 10 min when zero).
+	Backoff, MaxBackoff time.Duration
+	Log                 *slog.Logger
+	Now                 func() time.Time
+}
+
+// Run sends until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	s.defaults()
+	tick := time.NewTicker(s.Every)
+	defer tick.Stop()
+	for {
+		s.SendDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Sender) defaults() {
+	if s.Owner == "" {
+		s.Owner = newID("sender-")
+	}
+	if s.Lease == 0 {
+		s.Lease = 30 * time.Second
+	}
+	if s.Every == 0 {
+		s.Every = 200 * time.Millisecond
+	}
+	if s.Backoff == 0 {
+		s.Backoff = time.Second
+	}
+	if s.MaxBackoff == 0 {
+		s.MaxBackoff = 10 * time.Minute
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+}
+
+// SendDue sends every row due now once, and says how many were delivered.
+func (s *Sender) SendDue(ctx context.Context) int {
+	s.defaults()
+	rows, err := s.Store.LeaseRReqs(ctx, s.Owner, s.Now(), s.Lease, 20)
+	if err != nil {
+		s.Log.ErrorContext(ctx, "leasing RReqs", "err", err)
+		return 0
+	}
+	sent := 0
+	for _, row := range rows {
+		status, err := s.send(ctx, row)
+		if err == nil {
+			err = s.Store.RReqSent(ctx, row.ACSTransID, status, s.Now())
+			if err == nil {
+				sent++
+				continue
+			}
+		}
+		delay := min(s.Backoff<<min(row.Attempts, 20), s.MaxBackoff)
+		delay += time.Duration(rand.Int64N(int64(delay)/5 + 1)) // jitter, so instances do not retry in step
+		s.Log.WarnContext(ctx, "RReq not delivered; will retry", "acsTransID", row.ACSTransID, "attempt", row.Attempts+1, "in", delay, "err", err)
+		if ferr := s.Store.RReqFailed(ctx, row.ACSTransID, err.Error(), s.Now().Add(delay)); ferr != nil {
+			s.Log.ErrorContext(ctx, "recording a failed RReq", "err", ferr)
+		}
+	}
+	return sent
+}
+
+// send posts one RReq and accepts only an RRes for the same transaction.
+func (s *Sender) send(ctx context.Context, row OutboxRow) (string, error) {
+	url := row.URL
+	if url == "" {
+		url = s.DSURL
+	}
+	if url == "" {
+		return "", errors.New("no DS URL for the RReq")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(row.Body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("DS answered HTTP %d", resp.StatusCode)
+	}
+	m, err := emv.ParseAs(body, emv.TypeRRes, nil)
+	if err != nil {
+		return "", fmt.Errorf("DS answered no valid RRes: %w", err)
+	}
+	rres := m.(*emv.RRes)
+	if rres.ACSTransID != row.ACSTransID {
+		return "", errors.New("RRes names another transaction")
+	}
+	return rres.ResultsStatus, nil
+}

@@ -1,0 +1,146 @@
+package acs
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// Service is the ACS's protocol side: it answers AReqs relayed by a DS.
+type Service struct {
+	Store Store
+	Risk  RiskEngine
+	// Keys finds an issuer's authentication-value keys by the issuer's AuthValueKeyRef.
+	Keys func(ref string) (AuthValueKeys, bool)
+	// ChallengeURL is the public address of the challenge page, sent as acsURL.
+	ChallengeURL    string
+	ReferenceNumber string // acsReferenceNumber
+	OperatorID      string // acsOperatorID
+	Now             func() time.Time
+	Log             *slog.Logger
+	// Exchanges, when set, records every AReq and its answer in the message-exchange log.
+	Exchanges ExchangeRecorder
+}
+
+// ExchangeRecorder keeps the message-exchange log; *store.DB is one.
+type ExchangeRecorder interface {
+	RecordExchange(ctx context.Context, e store.Exchange) error
+}
+
+// maxAReq bounds an AReq body: sdkEncData alone may be 64000 characters.
+const maxAReq = 256 << 10
+
+// Handler serves the protocol endpoint: POST /areq, for DS certificates only.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /areq", httpx.Protocol(emv.ComponentACS, emv.Version220, s.serveAReq))
+	return mux
+}
+
+func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) {
+	ex := store.Exchange{Role: store.RoleACS, Direction: store.In, Peer: "unknown", MessageType: emv.TypeAReq, StartedAt: time.Now()}
+	var res *emv.ARes
+	defer func() { s.record(r.Context(), ex, res, err) }()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAReq))
+	if err != nil {
+		return emv.Errorf(emv.CodeMessageInvalid, "message body")
+	}
+	// The caller's role is checked before the body is trusted in any way, but after reading it,
+	// so that the Erro can name the transaction when the body shows it.
+	id, err := pki.IdentifyRequest(r)
+	if err == nil {
+		ex.Peer = id.Name
+	}
+	if err != nil || id.Role != "ds" {
+		e := emv.Errorf(emv.CodeAccessDenied, "client certificate")
+		e.Err = fmt.Errorf("caller is not a DS: %v %v", id, err)
+		if m, perr := emv.ParseAs(body, emv.TypeAReq, nil); perr == nil {
+			a := m.(*emv.AReq)
+			e.MessageType, e.MessageVersion, e.ThreeDSServerTransID, e.DSTransID = emv.TypeAReq, a.MessageVersion, a.ThreeDSServerTransID, a.DSTransID
+		}
+		return e
+	}
+	m, err := DecodeAReq(body)
+	if err != nil {
+		return err
+	}
+	ex.ThreeDSServerTransID, ex.DSTransID, ex.SDKTransID = m.ThreeDSServerTransID, m.DSTransID, m.SDKTransID
+	ex.MaskedPAN, ex.MessageVersion = MaskPAN(m.AcctNumber), m.MessageVersion
+	if res, err = s.Authenticate(r.Context(), m); err != nil {
+		return err
+	}
+	return httpx.WriteMessage(w, res)
+}
+
+// record logs the exchange; a failure to record is logged and does not change the answer, which
+// has already been decided and stored.
+func (s *Service) record(ctx context.Context, ex store.Exchange, res *emv.ARes, err error) {
+	if s.Exchanges == nil {
+		return
+	}
+	ex.Duration = time.Since(ex.StartedAt)
+	switch e := emv.AsError(err); {
+	case res != nil && err == nil:
+		ex.ResponseType, ex.Outcome, ex.ACSTransID = emv.TypeARes, res.TransStatus, res.ACSTransID
+	case e != nil:
+		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(e.Code)), string(emv.ComponentACS)
+		if ex.ThreeDSServerTransID == "" {
+			ex.ThreeDSServerTransID, ex.DSTransID, ex.MessageVersion = e.ThreeDSServerTransID, e.DSTransID, e.MessageVersion
+		}
+	default:
+		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(emv.CodeTransientFailure)), string(emv.ComponentACS)
+	}
+	if rerr := s.Exchanges.RecordExchange(ctx, ex); rerr != nil {
+		s.log().WarnContext(ctx, "recording an exchange", "err", rerr)
+	}
+}
+
+// DecodeAReq parses and validates an AReq as the ACS receives it: besides the message's own rules,
+// the DS must have stamped its dsTransID. Every failure is an *emv.Error for the Erro.
+func DecodeAReq(body []byte) (*emv.AReq, error) {
+	m, err := emv.ParseAs(body, emv.TypeAReq, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := m.(*emv.AReq)
+	if a.DSTransID == "" {
+		e := emv.Errorf(emv.CodeRequiredMissing, "dsTransID")
+		e.MessageType, e.MessageVersion, e.ThreeDSServerTransID = emv.TypeAReq, a.MessageVersion, a.ThreeDSServerTransID
+		return nil, e
+	}
+	return a, nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+var errNoKeys = errors.New("acs: no authentication-value keys for the issuer")

@@ -1,0 +1,173 @@
+package acs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+func (s *SQLStore) SaveDeviceData(ctx context.Context, d DeviceData) error {
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = s.now()
+	}
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_device_data (three_ds_server_trans_id, device_key, ip, data, created_at)
+			VALUES (?, ?, ?, ?, ?)`), d.ThreeDSServerTransID, d.DeviceKey, d.IP, d.Data, store.Time(d.CreatedAt))
+		return err
+	})
+}
+
+func (s *SQLStore) DeviceData(ctx context.Context, id string) (DeviceData, error) {
+	d := DeviceData{ThreeDSServerTransID: id}
+	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT device_key, ip, data, created_at FROM acs_device_data
+		WHERE three_ds_server_trans_id = ?`), id).Scan(&d.DeviceKey, &d.IP, &d.Data, (*store.Time)(&d.CreatedAt))
+	return d, store.MapError(err)
+}
+
+// History reads the card's recent transactions in one query, so that the AReq path makes one round
+// trip for its risk facts.
+func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error) {
+	var h History
+	var known int
+	var usual sql.NullInt64
+	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT
+		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN created_at >= ? AND challenge_failed = 1 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN ? <> '' AND device_key = ? THEN 1 ELSE 0 END), 0),
+		MAX(CASE WHEN trans_status = 'Y' THEN amount END)
+		FROM acs_transactions WHERE pan_hash = ? AND created_at >= ?`),
+		store.Time(now.Add(-time.Hour)), store.Time(now.Add(-24*time.Hour)), store.Time(now.Add(-24*time.Hour)),
+		deviceKey, deviceKey, panHash, store.Time(now.Add(-90*24*time.Hour))).Scan(
+		&h.TxLastHour, &h.TxLastDay, &h.FailedChallenges24h, &known, &usual)
+	if err != nil {
+		return History{}, store.MapError(err)
+	}
+	h.DeviceKnown, h.UsualAmountMax = known > 0, usual.Int64
+	return h, nil
+}
+
+const txCols = `acs_trans_id, three_ds_server_trans_id, ds_trans_id, sdk_trans_id, issuer_id, cardholder_id, pan_hash,
+	masked_pan, message_version, message_category, device_channel, ds_url, amount, currency, merchant, device_key, risk_score,
+	reasons, live_decision, shadow_decision, trans_status, trans_status_reason, eci, authentication_value,
+	challenge_failed, av_used_at, created_at, ended_at`
+
+func (s *SQLStore) RecordTransaction(ctx context.Context, t Transaction) error {
+	if len(t.MaskedPAN) > 0 && t.MaskedPAN != MaskPAN(t.MaskedPAN) {
+		return &FieldError{"maskedPAN", "shows more than the first six and last four digits"}
+	}
+	reasons, _ := json.Marshal(nonNil(t.Reasons))
+	// The PAN is kept (sealed) for an authentication that ends later, whose RReq needs a value.
+	sealed, keyID := "", 0
+	if t.PAN != "" {
+		var err error
+		if sealed, keyID, err = s.vault.Seal(t.PAN, txPlace(t.ACSTransID)); err != nil {
+			return fmt.Errorf("acs: sealing a PAN: %w", err)
+		}
+	}
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_transactions (`+txCols+`, pan_sealed, pan_key_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			t.ACSTransID, t.ThreeDSServerTransID, t.DSTransID, t.SDKTransID, t.IssuerID, t.CardholderID, t.PANHash,
+			t.MaskedPAN, t.MessageVersion, t.MessageCategory, t.DeviceChannel, t.DSURL, t.Amount, t.Currency, t.Merchant, t.DeviceKey,
+			t.RiskScore, string(reasons), t.LiveDecision, t.ShadowDecision, t.TransStatus, t.Reason, t.ECI, t.AuthValue,
+			boolInt(t.ChallengeFailed), nullTime(t.AuthValueUsedAt), store.Time(t.CreatedAt), nullTime(t.EndedAt), sealed, keyID)
+		return err
+	})
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return store.Time(t)
+}
+
+func scanTransaction(scan func(...any) error) (Transaction, error) {
+	var t Transaction
+	var reasons string
+	var failed int
+	var used, ended sql.Null[store.Time]
+	err := scan(&t.ACSTransID, &t.ThreeDSServerTransID, &t.DSTransID, &t.SDKTransID, &t.IssuerID, &t.CardholderID, &t.PANHash,
+		&t.MaskedPAN, &t.MessageVersion, &t.MessageCategory, &t.DeviceChannel, &t.DSURL, &t.Amount, &t.Currency, &t.Merchant,
+		&t.DeviceKey, &t.RiskScore, &reasons, &t.LiveDecision, &t.ShadowDecision, &t.TransStatus, &t.Reason, &t.ECI,
+		&t.AuthValue, &failed, &used, (*store.Time)(&t.CreatedAt), &ended)
+	if err != nil {
+		return t, err
+	}
+	t.ChallengeFailed = failed == 1
+	if used.Valid {
+		t.AuthValueUsedAt = time.Time(used.V)
+	}
+	if ended.Valid {
+		t.EndedAt = time.Time(ended.V)
+	}
+	return t, json.Unmarshal([]byte(reasons), &t.Reasons)
+}
+
+func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, error) {
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+txCols+` FROM acs_transactions WHERE acs_trans_id = ?`), id)
+	t, err := scanTransaction(row.Scan)
+	return t, store.MapError(err)
+}
+
+func txPlace(id string) Place { return Place{Table: "acs_transactions", Column: "pan_sealed", Row: id} }
+
+func (s *SQLStore) TransactionPAN(ctx context.Context, id string) (string, error) {
+	var sealed string
+	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT pan_sealed FROM acs_transactions WHERE acs_trans_id = ?`), id).Scan(&sealed)
+	if err != nil {
+		return "", store.MapError(err)
+	}
+	if sealed == "" {
+		return "", fmt.Errorf("%w: the transaction kept no PAN", store.ErrNotFound)
+	}
+	return s.vault.Open(sealed, txPlace(id))
+}
+
+func (s *SQLStore) TransactionsForPAN(ctx context.Context, panHash string, limit int) ([]Transaction, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+txCols+` FROM acs_transactions
+		WHERE pan_hash = ? AND authentication_value <> '' ORDER BY created_at DESC LIMIT ?`), panHash, limit)
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	defer rows.Close()
+	var out []Transaction
+	for rows.Next() {
+		t, err := scanTransaction(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLStore) UseAuthValue(ctx context.Context, id string, now time.Time) (bool, error) {
+	usedBefore := false
+	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_transactions SET av_used_at = ?
+			WHERE acs_trans_id = ? AND av_used_at IS NULL`), store.Time(now), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM acs_transactions WHERE acs_trans_id = ?`), id).Scan(&one); err != nil {
+			return err
+		}
+		usedBefore = true
+		return nil
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	return usedBefore, err
+}

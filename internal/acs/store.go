@@ -1,0 +1,159 @@
+package acs
+
+import (
+	"context"
+	"time"
+)
+
+// PANVault seals PANs at rest and makes the keyed hash they are looked up by. The vault package's
+// Keyring does this, through Vault; the interface keeps the store's needs to these four methods.
+type PANVault interface {
+	// Seal encrypts pan bound to its place (table, column, row) and says which key sealed it.
+	Seal(pan string, place Place) (sealed string, keyID int, err error)
+	// Open decrypts a sealed value at its place, with whichever key sealed it.
+	Open(sealed string, place Place) (string, error)
+	// Current is the id of the key Seal uses now.
+	Current() int
+	// LookupHash is the keyed hash of pan the store searches by.
+	LookupHash(pan string) string
+}
+
+// Place is where a sealed value lives; sealing binds it, so a value copied to another row or column
+// does not open.
+type Place struct{ Table, Column, Row string }
+
+// Store is what the ACS keeps. Methods return errors wrapping store.ErrNotFound, store.ErrConflict
+// or ErrInvalid (a *FieldError naming the field) for the caller to tell apart; their text never
+// holds a PAN.
+type Store interface {
+	CreateIssuer(ctx context.Context, is Issuer) error
+	UpdateIssuer(ctx context.Context, is Issuer) error
+	Issuer(ctx context.Context, id string) (Issuer, error)
+	Issuers(ctx context.Context) ([]Issuer, error)
+	DeleteIssuer(ctx context.Context, id string) error
+	// IssuerForPAN finds the issuer whose card range holds pan.
+	IssuerForPAN(ctx context.Context, pan string) (Issuer, error)
+
+	// CreateCardholder seals the PAN and returns the account with its new id.
+	CreateCardholder(ctx context.Context, c Cardholder) (Cardholder, error)
+	// UpdateCardholder changes everything but the PAN and the issuer of the account c.ID names.
+	UpdateCardholder(ctx context.Context, c Cardholder) error
+	Cardholder(ctx context.Context, id string) (Cardholder, error)
+	CardholderByPAN(ctx context.Context, pan string) (Cardholder, error)
+	// LookupHash is the keyed hash the store finds a PAN by, as kept in transactions.
+	LookupHash(pan string) string
+	// Cardholders lists one issuer's accounts (every issuer's when issuerID is empty), PANs masked.
+	Cardholders(ctx context.Context, issuerID string) ([]Cardholder, error)
+	DeleteCardholder(ctx context.Context, id string) error
+
+	SaveDeviceData(ctx context.Context, d DeviceData) error
+	DeviceData(ctx context.Context, threeDSServerTransID string) (DeviceData, error)
+
+	// History counts what the risk engine needs to know about a card's recent past.
+	History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error)
+	// RecordTransaction keeps a decided AReq; it returns ErrConflict for an acsTransID seen before.
+	RecordTransaction(ctx context.Context, t Transaction) error
+	Transaction(ctx context.Context, acsTransID string) (Transaction, error)
+	// TransactionPAN opens the PAN a transaction was recorded with.
+	TransactionPAN(ctx context.Context, acsTransID string) (string, error)
+	// UseAuthValue marks the transaction's authentication value used at now and reports whether it
+	// had been used before.
+	UseAuthValue(ctx context.Context, acsTransID string, now time.Time) (usedBefore bool, err error)
+	// TransactionsForPAN lists a card's transactions with an authentication value, newest first.
+	TransactionsForPAN(ctx context.Context, panHash string, limit int) ([]Transaction, error)
+
+	// EndTransaction records how an authentication ended and queues its RReq in the same
+	// transaction. It returns ErrConflict when the authentication had already ended.
+	EndTransaction(ctx context.Context, end Ended, rreq OutboxRow) error
+	// LeaseRReqs takes up to n unsent RReqs that are due and not leased by another sender.
+	LeaseRReqs(ctx context.Context, owner string, now time.Time, lease time.Duration, n int) ([]OutboxRow, error)
+	// RReqSent marks a row delivered; RReqFailed records a failed attempt and when to try again.
+	RReqSent(ctx context.Context, acsTransID, resultsStatus string, now time.Time) error
+	RReqFailed(ctx context.Context, acsTransID, why string, next time.Time) error
+	// Outbox reads one row, for tests and operators.
+	Outbox(ctx context.Context, acsTransID string) (OutboxRow, error)
+
+	// Rotate re-seals up to limit PANs that another key sealed under the vault's current key and
+	// says how many it re-sealed; 0 means none is left.
+	Rotate(ctx context.Context, limit int) (int, error)
+}
+
+// DeviceData is what the 3DS Method gathered of a browser, keyed by the transaction it preceded.
+type DeviceData struct {
+	ThreeDSServerTransID string
+	// DeviceKey identifies the device across transactions (a hash of its stable traits).
+	DeviceKey string
+	// IP is the address the 3DS Method page was loaded from.
+	IP        string
+	Data      string
+	CreatedAt time.Time
+}
+
+// History is the card's recent past as the store sees it.
+type History struct {
+	TxLastHour, TxLastDay int
+	FailedChallenges24h   int
+	DeviceKnown           bool
+	// UsualAmountMax is the largest amount (minor units) of the card's last 90 days' successful
+	// authentications.
+	UsualAmountMax int64
+}
+
+// Transaction is one AReq the ACS decided, as stored before the ARes leaves.
+type Transaction struct {
+	ACSTransID           string
+	ThreeDSServerTransID string
+	DSTransID            string
+	SDKTransID           string
+	IssuerID             string
+	CardholderID         string
+	PANHash              string
+	MaskedPAN            string
+	// PAN is the card number, sealed on writing; it is empty on reading (Open it when needed).
+	PAN             string
+	MessageVersion  string
+	MessageCategory string
+	DeviceChannel   string
+	// DSURL is where the RReq goes: the dsURL the DS stamped on the AReq.
+	DSURL string
+	// Amount is in minor units; an amount too large for int64 is kept as the largest int64.
+	Amount          int64
+	Currency        string
+	Merchant        string
+	DeviceKey       string
+	RiskScore       int
+	Reasons         []string
+	LiveDecision    string
+	ShadowDecision  string
+	TransStatus     string
+	Reason          string
+	ECI             string
+	AuthValue       string
+	ChallengeFailed bool
+	AuthValueUsedAt time.Time
+	CreatedAt       time.Time
+	EndedAt         time.Time
+}
+
+// Ended is the end of an authentication as the transaction records it.
+type Ended struct {
+	ACSTransID      string
+	TransStatus     string
+	Reason          string
+	ECI             string
+	AuthValue       string
+	ChallengeFailed bool
+	At              time.Time
+}
+
+// OutboxRow is one RReq waiting for (or past) delivery to the DS.
+type OutboxRow struct {
+	ACSTransID    string
+	URL           string
+	Body          []byte
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	ResultsStatus string
+	SentAt        time.Time
+}

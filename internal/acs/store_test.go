@@ -1,0 +1,267 @@
+package acs_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/acs"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+func TestStoreContract(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			kr := newKeyring(t)
+			v := kr.ring(t)
+			db := b.open(t)
+			s := acs.NewSQLStore(db, v)
+
+			if err := s.CreateIssuer(ctx, testIssuer("bank-a", "400000", "400099")); err != nil {
+				t.Fatal(err)
+			}
+			t.Run("an overlapping range of another issuer is a conflict", func(t *testing.T) {
+				err := s.CreateIssuer(ctx, testIssuer("bank-b", "4000500000000000", "4001"))
+				if !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("got %v, want ErrConflict", err)
+				}
+			})
+			t.Run("a PAN in the range finds its issuer, one outside finds none", func(t *testing.T) {
+				is, err := s.IssuerForPAN(ctx, "4000001234567891")
+				if err != nil || is.ID != "bank-a" || is.ECIStyle != "visa" || is.OTP.Length != 6 {
+					t.Fatalf("got %+v, %v", is, err)
+				}
+				if _, err := s.IssuerForPAN(ctx, "5100001234567891"); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("outside: %v", err)
+				}
+			})
+			ch, err := s.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-a", PAN: "4000001234567891", Expiry: "2812",
+				Mobiles: []string{"+447700900123", "+447700900456"}, Emails: []string{"a@example.com"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run("a cardholder reads back by PAN with every contact", func(t *testing.T) {
+				got, err := s.CardholderByPAN(ctx, "4000001234567891")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.ID != ch.ID || got.PAN != "4000001234567891" || got.MaskedPAN != "400000******7891" ||
+					len(got.Mobiles) != 2 || got.Emails[0] != "a@example.com" || got.Status != acs.StatusEnrolled || got.KeyID != 1 {
+					t.Fatalf("got %+v", got)
+				}
+			})
+			t.Run("the same PAN twice is a conflict", func(t *testing.T) {
+				_, err := s.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-a", PAN: "4000001234567891"})
+				if !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("got %v", err)
+				}
+			})
+			t.Run("a change keeps the PAN and changes the status", func(t *testing.T) {
+				c := ch
+				c.Status = acs.StatusBlocked
+				if err := s.UpdateCardholder(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := s.Cardholder(ctx, ch.ID)
+				if got.Status != acs.StatusBlocked || got.PAN != ch.PAN {
+					t.Fatalf("got %+v", got)
+				}
+			})
+			t.Run("a listing shows masked PANs only", func(t *testing.T) {
+				list, err := s.Cardholders(ctx, "bank-a")
+				if err != nil || len(list) != 1 || list[0].PAN != "" || list[0].MaskedPAN != "400000******7891" {
+					t.Fatalf("got %+v, %v", list, err)
+				}
+			})
+			t.Run("an issuer with cardholders cannot be removed", func(t *testing.T) {
+				if err := s.DeleteIssuer(ctx, "bank-a"); !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("got %v", err)
+				}
+			})
+			t.Run("rotation re-seals every PAN under the new key and they stay readable", func(t *testing.T) {
+				if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: "t-rot", PAN: "4000001234567891",
+					MaskedPAN: "400000******7891", TransStatus: "C", CreatedAt: time.Now().Add(-100 * 24 * time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+				kr.add()
+				s := acs.NewSQLStore(db, kr.ring(t))
+				for i, want := range []int{1, 1, 0} { // the cardholder, then the transaction, then nothing
+					if n, err := s.Rotate(ctx, 10); err != nil || n != want {
+						t.Fatalf("pass %d rotated %d (%v), want %d", i, n, err, want)
+					}
+				}
+				delete(kr.keys, 1)
+				s = acs.NewSQLStore(db, kr.ring(t)) // the old key is gone: only re-sealed rows open
+				got, err := s.CardholderByPAN(ctx, "4000001234567891")
+				if err != nil || got.KeyID != 2 || got.PAN != "4000001234567891" {
+					t.Fatalf("got %+v, %v", got, err)
+				}
+				if pan, err := s.TransactionPAN(ctx, "t-rot"); err != nil || pan != "4000001234567891" {
+					t.Fatalf("the transaction's PAN after rotation: %v", err)
+				}
+			})
+			t.Run("history counts the card's recent transactions", func(t *testing.T) {
+				now := time.Now()
+				h := v.LookupHash("4000001234567891")
+				for i, age := range []time.Duration{time.Minute, 2 * time.Hour, 30 * time.Hour} {
+					tx := acs.Transaction{ACSTransID: "t" + string(rune('0'+i)), PANHash: h, MaskedPAN: "400000******7891",
+						Amount: int64(1000 * (i + 1)), TransStatus: "Y", DeviceKey: "dev1", CreatedAt: now.Add(-age),
+						ChallengeFailed: i == 1}
+					if err := s.RecordTransaction(ctx, tx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := s.History(ctx, h, "dev1", now)
+				want := acs.History{TxLastHour: 1, TxLastDay: 2, FailedChallenges24h: 1, DeviceKnown: true, UsualAmountMax: 3000}
+				if err != nil || got != want {
+					t.Fatalf("got %+v, %v; want %+v", got, err, want)
+				}
+				if used, err := s.UseAuthValue(ctx, "t0", now); used || err != nil {
+					t.Fatalf("first use: %v %v", used, err)
+				}
+				if used, err := s.UseAuthValue(ctx, "t0", now); !used || err != nil {
+					t.Fatalf("second use: %v %v", used, err)
+				}
+				if _, err := s.UseAuthValue(ctx, "nope", now); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("unknown: %v", err)
+				}
+			})
+			t.Run("an ended authentication queues one RReq that one sender leases", func(t *testing.T) {
+				now := time.Now()
+				end := acs.Ended{ACSTransID: "t1", TransStatus: "N", Reason: "01", ECI: "07", At: now}
+				if err := s.EndTransaction(ctx, end, acs.OutboxRow{URL: "https://ds.example/rreq", Body: []byte(`{}`)}); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.EndTransaction(ctx, end, acs.OutboxRow{}); !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("ending twice: %v", err)
+				}
+				a, err := s.LeaseRReqs(ctx, "a", now, 30*time.Second, 10)
+				if err != nil || len(a) != 1 || a[0].URL != "https://ds.example/rreq" {
+					t.Fatalf("lease a: %+v %v", a, err)
+				}
+				if b, _ := s.LeaseRReqs(ctx, "b", now, 30*time.Second, 10); len(b) != 0 {
+					t.Fatalf("a leased row was leased again: %+v", b)
+				}
+				if err := s.RReqFailed(ctx, "t1", "busy", now.Add(time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+				if b, _ := s.LeaseRReqs(ctx, "b", now.Add(2*time.Minute), 30*time.Second, 10); len(b) != 1 || b[0].Attempts != 1 {
+					t.Fatalf("a failed row was not due again: %+v", b)
+				}
+				if err := s.RReqSent(ctx, "t1", "01", now); err != nil {
+					t.Fatal(err)
+				}
+				row, _ := s.Outbox(ctx, "t1")
+				tx, _ := s.Transaction(ctx, "t1")
+				if row.SentAt.IsZero() || row.ResultsStatus != "01" || tx.TransStatus != "N" || tx.EndedAt.IsZero() {
+					t.Errorf("row %+v, transaction %+v", row, tx)
+				}
+			})
+			t.Run("device data reads back by transaction", func(t *testing.T) {
+				if err := s.SaveDeviceData(ctx, acs.DeviceData{ThreeDSServerTransID: "x", DeviceKey: "k", Data: "{}"}); err != nil {
+					t.Fatal(err)
+				}
+				if d, err := s.DeviceData(ctx, "x"); err != nil || d.DeviceKey != "k" {
+					t.Fatalf("got %+v %v", d, err)
+				}
+			})
+		})
+	}
+}
+
+func TestTheSQLiteFileHoldsNoPlaintextPAN(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "acs.db")
+	db, err := store.Open(ctx, "sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := acs.NewSQLStore(db, newKeyring(t).ring(t))
+	if err := s.CreateIssuer(ctx, testIssuer("bank-a", "4000", "4000")); err != nil {
+		t.Fatal(err)
+	}
+	pans := []string{"4000001234567891", "4000009876543210", "4000005555555555"}
+	for _, p := range pans {
+		if _, err := s.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-a", PAN: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A challenged transaction keeps its PAN sealed for the value its RReq will carry.
+	if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: "t-c", PAN: pans[0], MaskedPAN: acs.MaskPAN(pans[0]),
+		TransStatus: "C", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TransactionPAN(ctx, "t-c"); err != nil || got != pans[0] {
+		t.Fatalf("the transaction's PAN does not open: %v", err)
+	}
+	db.Close()
+	var all []byte
+	matches, _ := filepath.Glob(path + "*")
+	for _, m := range matches {
+		b, _ := os.ReadFile(m)
+		all = append(all, b...)
+	}
+	for _, p := range pans {
+		if bytes.Contains(all, []byte(p)) || bytes.Contains(all, []byte(p[6:])) {
+			t.Errorf("database files hold %s in clear", acs.MaskPAN(p))
+		}
+	}
+	if !bytes.Contains(all, []byte("400000******7891")) {
+		t.Errorf("masked PAN missing: the scan may not be reading the data")
+	}
+}
+
+func TestTwoSendersLeasingAtOnceNeverShareARow(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := acs.NewSQLStore(b.open(t), newKeyring(t).ring(t))
+			now := time.Now()
+			const rows = 40
+			for i := range rows {
+				id := fmt.Sprintf("t%02d", i)
+				if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: id, TransStatus: "C", CreatedAt: now}); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.EndTransaction(ctx, acs.Ended{ACSTransID: id, TransStatus: "N", At: now}, acs.OutboxRow{Body: []byte("{}")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			seen := map[string]string{}
+			var wg sync.WaitGroup
+			for _, owner := range []string{"a", "b", "c", "d"} {
+				wg.Go(func() {
+					for range 40 {
+						got, err := s.LeaseRReqs(ctx, owner, now, time.Minute, 4)
+						if err != nil || len(got) == 0 {
+							if err != nil {
+								t.Error(err)
+							}
+							return
+						}
+						mu.Lock()
+						for _, r := range got {
+							if prev, dup := seen[r.ACSTransID]; dup {
+								t.Errorf("%s leased by %s and %s", r.ACSTransID, prev, owner)
+							}
+							seen[r.ACSTransID] = owner
+						}
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if len(seen) != rows {
+				t.Errorf("%d of %d rows leased", len(seen), rows)
+			}
+		})
+	}
+}
