@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/ds"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+func init() {
+	serveGroup.add(command{name: "ds", summary: "the Directory Server: protocol endpoint (mutual TLS) and admin API", run: runServeDS})
+}
+
+// dsConfig is the configuration of `open3ds serve ds`.
+type dsConfig struct {
+	Listen      string        `yaml:"listen" env:"DS_LISTEN" flag:"listen" help:"protocol listener address (mutual TLS)"`
+	AdminListen string        `yaml:"admin_listen" env:"DS_ADMIN_LISTEN" flag:"admin-listen" help:"admin API and /metrics listener address (plain HTTP; keep it on loopback)"`
+	URL         string        `yaml:"url" env:"DS_URL" flag:"url" help:"this DS's public protocol URL, stamped into each AReq as dsURL"`
+	DSN         string        `yaml:"dsn" env:"DSN" flag:"dsn" help:"the store: postgres://… or sqlite:PATH"`
+	Migrate     bool          `yaml:"migrate" env:"DS_MIGRATE" flag:"migrate" help:"apply pending PostgreSQL migrations on start"`
+	Timeout     time.Duration `yaml:"timeout" env:"DS_TIMEOUT" flag:"timeout" help:"how long to wait for an ACS or a 3DS Server"`
+	PReqEvery   time.Duration `yaml:"preq_every" env:"DS_PREQ_EVERY" flag:"preq-every" help:"how often one 3DS Server may send a PReq"`
+	TLS         struct {
+		CA   string `yaml:"ca" env:"CA" flag:"ca" help:"the scheme CA certificate (PEM): clients must chain to it"`
+		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the DS certificate (PEM)"`
+		Key  string `yaml:"key" env:"KEY" flag:"key" help:"the DS private key file (PEM)"`
+	} `yaml:"tls" env:"DS_TLS" flag:"tls"`
+	AdminToken  logx.Secret `yaml:"admin_token" env:"DS_ADMIN_TOKEN" help:"bearer token of the admin API"`
+	StandInKey  logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`
+	NotEnrolled string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
+	Unavailable string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
+	LogLevel    string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
+	LogFormat   string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+}
+
+// Validate lists every problem of the configuration at once.
+func (c *dsConfig) Validate() error {
+	var p config.Problems
+	if c.DSN == "" {
+		p.Add("dsn", "is required")
+	}
+	if c.TLS.CA == "" || c.TLS.Cert == "" || c.TLS.Key == "" {
+		p.Add("tls", "ca, cert and key are all required")
+	}
+	if c.AdminToken == "" {
+		p.Add("admin_token", "is required (OPEN3DS_DS_ADMIN_TOKEN or OPEN3DS_DS_ADMIN_TOKEN_FILE)")
+	}
+	if len(c.StandInKey.Reveal()) < 16 {
+		p.Add("stand_in_key", "is required, at least 16 bytes (OPEN3DS_DS_STAND_IN_KEY or _FILE)")
+	}
+	for name, v := range map[string]string{"stand_in_not_enrolled": c.NotEnrolled, "stand_in_unavailable": c.Unavailable} {
+		if v != "" && !ds.Policy(v).Valid() {
+			p.Add(name, "must be attempts, unavailable or not-enrolled")
+		}
+	}
+	if c.Timeout <= 0 || c.PReqEvery <= 0 {
+		p.Add("timeout", "timeout and preq_every must be positive")
+	}
+	var lvl slog.Level
+	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
+		p.Add("log_level", "must be debug, info, warn or error")
+	}
+	return p.Err()
+}
+
+// dsListening, when set (by tests), hears the listeners' addresses once both are open.
+var dsListening func(protocol, admin string)
+
+func runServeDS(ctx context.Context, e env, args []string) error {
+	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444", URL: "https://localhost:8443/",
+		Timeout: 10 * time.Second, PReqEvery: time.Hour, LogLevel: "info", LogFormat: "json"}
+	fs := flag.NewFlagSet("serve ds", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{code: 2, msg: err.Error()}
+	}
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	log := logx.New(e.stderr, lvl, cfg.LogFormat)
+
+	db, err := store.Open(ctx, cfg.DSN, store.Options{Migrate: cfg.Migrate})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cert, err := pki.LoadKeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return err
+	}
+	pool, err := pki.LoadPool(cfg.TLS.CA)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	httpMetrics, err := httpx.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	dsMetrics, err := ds.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	st := ds.NewSQLStore(db)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, ""),
+		MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
+	server := ds.NewServer(ds.Config{Store: st, Recorder: db, Client: client, URL: cfg.URL, Timeout: cfg.Timeout,
+		PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), NotEnrolled: ds.Policy(cfg.NotEnrolled),
+		Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: log})
+
+	proto := httpx.NewServer(httpx.Standard(log, httpMetrics)(server.Handler()), log)
+	proto.TLSConfig = pki.ServerConfig(cert, pool, true)
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/v1/", ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler())
+	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
+	admin := httpx.NewServer(httpx.Standard(log, httpMetrics)(adminMux), log)
+
+	protoLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		protoLn.Close()
+		return err
+	}
+	log.Info("DS listening", "protocol", protoLn.Addr().String(), "admin", adminLn.Addr().String(), "store", store.RedactDSN(cfg.DSN))
+	if dsListening != nil {
+		dsListening(protoLn.Addr().String(), adminLn.Addr().String())
+	}
+	// Either listener failing stops both; so does ctx ending.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, 2)
+	go func() { errs <- httpx.Serve(sctx, proto, protoLn) }()
+	go func() { errs <- httpx.Serve(sctx, admin, adminLn) }()
+	var first error
+	for range 2 {
+		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
+			first = err
+		}
+		stop()
+	}
+	if first != nil {
+		return fmt.Errorf("serve ds: %w", first)
+	}
+	return nil
+}
