@@ -20,6 +20,14 @@ say "tools"
 command -v openssl >/dev/null || apt_install openssl
 command -v gcc >/dev/null || apt_install gcc libc6-dev # the race detector needs cgo
 
+say "Node test packages"
+# The SMPP tests run an independent SMSC, the npm "smpp" package, from internal/notify/testdata/smsc.
+command -v node >/dev/null || apt_install nodejs npm
+smsc_dir=internal/notify/testdata/smsc
+if [ ! -f "$smsc_dir/node_modules/smpp/package.json" ]; then
+	(cd "$smsc_dir" && npm ci --no-audit --no-fund)
+fi
+
 say "PostgreSQL"
 PGHOST_ADDR=127.0.0.1
 PGPORT_NUM=5432

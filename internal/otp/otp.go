@@ -19,16 +19,22 @@ import (
 	"time"
 )
 
-// Digits is the length of every code. Six digits give a million codes, which together with three
-// attempts per transaction keeps the chance of guessing in at three in a million.
-const Digits = 6
+// DefaultDigits is the length of a code unless the issuer sets another. Six digits give a million
+// codes, which together with three attempts per transaction keeps the chance of guessing in at
+// three in a million.
+const DefaultDigits = 6
 
-// codeSpace is 10^Digits, the number of distinct codes.
-const codeSpace = 1_000_000
+// MinDigits and MaxDigits bound Policy.Digits.
+const (
+	MinDigits = 4
+	MaxDigits = 10
+)
 
 // Policy holds the limits an issuer sets. The zero value of a field means "use the default", so
 // configuration only names what it changes.
 type Policy struct {
+	// Digits is the length of a code, MinDigits to MaxDigits.
+	Digits int `yaml:"digits" json:"digits"`
 	// Lifetime is how long a code is accepted after it was sent.
 	Lifetime time.Duration `yaml:"lifetime" json:"lifetime"`
 	// MaxWrong is the number of wrong entries per transaction, across every code sent for it.
@@ -49,6 +55,7 @@ type Policy struct {
 // failed entries in a day lock the card.
 func DefaultPolicy() Policy {
 	return Policy{
+		Digits:           DefaultDigits,
 		Lifetime:         5 * time.Minute,
 		MaxWrong:         3,
 		MaxResends:       3,
@@ -61,6 +68,10 @@ func DefaultPolicy() Policy {
 // WithDefaults fills every zero field from DefaultPolicy.
 func (p Policy) WithDefaults() Policy {
 	d := DefaultPolicy()
+	if p.Digits <= 0 {
+		p.Digits = d.Digits
+	}
+	p.Digits = min(max(p.Digits, MinDigits), MaxDigits)
 	if p.Lifetime <= 0 {
 		p.Lifetime = d.Lifetime
 	}
@@ -114,22 +125,33 @@ func (c *Codes) WithRand(r io.Reader) *Codes {
 	return &cp
 }
 
+// WithPolicy returns a copy of c applying another issuer's policy under the same key.
+func (c *Codes) WithPolicy(p Policy) *Codes {
+	cp := *c
+	cp.policy = p.WithDefaults()
+	return &cp
+}
+
 // Policy returns the limits c applies, defaults filled in.
 func (c *Codes) Policy() Policy { return c.policy }
 
-// limit is the largest multiple of codeSpace that fits in a uint32. Draws at or above it are
-// thrown away, so every code is exactly equally likely (a plain modulo would favour low codes).
-const limit = (1 << 32) / codeSpace * codeSpace
-
-// generate draws a uniformly distributed code by rejection sampling.
-func generate(r io.Reader) (string, error) {
-	var b [4]byte
+// generate draws a uniformly distributed code of the given length by rejection sampling: a draw
+// in the incomplete last block of 10^digits values below 2^64 is thrown away, so every code is
+// exactly equally likely (a plain modulo would favour low codes).
+func generate(r io.Reader, digits int) (string, error) {
+	space := uint64(1)
+	for range digits {
+		space *= 10
+	}
+	// rem is 2^64 mod space; draws at or above 2^64-rem fall in the incomplete block.
+	rem := (^uint64(0)%space + 1) % space
+	var b [8]byte
 	for {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return "", fmt.Errorf("otp: random source: %w", err)
 		}
-		if v := binary.BigEndian.Uint32(b[:]); v < limit {
-			return fmt.Sprintf("%0*d", Digits, v%codeSpace), nil
+		if v := binary.BigEndian.Uint64(b[:]); rem == 0 || v < -rem {
+			return fmt.Sprintf("%0*d", digits, v%space), nil
 		}
 	}
 }

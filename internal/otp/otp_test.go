@@ -48,7 +48,7 @@ func TestNewRefusesAShortKey(t *testing.T) {
 
 func TestDefaultPolicyHasTheDocumentedLimits(t *testing.T) {
 	p := newCodes(t).Policy()
-	want := otp.Policy{Lifetime: 5 * time.Minute, MaxWrong: 3, MaxResends: 3, ResendCoolDown: 30 * time.Second,
+	want := otp.Policy{Digits: 6, Lifetime: 5 * time.Minute, MaxWrong: 3, MaxResends: 3, ResendCoolDown: 30 * time.Second,
 		CardLockFailures: 10, CardLockWindow: 24 * time.Hour}
 	if p != want {
 		t.Fatalf("policy = %+v, want %+v", p, want)
@@ -275,5 +275,33 @@ func TestSeededSourceGivesRepeatableCodes(t *testing.T) {
 	b, _, _ := c.WithRand(rand.NewChaCha8([32]byte{1})).Issue(otp.State{TransactionID: "t"}, t0)
 	if a != b {
 		t.Fatalf("%s != %s", a, b)
+	}
+}
+
+func TestIssuersChooseTheCodeLength(t *testing.T) {
+	cases := []struct {
+		name   string
+		digits int
+		want   int
+	}{
+		{"four digits are allowed", 4, 4},
+		{"ten digits are allowed", 10, 10},
+		{"fewer than four digits become four", 2, 4},
+		{"more than ten digits become ten", 12, 10},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCodes(t).WithPolicy(otp.Policy{Digits: tc.digits})
+			code, s, err := c.Issue(otp.State{TransactionID: "t"}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(code) != tc.want || digitCount(code) != tc.want {
+				t.Fatalf("code %q, want %d digits", code, tc.want)
+			}
+			if out, _ := c.Check(s, code, t0, 0); out.Result != otp.Accepted {
+				t.Fatalf("own code gave %s", out.Result)
+			}
+		})
 	}
 }

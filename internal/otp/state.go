@@ -59,7 +59,7 @@ func (c *Codes) Resend(s State, now time.Time) (string, State, error) {
 }
 
 func (c *Codes) send(s State, now time.Time) (string, State, error) {
-	code, err := generate(c.rand)
+	code, err := generate(c.rand, c.policy.Digits)
 	if err != nil {
 		return "", s, err
 	}
@@ -133,7 +133,7 @@ func (c *Codes) Check(s State, entered string, now time.Time, cardFailures24h in
 	}
 	entered = strings.TrimSpace(entered)
 	expired := s.Sequence == 0 || !now.Before(s.IssuedAt.Add(p.Lifetime))
-	ok := !expired && len(entered) == Digits && c.matches(s, entered)
+	ok := !expired && len(entered) == p.Digits && c.matches(s, entered)
 	if ok {
 		s.Finished = true
 		s.Hash = nil

@@ -18,12 +18,17 @@ import (
 // A draw at or above the largest multiple of a million below 2^32 must be thrown away, not folded
 // onto the low codes.
 func TestDrawsAboveTheLastFullRangeAreRejected(t *testing.T) {
-	src := bytes.NewReader([]byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF1, 0x8E, 0x00, 0, 0, 0, 7})
+	// 2^64 mod 10^6 is 551616, so the incomplete block starts at 2^64-551616 = 0xFFFFFFFFFFF79540.
+	src := bytes.NewReader([]byte{
+		0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+		0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF7, 0x95, 0x40,
+		0, 0, 0, 0, 0, 0, 0, 7,
+	})
 	code, _, err := newCodes(t).WithRand(src).Issue(otp.State{TransactionID: "t"}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 0xFFFFFFFF would give 967295 and 0xFFF18E00 (4294020608) 20608 under a plain modulo.
+	// Under a plain modulo the first two draws would give 551615 and 000000.
 	if code != "000007" {
 		t.Fatalf("code = %s, want 000007 from the third draw", code)
 	}
