@@ -19,6 +19,7 @@ command -v go >/dev/null || { echo "Go is not installed (expected at /usr/local/
 say "tools"
 command -v openssl >/dev/null || apt_install openssl
 command -v gcc >/dev/null || apt_install gcc libc6-dev # the race detector needs cgo
+[ -x /usr/bin/chromium ] || apt_install chromium # the ACS challenge pages are tested in a real browser
 
 say "Node test packages"
 # The SMPP tests run an independent SMSC, the npm "smpp" package, from internal/notify/testdata/smsc.

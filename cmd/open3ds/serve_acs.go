@@ -20,6 +20,7 @@ import (
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
@@ -51,8 +52,15 @@ type acsConfig struct {
 	VaultKeys     logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec"`
 	AuthValueKeys logx.Secret `yaml:"authvalue_keys" env:"ACS_AUTHVALUE_KEYS" help:"authentication-value key spec for issuers without their own"`
 	AdminToken    logx.Secret `yaml:"admin_token" env:"ACS_ADMIN_TOKEN" help:"bearer token of the admin API"`
-	LogLevel      string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
-	LogFormat     string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+	// The public listener serves shoppers' browsers: the 3DS Method and the challenge pages.
+	PublicListen string `yaml:"public_listen" env:"ACS_PUBLIC_LISTEN" flag:"public-listen" help:"public HTTPS listener for the 3DS Method and challenge pages (e.g. :9445); off when empty"`
+	PublicTLS    struct {
+		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"certificate browsers see (PEM); the ACS certificate when empty"`
+		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
+	} `yaml:"public_tls" env:"ACS_PUBLIC_TLS" flag:"public-tls"`
+	OTPKey    logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
+	LogLevel  string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
+	LogFormat string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
 }
 
 // Validate lists every problem of the configuration at once.
@@ -77,6 +85,9 @@ func (c *acsConfig) Validate() error {
 	}
 	if !strings.HasPrefix(c.ChallengeURL, "https://") {
 		p.Add("challenge_url", "must be an https URL")
+	}
+	if c.PublicListen != "" && len(c.OTPKey.Reveal()) < otp.MinKeyLen {
+		p.Add("otp_key", "must be at least 32 bytes when public_listen is set (OPEN3DS_ACS_OTP_KEY or _FILE)")
 	}
 	var lvl slog.Level
 	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
@@ -178,6 +189,13 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 	adminMux := http.NewServeMux()
 	adminMux.Handle("/v1/", (&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
 	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
+	if cfg.PublicListen != "" {
+		stop, err := acsServePublic(ctx, cfg, log, metrics, svc, st, adminMux, cert)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	admin := httpx.NewServer(httpx.Standard(log, metrics)(adminMux), log)
 	return acsServeBoth(ctx, log, "ACS", proto, cfg.Listen, admin, cfg.AdminListen, cfg.DSN)
 }

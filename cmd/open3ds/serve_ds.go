@@ -28,7 +28,7 @@ func init() {
 type dsConfig struct {
 	Listen      string        `yaml:"listen" env:"DS_LISTEN" flag:"listen" help:"protocol listener address (mutual TLS)"`
 	AdminListen string        `yaml:"admin_listen" env:"DS_ADMIN_LISTEN" flag:"admin-listen" help:"admin API and /metrics listener address (plain HTTP; keep it on loopback)"`
-	URL         string        `yaml:"url" env:"DS_URL" flag:"url" help:"this DS's public protocol URL, stamped into each AReq as dsURL"`
+	URL         string        `yaml:"url" env:"DS_URL" flag:"url" help:"this DS's public protocol URL, stamped into each AReq as dsURL (default: https:// and the protocol listener's address)"`
 	DSN         string        `yaml:"dsn" env:"DSN" flag:"dsn" help:"the store: postgres://… or sqlite:PATH"`
 	Migrate     bool          `yaml:"migrate" env:"DS_MIGRATE" flag:"migrate" help:"apply pending PostgreSQL migrations on start"`
 	Timeout     time.Duration `yaml:"timeout" env:"DS_TIMEOUT" flag:"timeout" help:"how long to wait for an ACS or a 3DS Server"`
@@ -80,7 +80,7 @@ func (c *dsConfig) Validate() error {
 var dsListening func(protocol, admin string)
 
 func runServeDS(ctx context.Context, e env, args []string) error {
-	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444", URL: "https://localhost:8443/",
+	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444",
 		Timeout: 10 * time.Second, PReqEvery: time.Hour, LogLevel: "info", LogFormat: "json"}
 	fs := flag.NewFlagSet("serve ds", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -108,6 +108,21 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	// The listeners open first, so that a DS given only --listen knows the URL it is reached at.
+	protoLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer protoLn.Close()
+	adminLn, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		return err
+	}
+	defer adminLn.Close()
+	if cfg.URL == "" {
+		cfg.URL = dsSelfURL(protoLn.Addr())
+	}
+
 	reg := prometheus.NewRegistry()
 	httpMetrics, err := httpx.NewMetrics(reg)
 	if err != nil {
@@ -131,16 +146,7 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
 	admin := httpx.NewServer(httpx.Standard(log, httpMetrics)(adminMux), log)
 
-	protoLn, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	adminLn, err := net.Listen("tcp", cfg.AdminListen)
-	if err != nil {
-		protoLn.Close()
-		return err
-	}
-	log.Info("DS listening", "protocol", protoLn.Addr().String(), "admin", adminLn.Addr().String(), "store", store.RedactDSN(cfg.DSN))
+	log.Info("DS listening", "protocol", protoLn.Addr().String(), "admin", adminLn.Addr().String(), "url", cfg.URL, "store", store.RedactDSN(cfg.DSN))
 	if dsListening != nil {
 		dsListening(protoLn.Addr().String(), adminLn.Addr().String())
 	}
@@ -161,4 +167,18 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("serve ds: %w", first)
 	}
 	return nil
+}
+
+// dsSelfURL is the dsURL of a DS configured without one: its protocol listener's address, an
+// unspecified host (":8443") read as localhost. ACSs send their RReqs to the dsURL of the AReq, so a
+// fixed default would send them to the wrong port whenever --listen alone moved the DS.
+func dsSelfURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "https://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "https://" + net.JoinHostPort(host, port) + "/"
 }

@@ -5,6 +5,9 @@ import (
 	"github.com/open3ds/open3ds/internal/emv"
 )
 
+// deviceInfoVersion is the newest version of the SDK's device information (its DV) the ACS reads.
+const deviceInfoVersion = "1.7"
+
 // ares builds the answer for a decision: the fields every ARes carries, then those its status needs.
 func (s *Service) ares(a *emv.AReq, t *Transaction, d decision, is Issuer) *emv.ARes {
 	res := &emv.ARes{
@@ -20,6 +23,11 @@ func (s *Service) ares(a *emv.AReq, t *Transaction, d decision, is Issuer) *emv.
 		res.DSReferenceNumber = "OPEN3DS-DS"
 	}
 	v231 := emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0
+	if v231 && a.DeviceChannel == emv.ChannelApp {
+		// 2.3.1 requires both of every app ARes, whatever its status. The ACS does not switch back
+		// to the requestor's app out of band, so it never uses threeDSRequestorAppURL.
+		res.DeviceInfoRecognisedVersion, res.ThreeDSRequestorAppURLInd = deviceInfoVersion, "N"
+	}
 	mandated := "N"
 	if d.mandated {
 		mandated = "Y"

@@ -53,6 +53,9 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq) (*emv.ARes, err
 	if err := s.Store.RecordTransaction(ctx, t); err != nil {
 		return nil, fmt.Errorf("acs: recording transaction: %w", err)
 	}
+	if err := s.openChallenge(ctx, a, t); err != nil {
+		return nil, fmt.Errorf("acs: opening the challenge: %w", err)
+	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
 		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)
 	return res, nil
@@ -118,8 +121,11 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult) decision {
 	mandate := slices.Contains(ind, "04")
 	v22 := emv.CompareVersions(a.MessageVersion, emv.Version220) >= 0
 	outcome := r.Outcome
+	// A requestor's mandate (04) makes any challenge a mandated one, whether the risk engine asked
+	// for it (the default engine turns 04 into a challenge itself) or this rule does.
+	d.mandated = mandate
 	if mandate && outcome == Frictionless {
-		outcome, d.mandated = Challenge, true
+		outcome = Challenge
 		d.reasons = append(d.reasons, "requestor mandates a challenge (04)")
 	}
 	switch outcome {

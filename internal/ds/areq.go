@@ -141,7 +141,9 @@ func (s *Server) standIn(ctx context.Context, c caller, fwd *emv.AReq, scheme Sc
 		ares.TransStatus, ares.TransStatusReason = "U", "22"
 	}
 	if fwd.DeviceChannel == emv.ChannelApp && emv.CompareVersions(fwd.MessageVersion, emv.Version231) >= 0 {
-		ares.ThreeDSRequestorAppURLInd, ares.DeviceInfoRecognisedVersion = "N", fwd.MessageVersion
+		// deviceInfoRecognisedVersion names a version of the SDK's device information (its DV, such
+		// as 1.7), not of the protocol; the ACS answers the same.
+		ares.ThreeDSRequestorAppURLInd, ares.DeviceInfoRecognisedVersion = "N", "1.7"
 	}
 	s.cfg.Metrics.standIn(p)
 	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "DS stood in for the ACS", slog.String("policy", string(p)),

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/acs"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/otp"
+	"github.com/open3ds/open3ds/internal/pki"
+)
+
+// acsPublicListening, when set (by tests), hears the public listener's address once it is open.
+var acsPublicListening func(addr string)
+
+// acsServePublic starts the listener shoppers' browsers reach: the 3DS Method, the challenge pages
+// and their static files, over HTTPS without client certificates. Codes go to the development
+// outbox, shown on the admin listener at /outbox/; the challenge sweeper ends stale challenges. The
+// returned function stops it all.
+func acsServePublic(ctx context.Context, cfg *acsConfig, log *slog.Logger, metrics *httpx.Metrics, svc *acs.Service,
+	st *acs.SQLStore, adminMux *http.ServeMux, acsCert tls.Certificate) (func(), error) {
+	cert := acsCert
+	if cfg.PublicTLS.Cert != "" {
+		var err error
+		if cert, err = pki.LoadKeyPair(cfg.PublicTLS.Cert, cfg.PublicTLS.Key); err != nil {
+			return nil, err
+		}
+	}
+	codes, err := otp.New([]byte(cfg.OTPKey.Reveal()), otp.Policy{})
+	if err != nil {
+		return nil, err
+	}
+	outbox := notify.NewOutbox(0)
+	queue := notify.NewQueue(outbox, notify.QueueConfig{Logger: log})
+	adminMux.Handle("/outbox/", http.StripPrefix("/outbox", outbox.Handler()))
+	br := &acs.Browser{Service: svc, Challenges: st, Codes: codes, Notify: queue}
+	srv := httpx.NewServer(httpx.Standard(log, metrics)(br.Handler()), log)
+	srv.TLSConfig = pki.ServerConfig(cert, nil, false)
+	ln, err := net.Listen("tcp", cfg.PublicListen)
+	if err != nil {
+		queue.Close(ctx)
+		return nil, err
+	}
+	log.Info("ACS public pages listening", "addr", ln.Addr().String())
+	if acsPublicListening != nil {
+		acsPublicListening(ln.Addr().String())
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go br.RunExpiry(sctx, 5*time.Second)
+	go func() {
+		defer close(done)
+		if err := httpx.Serve(sctx, srv, ln); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("ACS public listener failed", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer qcancel()
+		queue.Close(qctx)
+	}, nil
+}

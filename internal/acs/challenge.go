@@ -1,0 +1,217 @@
+package acs
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/otp"
+	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/web"
+)
+
+// Limits of the browser challenge (PROTOCOL.md §4).
+const (
+	// FirstCReqWithin is how long after the ARes the requestor may post the first CReq.
+	FirstCReqWithin = 30 * time.Second
+	// IdleLimit is how long a shopper may leave a challenge page before it ends.
+	IdleLimit = 10 * time.Minute
+)
+
+// Notifier queues a code for delivery and reports its status; *notify.Queue is one.
+type Notifier interface {
+	Enqueue(m notify.Message) (string, error)
+	Status(id string) (notify.Status, bool)
+}
+
+// Browser serves what the shopper's browser reaches on the ACS's public HTTPS listener: the 3DS
+// Method, the challenge pages at acsURL and their static files. It keeps nothing in memory between
+// requests: every step is stored, so any instance can serve the next page.
+type Browser struct {
+	Service    *Service
+	Challenges ChallengeStore
+	// Codes hashes codes under the configured key; each issuer's policy is applied on top.
+	Codes  *otp.Codes
+	Notify Notifier
+	// Base is the path prefix the handler is mounted at ("" for the root).
+	Base string
+}
+
+// pageCSP lets the merchant frame the pages and the final form post to any notification URL, while
+// scripts and styles come only from the ACS itself.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+	"connect-src 'self'; form-action *; frame-ancestors *; base-uri 'none'"
+
+// Handler routes the 3DS Method, the challenge and the static files.
+func (b *Browser) Handler() http.Handler {
+	mux := http.NewServeMux()
+	page := func(h httpx.HandlerFunc) http.Handler { return httpx.WithCSP(pageCSP, httpx.Page(h)) }
+	mux.Handle("POST /method", page(b.serveMethod))
+	mux.Handle("POST /method/data", httpx.API(b.serveMethodData))
+	mux.Handle("POST /challenge", page(b.serveCReq))
+	mux.Handle("POST /challenge/step", page(b.serveStep))
+	mux.Handle("GET /static/", http.StripPrefix("/static", web.Static()))
+	return mux
+}
+
+// maxSessionData bounds threeDSSessionData (PROTOCOL.md §4).
+const maxSessionData = 1024
+
+// DecodeCReq reads the creq form field of a browser challenge. A message that cannot be read at all
+// gives a nil CReq; one that reads but breaks a rule gives the CReq's ids with the *emv.Error, so the
+// Erro can reach the right transaction.
+func DecodeCReq(field string) (*emv.CReq, error) {
+	raw, err := emv.DecodeBase64Lenient(field)
+	if err != nil || len(raw) == 0 {
+		return nil, emv.Errorf(emv.CodeMessageInvalid, "creq")
+	}
+	m, err := emv.ParseAs(raw, emv.TypeCReq, nil)
+	if err != nil {
+		var ids emv.CReq
+		if json.Unmarshal(raw, &ids) == nil && ids.ACSTransID != "" {
+			return &ids, err
+		}
+		return nil, err
+	}
+	c := m.(*emv.CReq)
+	if c.ChallengeWindowSize == "" {
+		return c, emv.Errorf(emv.CodeRequiredMissing, "challengeWindowSize")
+	}
+	return c, nil
+}
+
+// serveCReq answers the acsURL: the first CReq opens the challenge's first page.
+func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The request could not be read."}
+	}
+	session := r.PostForm.Get("threeDSSessionData")
+	creq, cerr := DecodeCReq(r.PostForm.Get("creq"))
+	if creq == nil {
+		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The challenge request could not be read.", Err: cerr}
+	}
+	row, err := b.Challenges.Challenge(ctx, creq.ACSTransID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &httpx.Problem{Status: http.StatusNotFound, Title: "This purchase is not known.", Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	t, err := b.Service.Store.Transaction(ctx, row.ACSTransID)
+	if err != nil {
+		return err
+	}
+	if cerr == nil {
+		switch {
+		case creq.ThreeDSServerTransID != t.ThreeDSServerTransID:
+			cerr = emv.Errorf(emv.CodeTransIDNotRecognised, "threeDSServerTransID")
+		case creq.MessageVersion != t.MessageVersion:
+			cerr = emv.Errorf(emv.CodeFormatInvalid, "messageVersion")
+		case len(session) > maxSessionData:
+			cerr = emv.Errorf(emv.CodeFormatInvalid, "threeDSSessionData")
+		}
+	}
+	if cerr != nil {
+		return b.postErro(ctx, w, row, t, creq, session, cerr)
+	}
+	now := b.Service.now()
+	switch row.Step {
+	case StepDone:
+		return b.renderDone(w, row, t)
+	case StepChoose, StepCode:
+		return b.renderStep(ctx, w, row, t, "")
+	}
+	row.SessionData, row.WindowSize, row.LastActivity = session, creq.ChallengeWindowSize, now
+	if now.Sub(row.AResAt) > FirstCReqWithin {
+		b.Service.log().InfoContext(ctx, "first CReq too late", "acsTransID", row.ACSTransID, "after", now.Sub(row.AResAt))
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "05"})
+	}
+	row.Step = StepChoose
+	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
+		return b.conflict(err)
+	}
+	row.Version++
+	return b.renderStep(ctx, w, row, t, "")
+}
+
+// postErro answers a CReq that breaks a rule with an Erro posted to the notificationURL in the cres
+// field, as the final CRes would be.
+func (b *Browser) postErro(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, creq *emv.CReq, session string, cerr error) error {
+	e := emv.AsError(cerr)
+	if e == nil {
+		e = emv.Errorf(emv.CodeMessageInvalid, "creq")
+	}
+	e.MessageType, e.ThreeDSServerTransID, e.ACSTransID, e.DSTransID = emv.TypeCReq, t.ThreeDSServerTransID, t.ACSTransID, t.DSTransID
+	if e.MessageVersion == "" {
+		e.MessageVersion = t.MessageVersion
+	}
+	erro := emv.ErroFor(e, emv.ComponentACS, t.MessageVersion)
+	body, err := emv.Marshal(erro)
+	if err != nil {
+		return err
+	}
+	b.Service.log().InfoContext(ctx, "bad CReq answered with Erro", "acsTransID", row.ACSTransID, "code", int(e.Code), "detail", e.Detail)
+	if len(session) > maxSessionData {
+		session = ""
+	}
+	row.SessionData = session
+	return b.renderFinal(w, row, base64.RawURLEncoding.EncodeToString(body), false)
+}
+
+func (b *Browser) conflict(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return &httpx.Problem{Status: http.StatusConflict, Title: "This page changed in another window. Please go back to the shop.", Err: err}
+	}
+	return err
+}
+
+// finish ends the authentication: the RReq is written to the outbox first (EndAuthentication), and
+// only then is the CRes form sent to the browser. An authentication that another instance (or the
+// timeout sweeper) already ended shows that outcome.
+func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row ChallengeRow, end End) error {
+	end.InteractionCounter = row.OTP.Interactions
+	err := b.Service.EndAuthentication(ctx, end)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	t, terr := b.Service.Store.Transaction(ctx, row.ACSTransID)
+	if terr != nil {
+		return terr
+	}
+	b.Service.log().InfoContext(ctx, "challenge ended", "acsTransID", row.ACSTransID, "pan", t.MaskedPAN,
+		"transStatus", t.TransStatus, "reason", t.Reason, "challengeCancel", end.ChallengeCancel, "interactions", end.InteractionCounter)
+	row.Step, row.Result, row.LastActivity = StepDone, t.TransStatus, b.Service.now()
+	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	if w == nil {
+		return nil
+	}
+	return b.renderDone(w, row, t)
+}
+
+// finalCRes is the browser's final CRes for a challenge that ended with status.
+func finalCRes(t Transaction, status string) (string, error) {
+	if status != "Y" {
+		status = "N" // the browser CRes carries only Y or N; the RReq has the detail
+	}
+	body, err := emv.Marshal(&emv.CRes{MessageType: emv.TypeCRes, MessageVersion: t.MessageVersion,
+		ThreeDSServerTransID: t.ThreeDSServerTransID, ACSTransID: t.ACSTransID, ChallengeCompletionInd: "Y", TransStatus: status})
+	return base64.RawURLEncoding.EncodeToString(body), err
+}
+
+func (b *Browser) renderDone(w http.ResponseWriter, row ChallengeRow, t Transaction) error {
+	cres, err := finalCRes(t, row.Result)
+	if err != nil {
+		return err
+	}
+	return b.renderFinal(w, row, cres, row.Result == "Y")
+}

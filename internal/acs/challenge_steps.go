@@ -1,0 +1,253 @@
+package acs
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/otp"
+	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/web"
+)
+
+// openChallenge stores the challenge row for a browser transaction the ARes sends to a challenge,
+// with what the pages and the final CRes need of the AReq. It runs only when the Store also keeps
+// challenges (SQLStore does).
+func (s *Service) openChallenge(ctx context.Context, a *emv.AReq, t Transaction) error {
+	cs, ok := s.Store.(ChallengeStore)
+	if !ok || t.TransStatus != "C" || a.DeviceChannel != emv.ChannelBrowser {
+		return nil
+	}
+	exp, _ := strconv.Atoi(a.PurchaseExponent)
+	merchant := a.MerchantName
+	if merchant == "" {
+		merchant = a.AcquirerMerchantID
+	}
+	return cs.CreateChallenge(ctx, ChallengeRow{ACSTransID: t.ACSTransID, NotificationURL: a.NotificationURL,
+		BrowserLanguage: a.BrowserLanguage, MerchantName: merchant, Exponent: exp, Step: StepWaiting, Token: newID(""),
+		OTP: otp.State{TransactionID: t.ACSTransID}, AResAt: t.CreatedAt, LastActivity: t.CreatedAt})
+}
+
+// policy is the issuer's code policy on top of the configured key.
+func (b *Browser) policy(ctx context.Context, t Transaction) *otp.Codes {
+	is, err := b.Service.Store.Issuer(ctx, t.IssuerID)
+	if err != nil {
+		return b.Codes
+	}
+	p := b.Codes.Policy()
+	if is.OTP.Length >= otp.MinDigits && is.OTP.Length <= otp.MaxDigits {
+		p.Digits = is.OTP.Length
+	}
+	if is.OTP.TTLSeconds > 0 {
+		p.Lifetime = time.Duration(is.OTP.TTLSeconds) * time.Second
+	}
+	if is.OTP.MaxAttempts > 0 {
+		p.MaxWrong = is.OTP.MaxAttempts
+	}
+	if is.OTP.MaxResends > 0 {
+		p.MaxResends = is.OTP.MaxResends
+	}
+	return b.Codes.WithPolicy(p)
+}
+
+// serveStep handles every form of the challenge pages: send, submit, resend and cancel.
+func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The request could not be read."}
+	}
+	f := r.PostForm
+	row, err := b.Challenges.Challenge(ctx, f.Get("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1) {
+		return &httpx.Problem{Status: http.StatusForbidden, Title: "This page is not valid for this purchase."}
+	}
+	if err != nil {
+		return err
+	}
+	t, err := b.Service.Store.Transaction(ctx, row.ACSTransID)
+	if err != nil {
+		return err
+	}
+	if row.Step == StepDone {
+		return b.renderDone(w, row, t)
+	}
+	if row.Step == StepWaiting {
+		return &httpx.Problem{Status: http.StatusConflict, Title: "This purchase has not started its check."}
+	}
+	now := b.Service.now()
+	if now.Sub(row.LastActivity) > IdleLimit {
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"})
+	}
+	row.LastActivity = now
+	msgs := web.Text(web.Lang(row.BrowserLanguage))
+	switch f.Get("action") {
+	case "cancel":
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeCancel: "01"})
+	case "send":
+		if row.Step != StepChoose {
+			return b.renderStep(ctx, w, row, t, "")
+		}
+		kind, idx, _ := strings.Cut(f.Get("dest"), ":")
+		i, err := strconv.Atoi(idx)
+		if err != nil {
+			i = -1
+		}
+		return b.send(ctx, w, row, t, kind, i, false, msgs)
+	case "resend":
+		if row.Step != StepCode {
+			return b.renderStep(ctx, w, row, t, "")
+		}
+		return b.send(ctx, w, row, t, row.Channel, row.DestIndex, true, msgs)
+	case "submit":
+		if row.Step != StepCode {
+			return b.renderStep(ctx, w, row, t, "")
+		}
+		return b.check(ctx, w, row, t, f.Get("code"))
+	}
+	return &httpx.Problem{Status: http.StatusBadRequest, Title: "Unknown action."}
+}
+
+// send issues (or reissues) a code and queues it for the chosen destination. The page never waits
+// for the provider: the queue delivers, and the code page shows how far it got.
+func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, kind string, i int, resend bool, msgs web.Messages) error {
+	ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
+	if err != nil {
+		return err
+	}
+	to, ok := pick(ch, kind, i)
+	if !ok {
+		return b.renderStep(ctx, w, row, t, msgs["choose"])
+	}
+	codes, now := b.policy(ctx, t), b.Service.now()
+	var code string
+	var st otp.State
+	if row.OTP.Sequence == 0 {
+		code, st, err = codes.Issue(row.OTP, now)
+	} else {
+		code, st, err = codes.Resend(row.OTP, now)
+	}
+	var cool *otp.CoolDownError
+	switch {
+	case errors.As(err, &cool):
+		return b.renderStep(ctx, w, row, t, fmt.Sprintf(msgs["resend_wait"], int((cool.Wait+time.Second-1)/time.Second)))
+	case errors.Is(err, otp.ErrNoResendsLeft):
+		return b.renderStep(ctx, w, row, t, msgs["resend_none"])
+	case errors.Is(err, otp.ErrFinished):
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+	case err != nil:
+		return err
+	}
+	is, _ := b.Service.Store.Issuer(ctx, t.IssuerID)
+	m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
+		Issuer:  notify.Branding{Name: firstNonEmpty(is.Brand.Name, is.Name), Support: is.Brand.SupportText},
+		Purpose: notify.Purpose{Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent)}, TransactionID: t.ACSTransID}
+	if m.Locale == "" {
+		m.Locale = ch.Locale
+	}
+	if kind == "sms" && len(ch.Emails) > 0 {
+		m.FallbackEmail = ch.Emails[0]
+	}
+	row.MessageID = ""
+	if b.Notify != nil {
+		if row.MessageID, err = b.Notify.Enqueue(m); err != nil {
+			b.Service.log().WarnContext(ctx, "queueing a code", "acsTransID", t.ACSTransID, "channel", kind, "err", err)
+		}
+	}
+	b.Service.log().InfoContext(ctx, "code sent", "acsTransID", t.ACSTransID, "channel", kind, "to", notify.Mask(m.Channel, to),
+		"sequence", st.Sequence, "resend", resend, "message", row.MessageID)
+	row.OTP, row.Step, row.Channel, row.DestIndex = st, StepCode, kind, i
+	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
+		return b.conflict(err)
+	}
+	row.Version++
+	return b.renderStep(ctx, w, row, t, "")
+}
+
+// check judges one entry. What the shopper sees of a failure is always otp.ShopperMessage (in their
+// language); the log and the transaction keep the real reason.
+func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, entered string) error {
+	codes, now := b.policy(ctx, t), b.Service.now()
+	pol := codes.Policy()
+	failures, err := b.Challenges.OTPFailures(ctx, t.PANHash, now.Add(-pol.CardLockWindow))
+	if err != nil {
+		return err
+	}
+	out, st := codes.Check(row.OTP, strings.TrimSpace(entered), now, failures)
+	if out.CardFailure {
+		if err := b.Challenges.RecordOTPFailure(ctx, t.PANHash, now); err != nil {
+			return err
+		}
+	}
+	b.Service.log().InfoContext(ctx, "code entered", "acsTransID", t.ACSTransID, "result", out.Result.String(), "remaining", out.Remaining)
+	row.OTP = st
+	switch out.Result {
+	case otp.Accepted:
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "Y"})
+	case otp.Exhausted:
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeFailed: true})
+	case otp.Locked:
+		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+	}
+	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
+		return b.conflict(err)
+	}
+	row.Version++
+	msgs := web.Text(web.Lang(row.BrowserLanguage))
+	return b.renderStep(ctx, w, row, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ExpireStale ends the challenges whose first CReq never came within FirstCReqWithin of the ARes
+// (challengeCancel 05) and those left idle for IdleLimit (challengeCancel 04), each with its RReq. A
+// shopper who comes back later sees the result and the CRes.
+func (b *Browser) ExpireStale(ctx context.Context) (int, error) {
+	now := b.Service.now()
+	rows, err := b.Challenges.StaleChallenges(ctx, now.Add(-FirstCReqWithin), now.Add(-IdleLimit), 50)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, row := range rows {
+		end := End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"}
+		if row.Step == StepWaiting {
+			end.ChallengeCancel = "05"
+		}
+		if err := b.finish(ctx, nil, row, end); err != nil {
+			b.Service.log().WarnContext(ctx, "ending a stale challenge", "acsTransID", row.ACSTransID, "err", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RunExpiry calls ExpireStale every interval until ctx ends.
+func (b *Browser) RunExpiry(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			b.ExpireStale(ctx)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package acs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/otp"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// Challenge steps, in the order a shopper meets them. A challenge is "waiting" from the ARes until
+// the first CReq arrives.
+const (
+	StepWaiting = "waiting"
+	StepChoose  = "choose"
+	StepCode    = "code"
+	StepDone    = "done"
+)
+
+// ChallengeRow is one browser challenge as stored between pages. Everything the next page needs is
+// here or in the transaction, so any ACS instance can serve it.
+type ChallengeRow struct {
+	ACSTransID      string
+	NotificationURL string
+	BrowserLanguage string
+	MerchantName    string
+	Exponent        int
+	Step            string
+	// Token is a random value every page form carries: a post must show it to act on the challenge.
+	Token       string
+	SessionData string
+	WindowSize  string
+	// Channel and DestIndex name the destination the shopper chose among the cardholder's.
+	Channel   string
+	DestIndex int
+	OTP       otp.State
+	// MessageID is the notify queue's id of the latest code sent, for its delivery status.
+	MessageID string
+	// Result is the final transStatus (Y or N) once the step is done.
+	Result string
+	// Version increases with every update, so two instances cannot both act on one page.
+	Version      int
+	AResAt       time.Time
+	LastActivity time.Time
+}
+
+// ChallengeStore keeps browser challenges and the card-lock failure count. SQLStore implements it;
+// Service.Authenticate opens a challenge row through it when the Store also is one.
+type ChallengeStore interface {
+	CreateChallenge(ctx context.Context, c ChallengeRow) error
+	Challenge(ctx context.Context, acsTransID string) (ChallengeRow, error)
+	// UpdateChallenge writes c if nobody updated the row since c was read (c.Version), and returns
+	// store.ErrConflict otherwise.
+	UpdateChallenge(ctx context.Context, c ChallengeRow) error
+	// StaleChallenges lists challenges whose first CReq is later than firstCReq after the ARes, or
+	// whose shopper has been idle since before idle.
+	StaleChallenges(ctx context.Context, firstCReq, idle time.Time, limit int) ([]ChallengeRow, error)
+	// UpdateDeviceData replaces the device key and data the 3DS Method stored for a transaction
+	// with what its script found; ErrNotFound when the method never reached the server.
+	UpdateDeviceData(ctx context.Context, threeDSServerTransID, deviceKey, data string) error
+	RecordOTPFailure(ctx context.Context, panHash string, at time.Time) error
+	OTPFailures(ctx context.Context, panHash string, since time.Time) (int, error)
+}
+
+const chCols = `acs_trans_id, notification_url, browser_language, merchant_name, exponent, step, token, session_data,
+	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity`
+
+func (s *SQLStore) CreateChallenge(ctx context.Context, c ChallengeRow) error {
+	st, err := json.Marshal(c.OTP)
+	if err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_challenges (`+chCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			c.ACSTransID, c.NotificationURL, c.BrowserLanguage, c.MerchantName, c.Exponent, c.Step, c.Token, c.SessionData,
+			c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result, c.Version, store.Time(c.AResAt),
+			store.Time(c.LastActivity))
+		return err
+	})
+}
+
+func scanChallenge(scan func(...any) error) (ChallengeRow, error) {
+	var c ChallengeRow
+	var st string
+	err := scan(&c.ACSTransID, &c.NotificationURL, &c.BrowserLanguage, &c.MerchantName, &c.Exponent, &c.Step, &c.Token,
+		&c.SessionData, &c.WindowSize, &c.Channel, &c.DestIndex, &st, &c.MessageID, &c.Result, &c.Version,
+		(*store.Time)(&c.AResAt), (*store.Time)(&c.LastActivity))
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal([]byte(st), &c.OTP); err != nil {
+		return c, fmt.Errorf("acs: challenge %s: code state: %w", c.ACSTransID, err)
+	}
+	return c, nil
+}
+
+func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, error) {
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges WHERE acs_trans_id = ?`), id)
+	c, err := scanChallenge(row.Scan)
+	return c, store.MapError(err)
+}
+
+func (s *SQLStore) UpdateChallenge(ctx context.Context, c ChallengeRow) error {
+	st, err := json.Marshal(c.OTP)
+	if err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_challenges SET step = ?, session_data = ?, window_size = ?,
+			channel = ?, dest_index = ?, otp_state = ?, message_id = ?, result = ?, version = version + 1, last_activity = ?
+			WHERE acs_trans_id = ? AND version = ?`),
+			c.Step, c.SessionData, c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result,
+			store.Time(c.LastActivity), c.ACSTransID, c.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: the challenge changed since it was read", store.ErrConflict)
+		}
+		return nil
+	})
+}
+
+func (s *SQLStore) StaleChallenges(ctx context.Context, firstCReq, idle time.Time, limit int) ([]ChallengeRow, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges
+		WHERE (step = 'waiting' AND ares_at < ?) OR (step IN ('choose', 'code') AND last_activity < ?) LIMIT ?`),
+		store.Time(firstCReq), store.Time(idle), limit)
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	defer rows.Close()
+	var out []ChallengeRow
+	for rows.Next() {
+		c, err := scanChallenge(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *SQLStore) RecordOTPFailure(ctx context.Context, panHash string, at time.Time) error {
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_otp_failures (pan_hash, failed_at) VALUES (?, ?)`),
+			panHash, store.Time(at))
+		return err
+	})
+}
+
+func (s *SQLStore) OTPFailures(ctx context.Context, panHash string, since time.Time) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT COUNT(*) FROM acs_otp_failures
+		WHERE pan_hash = ? AND failed_at >= ?`), panHash, store.Time(since)).Scan(&n)
+	return n, store.MapError(err)
+}
+
+func (s *SQLStore) UpdateDeviceData(ctx context.Context, id, deviceKey, data string) error {
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_device_data SET device_key = ?, data = ?
+			WHERE three_ds_server_trans_id = ?`), deviceKey, data, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}

@@ -1,0 +1,198 @@
+package acs
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/web"
+)
+
+// destination is one place a code can go, as the choice page offers it: masked, never in full.
+type destination struct {
+	Key   string // "sms:0", "email:1"
+	Label string
+}
+
+// challengePage is what challenge.html shows.
+type challengePage struct {
+	Base, Lang, Window, Step string
+	T                        web.Messages
+	BrandName, LogoURL       string
+	SupportText              string
+	Merchant, Amount, Card   string
+	ID, Token                string
+	Error, Hint, Status      string
+	Destinations             []destination
+	Digits, Wait             int
+	WaitText                 string
+	NoResend, OK             bool
+	NotificationURL, CRes    string
+	SessionData              string
+}
+
+func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction) challengePage {
+	lang := web.Lang(row.BrowserLanguage)
+	p := challengePage{Base: b.Base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: row.Step,
+		Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent), Card: cardEnding(t.MaskedPAN),
+		ID: row.ACSTransID, Token: row.Token, NotificationURL: row.NotificationURL, SessionData: row.SessionData}
+	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
+		p.BrandName, p.LogoURL, p.SupportText = is.Brand.Name, is.Brand.LogoURL, is.Brand.SupportText
+		if p.BrandName == "" {
+			p.BrandName = is.Name
+		}
+	}
+	return p
+}
+
+// renderStep shows the choice or the code page, with errMsg (already in the shopper's language) in
+// the live region.
+func (b *Browser) renderStep(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, errMsg string) error {
+	p := b.basePage(ctx, row, t)
+	p.Error = errMsg
+	switch row.Step {
+	case StepChoose:
+		ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
+		if err != nil {
+			return err
+		}
+		p.Destinations = destinations(ch, p.T)
+	case StepCode:
+		pol := b.policy(ctx, t).Policy()
+		p.Digits = pol.Digits
+		to := ""
+		if ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID); err == nil {
+			if d, ok := pick(ch, row.Channel, row.DestIndex); ok {
+				to = notify.Mask(notify.Channel(row.Channel), d)
+			}
+		}
+		p.Hint = fmt.Sprintf(p.T["code_hint"], pol.Digits, to)
+		if st, ok := b.statusOf(row.MessageID); ok {
+			p.Status = p.T["status_"+string(st)]
+		}
+		wait := row.OTP.LastSent.Add(pol.ResendCoolDown).Sub(b.Service.now())
+		switch {
+		case row.OTP.Resends >= pol.MaxResends:
+			p.NoResend, p.WaitText = true, p.T["resend_none"]
+		case wait > 0:
+			p.Wait = int((wait + time.Second - 1) / time.Second)
+			p.WaitText = fmt.Sprintf(p.T["resend_wait"], p.Wait)
+		}
+	}
+	return renderChallenge(w, p)
+}
+
+// statusOf reduces the queue's status to what the page says: queued, sent or failed.
+func (b *Browser) statusOf(id string) (notify.State, bool) {
+	if b.Notify == nil || id == "" {
+		return "", false
+	}
+	st, ok := b.Notify.Status(id)
+	if !ok {
+		return "", false
+	}
+	switch st.State {
+	case notify.Queued, notify.Sent, notify.Failed:
+		return st.State, true
+	}
+	return notify.Queued, true
+}
+
+// renderFinal shows the result and the form that carries cres (a CRes or an Erro) to the requestor.
+func (b *Browser) renderFinal(w http.ResponseWriter, row ChallengeRow, cres string, ok bool) error {
+	lang := web.Lang(row.BrowserLanguage)
+	p := challengePage{Base: b.Base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: StepDone, OK: ok,
+		NotificationURL: row.NotificationURL, CRes: cres, SessionData: row.SessionData}
+	return renderChallenge(w, p)
+}
+
+func renderChallenge(w http.ResponseWriter, p challengePage) error {
+	var sb strings.Builder
+	if err := web.Render(&sb, "challenge.html", p); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err := w.Write([]byte(sb.String()))
+	return err
+}
+
+// destinations lists the cardholder's registered mobiles and e-mail addresses, masked.
+func destinations(ch Cardholder, t web.Messages) []destination {
+	var out []destination
+	add := func(kind string, list []string, label string) {
+		for i, to := range list {
+			out = append(out, destination{Key: kind + ":" + strconv.Itoa(i), Label: fmt.Sprintf(label, notify.Mask(notify.Channel(kind), to))})
+		}
+	}
+	if ch.PreferredChannel == "email" {
+		add("email", ch.Emails, t["email_to"])
+		add("sms", ch.Mobiles, t["sms_to"])
+	} else {
+		add("sms", ch.Mobiles, t["sms_to"])
+		add("email", ch.Emails, t["email_to"])
+	}
+	return out
+}
+
+// pick finds the destination a channel and index name.
+func pick(ch Cardholder, channel string, i int) (string, bool) {
+	list := ch.Mobiles
+	if channel == "email" {
+		list = ch.Emails
+	} else if channel != "sms" {
+		return "", false
+	}
+	if i < 0 || i >= len(list) {
+		return "", false
+	}
+	return list[i], true
+}
+
+// cardEnding shows a card as the shopper knows it: its last four digits.
+func cardEnding(masked string) string {
+	if len(masked) < 4 {
+		return "••••"
+	}
+	return "•••• " + masked[len(masked)-4:]
+}
+
+// currencies maps the ISO 4217 numeric codes the AReq carries to the letters shoppers read.
+var currencies = map[string]string{"978": "EUR", "840": "USD", "826": "GBP", "392": "JPY", "756": "CHF",
+	"124": "CAD", "036": "AUD", "752": "SEK", "578": "NOK", "208": "DKK", "985": "PLN", "156": "CNY", "410": "KRW"}
+
+// FormatAmount writes an amount in minor units with its currency: "EUR 1,234.50", "JPY 12,000".
+func FormatAmount(minor int64, currency string, exponent int) string {
+	code := currencies[currency]
+	if code == "" {
+		code = currency
+	}
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	digits := strconv.FormatInt(minor, 10)
+	exponent = max(0, min(exponent, 6))
+	for len(digits) <= exponent {
+		digits = "0" + digits
+	}
+	whole, frac := digits[:len(digits)-exponent], digits[len(digits)-exponent:]
+	var sb strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(c)
+	}
+	s := sb.String()
+	if frac != "" {
+		s += "." + frac
+	}
+	if neg {
+		s = "-" + s
+	}
+	return strings.TrimSpace(code + " " + s)
+}
