@@ -15,6 +15,7 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
+	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
 // backends gives each test a fresh, empty database of either kind, as a DSN.
@@ -148,6 +149,25 @@ var seededChecks = []func(t *testing.T, db *store.DB){
 		if err != nil || len(list) != 1 || list[0].MaskedPAN != "510000******0008" || list[0].Status != "blocked" ||
 			list[0].Mobiles[0] != "+447700900123" || list[0].KeyID != 1 {
 			t.Errorf("seeded cardholders = %+v, %v", list, err)
+		}
+	},
+	// Version 6 (3DS Server): a merchant found by its key digest, a cached range and a final result.
+	func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := threedsserver.NewSQLStore(db)
+		if m, err := s.MerchantByKey(ctx, "c0ffee"); err != nil || m.ID != "seed-shop" || m.Country != "826" {
+			t.Errorf("seeded merchant = %+v, %v", m, err)
+		}
+		if r, err := s.FindRange(ctx, "4000000000001091"); err != nil || r.MethodURL != "https://acs.example/method" || len(r.ACSInfoInd) != 2 {
+			t.Errorf("seeded range = %+v, %v", r, err)
+		}
+		if c, err := s.CacheState(ctx); err != nil || c.Serial != "42" || c.Refresh != 12*time.Hour {
+			t.Errorf("seeded cache state = %+v, %v", c, err)
+		}
+		tx, err := s.Transaction(ctx, "8a880dc0-d2d2-4067-bcb1-b08d1690b26e")
+		if err != nil || tx.State != "final" || tx.ECI != "05" || !tx.MethodDone ||
+			!tx.ResultAt.Equal(time.Date(2024, 11, 5, 8, 31, 0, 0, time.UTC)) {
+			t.Errorf("seeded transaction = %+v, %v", tx, err)
 		}
 	},
 }

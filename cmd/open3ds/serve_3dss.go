@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/threedsserver"
+	"github.com/open3ds/open3ds/internal/vault"
+)
+
+func init() {
+	serveGroup.add(command{name: "3dss", summary: "the 3DS Server: merchant API, browser endpoints, RReq endpoint (mutual TLS) and admin API", run: runServe3DSS})
+}
+
+// tdssConfig is the configuration of `open3ds serve 3dss`: one listener per trust boundary.
+type tdssConfig struct {
+	Listen       string        `yaml:"listen" env:"3DSS_LISTEN" flag:"listen" help:"RReq listener address (mutual TLS, DS certificates only)"`
+	APIListen    string        `yaml:"api_listen" env:"3DSS_API_LISTEN" flag:"api-listen" help:"merchant REST API listener (HTTPS; API keys)"`
+	PublicListen string        `yaml:"public_listen" env:"3DSS_PUBLIC_LISTEN" flag:"public-listen" help:"browser listener (HTTPS): 3DS Method and challenge notifications"`
+	AdminListen  string        `yaml:"admin_listen" env:"3DSS_ADMIN_LISTEN" flag:"admin-listen" help:"admin API and /metrics listener (plain HTTP; keep it on loopback)"`
+	DSN          string        `yaml:"dsn" env:"DSN" flag:"dsn" help:"the store: postgres://… or sqlite:PATH"`
+	Migrate      bool          `yaml:"migrate" env:"3DSS_MIGRATE" flag:"migrate" help:"apply pending PostgreSQL migrations on start"`
+	DSURL        string        `yaml:"ds_url" env:"3DSS_DS_URL" flag:"ds-url" help:"the DS's protocol URL (AReq, PReq)"`
+	PublicURL    string        `yaml:"public_url" env:"3DSS_PUBLIC_URL" flag:"public-url" help:"the browser listener's public URL (default: https:// and its address)"`
+	ProtocolURL  string        `yaml:"protocol_url" env:"3DSS_PROTOCOL_URL" flag:"protocol-url" help:"the RReq listener's URL as the DS reaches it (default: https:// and its address)"`
+	ParentOrigin string        `yaml:"parent_origin" env:"3DSS_PARENT_ORIGIN" flag:"parent-origin" help:"the merchant page origin the challenge outcome is posted to (default: public_url)"`
+	RefNumber    string        `yaml:"reference_number" env:"3DSS_REFERENCE_NUMBER" flag:"reference-number" help:"threeDSServerRefNumber (EMVCo approval number)"`
+	OperatorID   string        `yaml:"operator_id" env:"3DSS_OPERATOR_ID" flag:"operator-id" help:"threeDSServerOperatorID"`
+	Timeout      time.Duration `yaml:"timeout" env:"3DSS_TIMEOUT" flag:"timeout" help:"how long to wait for the DS"`
+	Refresh      time.Duration `yaml:"preq_every" env:"3DSS_PREQ_EVERY" flag:"preq-every" help:"card-range refresh period, 1h to 24h"`
+	TLS          struct {
+		CA   string `yaml:"ca" env:"CA" flag:"ca" help:"the scheme CA certificate (PEM)"`
+		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the 3DS Server certificate (PEM)"`
+		Key  string `yaml:"key" env:"KEY" flag:"key" help:"the 3DS Server private key file (PEM)"`
+	} `yaml:"tls" env:"3DSS_TLS" flag:"tls"`
+	// Browsers and merchants' back ends do not know the scheme CA: give them a certificate they trust.
+	PublicTLS struct {
+		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"certificate of the API and browser listeners (PEM); the 3DS Server certificate when empty"`
+		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
+	} `yaml:"public_tls" env:"3DSS_PUBLIC_TLS" flag:"public-tls"`
+	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
+	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
+	LogLevel   string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
+	LogFormat  string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+}
+
+// Validate lists every problem of the configuration at once.
+func (c *tdssConfig) Validate() error {
+	var p config.Problems
+	if c.DSN == "" {
+		p.Add("dsn", "is required")
+	}
+	if c.DSURL == "" {
+		p.Add("ds_url", "is required")
+	}
+	if c.TLS.CA == "" || c.TLS.Cert == "" || c.TLS.Key == "" {
+		p.Add("tls", "ca, cert and key are all required")
+	}
+	if (c.PublicTLS.Cert == "") != (c.PublicTLS.Key == "") {
+		p.Add("public_tls", "cert and key go together")
+	}
+	if c.AdminToken == "" {
+		p.Add("admin_token", "is required (OPEN3DS_3DSS_ADMIN_TOKEN or OPEN3DS_3DSS_ADMIN_TOKEN_FILE)")
+	}
+	if _, err := vault.ParseKeyring(c.VaultKeys.Reveal()); err != nil {
+		p.Add("vault_keys", "is required and must be a valid keyring spec (OPEN3DS_VAULT_KEYS or _FILE)")
+	}
+	if c.Timeout <= 0 {
+		p.Add("timeout", "must be positive")
+	}
+	if c.Refresh < threedsserver.MinRefresh || c.Refresh > threedsserver.MaxRefresh {
+		p.Add("preq_every", "must be between 1h and 24h")
+	}
+	var lvl slog.Level
+	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
+		p.Add("log_level", "must be debug, info, warn or error")
+	}
+	return p.Err()
+}
+
+// tdssListening, when set (by tests), hears the listeners' addresses once all are open.
+var tdssListening func(protocol, api, public, admin string)
+
+func runServe3DSS(ctx context.Context, e env, args []string) error {
+	cfg := &tdssConfig{Listen: ":10443", APIListen: ":10446", PublicListen: ":10447", AdminListen: "127.0.0.1:10444",
+		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, LogLevel: "info", LogFormat: "json"}
+	fs := flag.NewFlagSet("serve 3dss", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{code: 2, msg: err.Error()}
+	}
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	log := logx.New(e.stderr, lvl, cfg.LogFormat)
+
+	db, err := store.Open(ctx, cfg.DSN, store.Options{Migrate: cfg.Migrate})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cert, err := pki.LoadKeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return err
+	}
+	pool, err := pki.LoadPool(cfg.TLS.CA)
+	if err != nil {
+		return err
+	}
+	publicCert := cert
+	if cfg.PublicTLS.Cert != "" {
+		if publicCert, err = pki.LoadKeyPair(cfg.PublicTLS.Cert, cfg.PublicTLS.Key); err != nil {
+			return err
+		}
+	}
+	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
+
+	var lns [4]net.Listener
+	for i, addr := range []string{cfg.Listen, cfg.APIListen, cfg.PublicListen, cfg.AdminListen} {
+		if lns[i], err = net.Listen("tcp", addr); err != nil {
+			return err
+		}
+		defer lns[i].Close()
+	}
+	if cfg.ProtocolURL == "" {
+		cfg.ProtocolURL = dsSelfURL(lns[0].Addr())
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = dsSelfURL(lns[2].Addr())
+	}
+
+	reg := prometheus.NewRegistry()
+	httpMetrics, err := httpx.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	metrics, err := threedsserver.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	st := threedsserver.NewSQLStore(db)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, ""),
+		MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
+	server := threedsserver.NewServer(threedsserver.Config{Store: st, Recorder: db, Client: client, DSURL: cfg.DSURL,
+		PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin, RefNumber: cfg.RefNumber,
+		OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh, Metrics: metrics, Log: log})
+
+	wrap := httpx.Standard(log, httpMetrics)
+	proto := httpx.NewServer(wrap(server.ProtocolHandler()), log)
+	proto.TLSConfig = pki.ServerConfig(cert, pool, true)
+	api := httpx.NewServer(wrap(server.MerchantHandler()), log)
+	api.TLSConfig = pki.ServerConfig(publicCert, nil, false)
+	public := httpx.NewServer(wrap(server.PublicHandler()), log)
+	public.TLSConfig = pki.ServerConfig(publicCert, nil, false)
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/v1/", threedsserver.NewAdmin(st, cfg.AdminToken.Reveal()).Handler())
+	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
+	admin := httpx.NewServer(wrap(adminMux), log)
+
+	log.Info("3DS Server listening", "protocol", lns[0].Addr().String(), "api", lns[1].Addr().String(),
+		"public", lns[2].Addr().String(), "admin", lns[3].Addr().String(), "ds", cfg.DSURL, "store", store.RedactDSN(cfg.DSN))
+	if tdssListening != nil {
+		tdssListening(lns[0].Addr().String(), lns[1].Addr().String(), lns[2].Addr().String(), lns[3].Addr().String())
+	}
+	// Any listener failing stops them all; so does ctx ending.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go server.RunRefresher(sctx)
+	errs := make(chan error, 4)
+	for i, srv := range []*http.Server{proto, api, public, admin} {
+		go func() { errs <- httpx.Serve(sctx, srv, lns[i]) }()
+	}
+	var first error
+	for range 4 {
+		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
+			first = err
+		}
+		stop()
+	}
+	if first != nil {
+		return fmt.Errorf("serve 3dss: %w", first)
+	}
+	return nil
+}

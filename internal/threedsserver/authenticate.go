@@ -1,0 +1,233 @@
+package threedsserver
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// AuthenticateRequest is the purchase, the browser data the checkout script collected and the 3DS
+// Method's outcome.
+type AuthenticateRequest struct {
+	Amount              string  `json:"amount"`   // minor units
+	Currency            string  `json:"currency"` // ISO 4217 numeric
+	Exponent            *int    `json:"exponent"` // default 2
+	ThreeDSCompInd      string  `json:"threeDSCompInd"`
+	ChallengeWindowSize string  `json:"challengeWindowSize"` // 01-05, default 05
+	CardExpiryDate      string  `json:"cardExpiryDate,omitempty"`
+	CardholderName      string  `json:"cardholderName,omitempty"`
+	Email               string  `json:"email,omitempty"`
+	Browser             Browser `json:"browser"`
+}
+
+// Browser is the browser data of the AReq.
+type Browser struct {
+	AcceptHeader      string `json:"acceptHeader"`
+	IP                string `json:"ip"`
+	JavaEnabled       bool   `json:"javaEnabled"`
+	JavascriptEnabled *bool  `json:"javascriptEnabled"`
+	Language          string `json:"language"`
+	ColorDepth        string `json:"colorDepth"`
+	ScreenHeight      string `json:"screenHeight"`
+	ScreenWidth       string `json:"screenWidth"`
+	TZ                string `json:"tz"`
+	UserAgent         string `json:"userAgent"`
+}
+
+// Challenge is the form the checkout script posts into the challenge iframe.
+type Challenge struct {
+	ACSURL             string `json:"acsURL"`
+	CReq               string `json:"creq"`
+	WindowSize         string `json:"windowSize"`
+	ThreeDSSessionData string `json:"threeDSSessionData"`
+}
+
+func (req *AuthenticateRequest) validate() error {
+	var fe []httpx.FieldError
+	bad := func(f, d string) { fe = append(fe, httpx.FieldError{Field: f, Detail: d}) }
+	if !digits(req.Amount, 1, 48) {
+		bad("amount", "is required: minor units, digits only")
+	}
+	if !digits(req.Currency, 3, 3) {
+		bad("currency", "is required: 3-digit ISO 4217 numeric code")
+	}
+	if req.Exponent != nil && (*req.Exponent < 0 || *req.Exponent > 9) {
+		bad("exponent", "must be 0-9")
+	}
+	switch req.ThreeDSCompInd {
+	case "Y", "N", "U":
+	default:
+		bad("threeDSCompInd", "must be Y, N or U")
+	}
+	switch req.ChallengeWindowSize {
+	case "", "01", "02", "03", "04", "05":
+	default:
+		bad("challengeWindowSize", "must be 01-05")
+	}
+	if req.CardExpiryDate != "" && !digits(req.CardExpiryDate, 4, 4) {
+		bad("cardExpiryDate", "must be YYMM")
+	}
+	b := req.Browser
+	if b.AcceptHeader == "" {
+		bad("browser.acceptHeader", "is required")
+	}
+	if b.UserAgent == "" {
+		bad("browser.userAgent", "is required")
+	}
+	if b.Language == "" || len(b.Language) > 8 {
+		bad("browser.language", "is required, 1-8 characters")
+	}
+	if b.JavascriptEnabled == nil {
+		bad("browser.javascriptEnabled", "is required")
+	}
+	if fe != nil {
+		return httpx.Invalid(fe...)
+	}
+	return nil
+}
+
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant) error {
+	ctx := r.Context()
+	t, err := s.merchantTransaction(ctx, m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var req AuthenticateRequest
+	if err := httpx.DecodeJSON(r, 64<<10, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	if t.State != StateStarted || t.PANSealed == "" {
+		return httpx.NewProblem(http.StatusConflict, "this authentication was already sent; start a new one")
+	}
+	req.ThreeDSCompInd = compInd(t, req.ThreeDSCompInd)
+	pan, err := s.cfg.Vault.Open(t.PANSealed, panAD(t.ID))
+	if err != nil {
+		return err
+	}
+	areq := s.buildAReq(m, t, &req, string(pan))
+	if err := emv.Validate(areq, nil); err != nil {
+		return fieldProblem(err)
+	}
+	if err := s.cfg.Store.ClaimAReq(ctx, t.ID); errors.Is(err, store.ErrNotFound) {
+		return httpx.NewProblem(http.StatusConflict, "this authentication is already being sent")
+	} else if err != nil {
+		return err
+	}
+	t.CompInd, t.PANSealed = req.ThreeDSCompInd, ""
+	ares, err := s.sendAReq(ctx, areq)
+	t.AResAt = s.cfg.Now()
+	if err != nil {
+		t.State = StateError
+		var remote *RemoteError
+		if errors.As(err, &remote) {
+			t.ErrorCode, t.ErrorDetail, t.DSTransID = remote.Erro.ErrorCode, remote.Erro.ErrorDetail, remote.Erro.DSTransID
+		} else if e := emv.AsError(err); e != nil {
+			t.ErrorCode, t.ErrorDetail = codeOf(e), e.Detail
+		} else {
+			// Still stored as an error, so that the sealed PAN goes and the row does not hang in "sending".
+			s.cfg.Log.Error("AReq failed", "id", t.ID, "err", err)
+			t.ErrorDetail = "internal error"
+		}
+		s.cfg.Metrics.auth("error")
+	} else {
+		t.DSTransID, t.ACSTransID, t.TransStatus, t.TransStatusReason = ares.DSTransID, ares.ACSTransID, ares.TransStatus, ares.TransStatusReason
+		t.AuthenticationValue, t.ECI, t.ACSURL = ares.AuthenticationValue, ares.ECI, ares.ACSURL
+		t.State = StateFrictionless
+		if ares.TransStatus == "C" || ares.TransStatus == "D" {
+			t.State = StateChallenge
+		} else {
+			t.ResultAt = t.AResAt
+		}
+		s.cfg.Metrics.auth(ares.TransStatus)
+	}
+	if err := s.cfg.Store.UpdateTransaction(ctx, t); err != nil {
+		return err
+	}
+	if t.State != StateChallenge {
+		s.notify(ctx, t)
+	}
+	res := resultOf(t)
+	if t.State == StateChallenge && t.ACSURL != "" {
+		size := req.ChallengeWindowSize
+		if size == "" {
+			size = "05"
+		}
+		creq, _ := json.Marshal(emv.CReq{MessageType: emv.TypeCReq, MessageVersion: t.MessageVersion,
+			ThreeDSServerTransID: t.ID, ACSTransID: t.ACSTransID, ChallengeWindowSize: size})
+		res.Challenge = &Challenge{ACSURL: t.ACSURL, CReq: emv.EncodeBase64URL(creq), WindowSize: size,
+			ThreeDSSessionData: emv.EncodeBase64URL([]byte(t.ID))}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// buildAReq makes the browser AReq from the merchant, the transaction and the request.
+func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, pan string) *emv.AReq {
+	exp := 2
+	if req.Exponent != nil {
+		exp = *req.Exponent
+	}
+	b := req.Browser
+	a := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
+		DeviceChannel: emv.ChannelBrowser, ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
+		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + "/3ds/rreq",
+		ThreeDSRequestorID: m.RequestorID, ThreeDSRequestorName: m.RequestorName, ThreeDSRequestorURL: m.RequestorURL,
+		ThreeDSRequestorAuthenticationInd: "01", ThreeDSCompInd: req.ThreeDSCompInd,
+		AcquirerBIN: m.AcquirerBIN, AcquirerMerchantID: m.AcquirerMerchantID, MCC: m.MCC,
+		MerchantCountryCode: m.Country, MerchantName: m.Name, AcctNumber: pan, CardExpiryDate: req.CardExpiryDate,
+		CardholderName: req.CardholderName, Email: req.Email,
+		PurchaseAmount: req.Amount, PurchaseCurrency: req.Currency, PurchaseExponent: strconv.Itoa(exp),
+		PurchaseDate: s.cfg.Now().UTC().Format("20060102150405"), TransType: "01",
+		NotificationURL: s.cfg.PublicURL + "/3ds/notification", BrowserAcceptHeader: b.AcceptHeader,
+		BrowserIP: b.IP, BrowserLanguage: b.Language, BrowserColorDepth: b.ColorDepth,
+		BrowserScreenHeight: b.ScreenHeight, BrowserScreenWidth: b.ScreenWidth, BrowserTZ: b.TZ,
+		BrowserUserAgent: truncate(b.UserAgent, 2048)}
+	java := b.JavaEnabled
+	a.BrowserJavaEnabled = &java
+	if t.MessageVersion != emv.Version210 {
+		a.BrowserJavascriptEnabled = b.JavascriptEnabled
+	}
+	if t.MessageVersion == emv.Version231 {
+		a.AcceptLanguage = []string{b.Language}
+	}
+	return a
+}
+
+// fieldProblem turns an AReq validation error into a problem naming the AReq element at fault;
+// the merchant's fields map onto those elements one to one.
+func fieldProblem(err error) error {
+	e := emv.AsError(err)
+	if e == nil {
+		return err
+	}
+	return httpx.Invalid(httpx.FieldError{Field: e.Detail, Detail: e.Code.Description()})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// compInd settles threeDSCompInd from what the 3DS Server knows rather than the script's word alone:
+// U when the range has no 3DS Method, Y when the notification arrived (even if too late for the
+// script's 10-second timer), N when it did not. The script's U (it could not run the Method) stands.
+func compInd(t Transaction, said string) string {
+	switch {
+	case t.MethodURL == "":
+		return "U"
+	case t.MethodDone:
+		return "Y"
+	case said == "U":
+		return "U"
+	}
+	return "N"
+}

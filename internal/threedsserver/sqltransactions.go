@@ -1,0 +1,67 @@
+package threedsserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+const txColumns = `id, merchant_id, masked_pan, pan_sealed, message_version, method_url, method_done, comp_ind, state,
+	ds_trans_id, acs_trans_id, acs_url, trans_status, trans_status_reason, authentication_value, eci, challenge_cancel,
+	error_code, error_detail, created_at, ares_at, result_at`
+
+// CreateTransaction implements Store.
+func (s *SQLStore) CreateTransaction(ctx context.Context, t Transaction) error {
+	return s.exec(ctx, "transaction", `INSERT INTO tdss_transactions (`+txColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.MerchantID, t.MaskedPAN, t.PANSealed, t.MessageVersion, t.MethodURL, boolInt(t.MethodDone), t.CompInd,
+		t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus, t.TransStatusReason, t.AuthenticationValue, t.ECI,
+		t.ChallengeCancel, t.ErrorCode, t.ErrorDetail, store.Time(t.CreatedAt), optTime(t.AResAt), optTime(t.ResultAt))
+}
+
+// Transaction implements Store.
+func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, error) {
+	var t Transaction
+	var done int
+	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+txColumns+` FROM tdss_transactions WHERE id = ?`), id).Scan(
+		&t.ID, &t.MerchantID, &t.MaskedPAN, &t.PANSealed, &t.MessageVersion, &t.MethodURL, &done, &t.CompInd, &t.State,
+		&t.DSTransID, &t.ACSTransID, &t.ACSURL, &t.TransStatus, &t.TransStatusReason, &t.AuthenticationValue, &t.ECI,
+		&t.ChallengeCancel, &t.ErrorCode, &t.ErrorDetail, (*store.Time)(&t.CreatedAt), nullTime{&t.AResAt}, nullTime{&t.ResultAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("transaction: %w", store.ErrNotFound)
+	}
+	t.MethodDone = done == 1
+	return t, store.MapError(err)
+}
+
+// UpdateTransaction implements Store.
+func (s *SQLStore) UpdateTransaction(ctx context.Context, t Transaction) error {
+	return s.exec(ctx, "transaction", `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
+		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
+		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
+		result_at = ? WHERE id = ?`,
+		t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
+		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
+		optTime(t.AResAt), optTime(t.ResultAt), t.ID)
+}
+
+// ClaimAReq implements Store with one conditional UPDATE.
+func (s *SQLStore) ClaimAReq(ctx context.Context, id string) error {
+	return s.exec(ctx, "started transaction", `UPDATE tdss_transactions SET state = ? WHERE id = ? AND state = ?`,
+		StateSending, id, StateStarted)
+}
+
+// MarkMethodDone implements Store.
+func (s *SQLStore) MarkMethodDone(ctx context.Context, id string) error {
+	return s.exec(ctx, "transaction", `UPDATE tdss_transactions SET method_done = 1 WHERE id = ?`, id)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,69 @@
+package threedsserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// SignatureHeader carries a webhook's signature: "t=<unix seconds>,v1=<hex HMAC-SHA256>" over
+// "<t>.<body>". The key is the hex SHA-256 digest of the merchant's API key (HashAPIKey), which the
+// merchant can compute and the 3DS Server keeps anyway, so no second secret has to be handed out.
+// The timestamp lets the merchant refuse replays.
+const SignatureHeader = "X-Open3ds-Signature"
+
+// Sign computes the v1 signature of body at t with key.
+func Sign(key string, t time.Time, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// notify posts the final result of t to its merchant's webhook, if it has one, in the background:
+// a few attempts with back-off, then it gives up (the merchant can always GET the result).
+func (s *Server) notify(ctx context.Context, t Transaction) {
+	m, keyHash, err := s.cfg.Store.MerchantKeyHash(ctx, t.MerchantID)
+	if err != nil || m.WebhookURL == "" {
+		return
+	}
+	body, err := json.Marshal(resultOf(t))
+	if err != nil {
+		return
+	}
+	go func() {
+		delay := 500 * time.Millisecond
+		for attempt := 1; attempt <= 4; attempt++ {
+			if s.postWebhook(m.WebhookURL, keyHash, body) {
+				return
+			}
+			time.Sleep(delay)
+			delay *= 4
+		}
+		s.cfg.Log.Warn("webhook not delivered", "merchant", m.ID, "id", t.ID)
+	}()
+}
+
+func (s *Server) postWebhook(url, key string, body []byte) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(key, s.cfg.Now(), body))
+	resp, err := s.webhooks.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode/100 == 2
+}
