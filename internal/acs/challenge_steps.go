@@ -107,6 +107,17 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 			return b.renderStep(ctx, w, row, t, "")
 		}
 		return b.send(ctx, w, row, t, row.Channel, row.DestIndex, true, msgs)
+	case "back":
+		// Another channel: the next send counts as a resend, with its cool-down and limit.
+		if row.Step != StepCode {
+			return b.renderStep(ctx, w, row, t, "")
+		}
+		row.Step = StepChoose
+		if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
+			return b.conflict(err)
+		}
+		row.Version++
+		return b.renderStep(ctx, w, row, t, "")
 	case "submit":
 		if row.Step != StepCode {
 			return b.renderStep(ctx, w, row, t, "")

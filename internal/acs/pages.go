@@ -20,19 +20,19 @@ type destination struct {
 
 // challengePage is what challenge.html shows.
 type challengePage struct {
-	Base, Lang, Window, Step string
-	T                        web.Messages
-	BrandName, LogoURL       string
-	SupportText              string
-	Merchant, Amount, Card   string
-	ID, Token                string
-	Error, Hint, Status      string
-	Destinations             []destination
-	Digits, Wait             int
-	WaitText                 string
-	NoResend, OK             bool
-	NotificationURL, CRes    string
-	SessionData              string
+	Base, Lang, Window, Step    string
+	T                           web.Messages
+	BrandName, LogoURL          string
+	SupportText                 string
+	Merchant, Amount, Card      string
+	ID, Token                   string
+	Error, Hint, Status         string
+	Destinations                []destination
+	Digits, Wait                int
+	WaitText                    string
+	NoResend, OK, OtherChannels bool
+	NotificationURL, CRes       string
+	SessionData                 string
 }
 
 func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction) challengePage {
@@ -65,12 +65,12 @@ func (b *Browser) renderStep(ctx context.Context, w http.ResponseWriter, row Cha
 		pol := b.policy(ctx, t).Policy()
 		p.Digits = pol.Digits
 		to := ""
-		if ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID); err == nil {
-			if d, ok := pick(ch, row.Channel, row.DestIndex); ok {
-				to = notify.Mask(notify.Channel(row.Channel), d)
-			}
+		ch, _ := b.Service.Store.Cardholder(ctx, t.CardholderID)
+		if d, ok := pick(ch, row.Channel, row.DestIndex); ok {
+			to = notify.Mask(notify.Channel(row.Channel), d)
 		}
 		p.Hint = fmt.Sprintf(p.T["code_hint"], pol.Digits, to)
+		p.OtherChannels = len(ch.Mobiles)+len(ch.Emails) > 1
 		if st, ok := b.statusOf(row.MessageID); ok {
 			p.Status = p.T["status_"+string(st)]
 		}

@@ -5,7 +5,7 @@
   var cres = document.querySelector("form[data-autopost]");
   if (cres) {
     // The result stays readable for a moment before the page hands back to the shop.
-    setTimeout(function () { cres.submit(); }, 1200);
+    setTimeout(function () { cres.submit(); }, 2000);
     return;
   }
   var resend = document.getElementById("resend");
