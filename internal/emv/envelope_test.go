@@ -214,6 +214,9 @@ func TestMarshalOmitsAbsentElementsAndStampsTheType(t *testing.T) {
 		}
 	}
 	if m.MessageType != "" {
+		t.Errorf("Marshal changed the caller's message: messageType %q", m.MessageType)
+	}
+	if m.MessageType != "" {
 		t.Errorf("Marshal changed the caller's message")
 	}
 	r := sampleARes(ver231)

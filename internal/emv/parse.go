@@ -51,47 +51,16 @@ func Marshal(m Message) ([]byte, error) {
 	if rv := reflect.ValueOf(m); !rv.IsValid() || rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return nil, errors.New("emv: Marshal: nil message")
 	}
-	var v any
-	switch m := m.(type) {
-	case *AReq:
-		c := *m
-		c.MessageType = TypeAReq
-		v = &c
-	case *ARes:
-		c := *m
-		c.MessageType = TypeARes
-		v = &c
-	case *CReq:
-		c := *m
-		c.MessageType = TypeCReq
-		v = &c
-	case *CRes:
-		c := *m
-		c.MessageType = TypeCRes
-		v = &c
-	case *RReq:
-		c := *m
-		c.MessageType = TypeRReq
-		v = &c
-	case *RRes:
-		c := *m
-		c.MessageType = TypeRRes
-		v = &c
-	case *PReq:
-		c := *m
-		c.MessageType = TypePReq
-		v = &c
-	case *PRes:
-		c := *m
-		c.MessageType = TypePRes
-		v = &c
-	case *Erro:
-		c := *m
-		c.MessageType = TypeErro
-		v = &c
-	default:
+	// Encode a copy whose messageType is the Go type's, so a caller's struct is never changed.
+	src := reflect.ValueOf(m)
+	typ := src.Elem().FieldByName("MessageType")
+	if src.Kind() != reflect.Pointer || !typ.IsValid() || typ.Kind() != reflect.String {
 		return nil, fmt.Errorf("emv: Marshal: unsupported message %T", m)
 	}
+	c := reflect.New(src.Elem().Type())
+	c.Elem().Set(src.Elem())
+	c.Elem().FieldByName("MessageType").SetString(m.Type())
+	v := c.Interface()
 	// URLs carry '&' and challenge texts '<'; escaping them as \u0026 is legal but needlessly opaque.
 	return marshalPlain(v)
 }
