@@ -48,13 +48,7 @@ func (f acsFlags) parse(e env, args []string) error {
 	if f.fs.NArg() > 0 && f.fs.Name() != "cardholder import" {
 		return usageError("%s takes no arguments, got %q", f.fs.Name(), strings.Join(f.fs.Args(), " "))
 	}
-	if *f.dsn == "" {
-		*f.dsn = e.getenv("OPEN3DS_DSN")
-	}
-	if *f.dsn == "" {
-		return usageError("%s needs a store: pass --dsn or set OPEN3DS_DSN", f.fs.Name())
-	}
-	return nil
+	return enrolDSN(e, f.dsn, f.fs.Name())
 }
 
 var acsErrHelp = errors.New("help")

@@ -48,7 +48,7 @@ func runEnrolCardholder(ctx context.Context, e env, args []string) error {
 		}
 		return err
 	}
-	c.Mobiles, c.Emails = acsSplitList(mobiles), acsSplitList(emails)
+	c.Mobiles, c.Emails = splitList(mobiles), splitList(emails)
 	s, done, err := acsOpen(ctx, e, *f.dsn, act == "add" || act == "change" || act == "import")
 	if err != nil {
 		return err
@@ -115,16 +115,6 @@ func runEnrolCardholder(ctx context.Context, e env, args []string) error {
 		return acsImportCardholders(ctx, e, s, fs.Arg(0))
 	}
 	return nil
-}
-
-func acsSplitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func acsReadLine(e env) (string, error) {

@@ -12,7 +12,7 @@ import (
 )
 
 func runEnrolDSRange(ctx context.Context, e env, args []string) error {
-	c, args, err := dsNewEnrolCmd(e, "range", args, "add", "change", "list", "remove")
+	c, args, err := newEnrolCmd(e, "range", args, "add", "change", "list", "remove")
 	if err != nil {
 		return err
 	}
@@ -26,49 +26,39 @@ func runEnrolDSRange(ctx context.Context, e env, args []string) error {
 	dsEnd := c.fs.String("ds-end", newest, "the newest protocol version the DS routes for this range")
 	method := c.fs.String("method-url", "", "the ACS's 3DS Method URL, if it has one")
 	info := c.fs.String("acs-info", "01", "comma-separated acsInfoInd values (01 authentication, 02 attempts, …)")
-	st, done, err := c.parse(ctx, args)
+	st, done, err := dsOpen(ctx, c, args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	switch c.verb {
-	case "list":
-		ranges, serial, err := st.Ranges(ctx)
-		if err != nil {
-			return err
-		}
-		return c.print(struct {
-			Serial int64      `json:"serial"`
-			Ranges []ds.Range `json:"ranges"`
-		}{serial, ranges})
-	case "remove":
-		return st.RemoveRange(ctx, *start)
-	}
-	r := ds.Range{Start: *start}
-	if c.verb == "change" {
-		if r, err = dsFindRange(ctx, st, *start); err != nil {
-			return err
-		}
-	}
-	c.set(&r.End, "end", end)
-	c.set(&r.ACS, "acs", acs)
-	c.set(&r.ACSStart, "acs-start", acsStart)
-	c.set(&r.ACSEnd, "acs-end", acsEnd)
-	c.set(&r.DSStart, "ds-start", dsStart)
-	c.set(&r.DSEnd, "ds-end", dsEnd)
-	c.set(&r.MethodURL, "method-url", method)
-	if c.verb == "add" || c.given["acs-info"] {
-		r.ACSInfoInd = dsSplitList(*info)
-	}
-	if c.verb == "add" {
-		err = st.AddRange(ctx, r)
-	} else {
-		err = st.ChangeRange(ctx, r)
-	}
-	if err != nil {
-		return err
-	}
-	return c.print(r)
+	return enrolRecords(ctx, c, ds.Range{Start: *start}, enrolRegistry[ds.Range]{
+		list: func(ctx context.Context) (any, error) {
+			ranges, serial, err := st.Ranges(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return struct {
+				Serial int64      `json:"serial"`
+				Ranges []ds.Range `json:"ranges"`
+			}{serial, ranges}, nil
+		},
+		remove: func(ctx context.Context) error { return st.RemoveRange(ctx, *start) },
+		load:   func(ctx context.Context) (ds.Range, error) { return dsFindRange(ctx, st, *start) },
+		fill: func(r *ds.Range) {
+			c.set(&r.End, "end", end)
+			c.set(&r.ACS, "acs", acs)
+			c.set(&r.ACSStart, "acs-start", acsStart)
+			c.set(&r.ACSEnd, "acs-end", acsEnd)
+			c.set(&r.DSStart, "ds-start", dsStart)
+			c.set(&r.DSEnd, "ds-end", dsEnd)
+			c.set(&r.MethodURL, "method-url", method)
+			if c.verb == "add" || c.given["acs-info"] {
+				r.ACSInfoInd = splitList(*info)
+			}
+		},
+		add:    st.AddRange,
+		change: st.ChangeRange,
+	})
 }
 
 // dsFindRange finds the range that starts at start; a range is named by its first PAN.
@@ -84,7 +74,7 @@ func dsFindRange(ctx context.Context, st *ds.SQLStore, start string) (ds.Range, 
 }
 
 func runEnrolDSScheme(ctx context.Context, e env, args []string) error {
-	c, args, err := dsNewEnrolCmd(e, "scheme", args, "set", "show")
+	c, args, err := newEnrolCmd(e, "scheme", args, "set", "show")
 	if err != nil {
 		return err
 	}
@@ -93,7 +83,7 @@ func runEnrolDSScheme(ctx context.Context, e env, args []string) error {
 	eci := c.fs.String("eci", "", "the ECI table: default (05/06/07), mastercard (02/01/00) or Y,A,N values such as 05,06,07")
 	notEnrolled := c.fs.String("stand-in-not-enrolled", "", "stand-in for a PAN in no range: attempts, unavailable or not-enrolled")
 	unavailable := c.fs.String("stand-in-unavailable", "", "stand-in when the ACS is down or late: attempts, unavailable or not-enrolled")
-	st, done, err := c.parse(ctx, args)
+	st, done, err := dsOpen(ctx, c, args)
 	if err != nil {
 		return err
 	}

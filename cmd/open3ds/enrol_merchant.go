@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
@@ -19,7 +15,7 @@ func init() {
 // runEnrolMerchant administers the 3DS Server's merchants. add prints the merchant with its API
 // key, the only time the key is shown; change --new-key replaces the key the same way.
 func runEnrolMerchant(ctx context.Context, e env, args []string) error {
-	c, args, err := dsNewEnrolCmd(e, "merchant", args, "add", "change", "list", "remove")
+	c, args, err := newEnrolCmd(e, "merchant", args, "add", "change", "list", "remove")
 	if err != nil {
 		return err
 	}
@@ -89,25 +85,8 @@ func runEnrolMerchant(ctx context.Context, e env, args []string) error {
 }
 
 // tdssOpen reads the flags and opens the 3DS Server's store.
-func tdssOpen(ctx context.Context, c *dsEnrolCmd, args []string) (*threedsserver.SQLStore, func(), error) {
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, exitError{code: 0}
-		}
-		return nil, nil, exitError{code: 2}
-	}
-	if c.fs.NArg() > 0 {
-		return nil, nil, usageError("unexpected arguments %q", strings.Join(c.fs.Args(), " "))
-	}
-	c.given = map[string]bool{}
-	c.fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
-	if *c.dsn == "" {
-		*c.dsn = c.e.getenv("OPEN3DS_DSN")
-	}
-	if *c.dsn == "" {
-		return nil, nil, usageError("enrol needs a store: pass --dsn or set OPEN3DS_DSN")
-	}
-	db, err := store.Open(ctx, *c.dsn, store.Options{})
+func tdssOpen(ctx context.Context, c *enrolCmd, args []string) (*threedsserver.SQLStore, func(), error) {
+	db, err := c.open(ctx, args)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,18 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"log/slog"
-	"net"
+	"crypto/tls"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/open3ds/open3ds/internal/config"
-	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
@@ -53,8 +46,7 @@ type tdssConfig struct {
 	} `yaml:"public_tls" env:"3DSS_PUBLIC_TLS" flag:"public-tls"`
 	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
 	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
-	LogLevel   string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
-	LogFormat  string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+	RoleLog
 }
 
 // Validate lists every problem of the configuration at once.
@@ -84,11 +76,13 @@ func (c *tdssConfig) Validate() error {
 	if c.Refresh < threedsserver.MinRefresh || c.Refresh > threedsserver.MaxRefresh {
 		p.Add("preq_every", "must be between 1h and 24h")
 	}
-	var lvl slog.Level
-	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
-		p.Add("log_level", "must be debug, info, warn or error")
-	}
+	c.RoleLog.check(&p)
 	return p.Err()
+}
+
+// base is what the shared start-up needs of this configuration.
+func (c *tdssConfig) base() roleBase {
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key}
 }
 
 // tdssListening, when set (by tests), hears the listeners' addresses once all are open.
@@ -96,104 +90,77 @@ var tdssListening func(protocol, api, public, admin string)
 
 func runServe3DSS(ctx context.Context, e env, args []string) error {
 	cfg := &tdssConfig{Listen: ":10443", APIListen: ":10446", PublicListen: ":10447", AdminListen: "127.0.0.1:10444",
-		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, LogLevel: "info", LogFormat: "json"}
-	fs := flag.NewFlagSet("serve 3dss", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{code: 2, msg: err.Error()}
+		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, RoleLog: defaultRoleLog}
+	if ok, err := loadConfig(e, "serve 3dss", cfg, args); !ok {
+		return err
 	}
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(cfg.LogLevel))
-	log := logx.New(e.stderr, lvl, cfg.LogFormat)
-
-	db, err := store.Open(ctx, cfg.DSN, store.Options{Migrate: cfg.Migrate})
+	log := cfg.logger(e.stderr)
+	rt, err := openRole(ctx, log, cfg.base())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	cert, err := pki.LoadKeyPair(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return err
-	}
-	pool, err := pki.LoadPool(cfg.TLS.CA)
-	if err != nil {
-		return err
-	}
-	publicCert := cert
+	defer rt.Close()
+	publicCert := rt.cert
 	if cfg.PublicTLS.Cert != "" {
 		if publicCert, err = pki.LoadKeyPair(cfg.PublicTLS.Cert, cfg.PublicTLS.Key); err != nil {
 			return err
 		}
 	}
-	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
 
-	var lns [4]net.Listener
-	for i, addr := range []string{cfg.Listen, cfg.APIListen, cfg.PublicListen, cfg.AdminListen} {
-		if lns[i], err = net.Listen("tcp", addr); err != nil {
-			return err
-		}
-		defer lns[i].Close()
+	lns, err := listenAll(cfg.Listen, cfg.APIListen, cfg.PublicListen, cfg.AdminListen)
+	if err != nil {
+		return err
 	}
+	defer closeAll(lns)
 	if cfg.ProtocolURL == "" {
 		cfg.ProtocolURL = dsSelfURL(lns[0].Addr())
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = dsSelfURL(lns[2].Addr())
 	}
-
-	reg := prometheus.NewRegistry()
-	httpMetrics, err := httpx.NewMetrics(reg)
+	r, err := build3DSS(cfg, rt, publicCert)
 	if err != nil {
 		return err
 	}
-	metrics, err := threedsserver.NewMetrics(reg)
-	if err != nil {
-		return err
-	}
-	st := threedsserver.NewSQLStore(db)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, ""),
-		MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
-	server := threedsserver.NewServer(threedsserver.Config{Store: st, Recorder: db, Client: client, DSURL: cfg.DSURL,
-		PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin, RefNumber: cfg.RefNumber,
-		OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh, Metrics: metrics, Log: log})
-
-	wrap := httpx.Standard(log, httpMetrics)
-	proto := httpx.NewServer(wrap(server.ProtocolHandler()), log)
-	proto.TLSConfig = pki.ServerConfig(cert, pool, true)
-	api := httpx.NewServer(wrap(server.MerchantHandler()), log)
-	api.TLSConfig = pki.ServerConfig(publicCert, nil, false)
-	public := httpx.NewServer(wrap(server.PublicHandler()), log)
-	public.TLSConfig = pki.ServerConfig(publicCert, nil, false)
-	adminMux := http.NewServeMux()
-	adminMux.Handle("/v1/", threedsserver.NewAdmin(st, cfg.AdminToken.Reveal()).Handler())
-	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
-	admin := httpx.NewServer(wrap(adminMux), log)
 
 	log.Info("3DS Server listening", "protocol", lns[0].Addr().String(), "api", lns[1].Addr().String(),
 		"public", lns[2].Addr().String(), "admin", lns[3].Addr().String(), "ds", cfg.DSURL, "store", store.RedactDSN(cfg.DSN))
 	if tdssListening != nil {
 		tdssListening(lns[0].Addr().String(), lns[1].Addr().String(), lns[2].Addr().String(), lns[3].Addr().String())
 	}
-	// Any listener failing stops them all; so does ctx ending.
-	sctx, stop := context.WithCancel(ctx)
+	// Any listener failing stops them all; so does ctx ending, which also ends the card-range refresher.
+	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go server.RunRefresher(sctx)
-	errs := make(chan error, 4)
-	for i, srv := range []*http.Server{proto, api, public, admin} {
-		go func() { errs <- httpx.Serve(sctx, srv, lns[i]) }()
+	go r.server.RunRefresher(rctx)
+	return serveListeners(ctx, "serve 3dss", listener{r.proto, lns[0]}, listener{r.api, lns[1]},
+		listener{r.public, lns[2]}, listener{r.admin, lns[3]})
+}
+
+// tdssRole is a built 3DS Server: its servers, one per trust boundary, and the core whose card-range
+// refresher the caller runs.
+type tdssRole struct {
+	server                    *threedsserver.Server
+	proto, api, public, admin *http.Server
+}
+
+// build3DSS makes the 3DS Server from its configuration, whose ProtocolURL and PublicURL must be set,
+// its runtime, and the certificate its API and browser listeners show.
+func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*tdssRole, error) {
+	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
+	metrics, err := threedsserver.NewMetrics(rt.reg)
+	if err != nil {
+		return nil, err
 	}
-	var first error
-	for range 4 {
-		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
-			first = err
-		}
-		stop()
-	}
-	if first != nil {
-		return fmt.Errorf("serve 3dss: %w", first)
-	}
-	return nil
+	st := threedsserver.NewSQLStore(rt.db)
+	server := threedsserver.NewServer(threedsserver.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second),
+		DSURL: cfg.DSURL, PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin,
+		RefNumber: cfg.RefNumber, OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh,
+		Metrics: metrics, Log: rt.log})
+	return &tdssRole{
+		server: server,
+		proto:  rt.server(server.ProtocolHandler(), rt.protocolTLS()),
+		api:    rt.server(server.MerchantHandler(), pki.ServerConfig(publicCert, nil, false)),
+		public: rt.server(server.PublicHandler(), pki.ServerConfig(publicCert, nil, false)),
+		admin:  rt.server(rt.adminMux(threedsserver.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil),
+	}, nil
 }

@@ -2,26 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/config"
-	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/otp"
-	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/vault"
@@ -58,9 +51,8 @@ type acsConfig struct {
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"certificate browsers see (PEM); the ACS certificate when empty"`
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
 	} `yaml:"public_tls" env:"ACS_PUBLIC_TLS" flag:"public-tls"`
-	OTPKey    logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
-	LogLevel  string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
-	LogFormat string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+	OTPKey logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
+	RoleLog
 }
 
 // Validate lists every problem of the configuration at once.
@@ -89,10 +81,7 @@ func (c *acsConfig) Validate() error {
 	if c.PublicListen != "" && len(c.OTPKey.Reveal()) < otp.MinKeyLen {
 		p.Add("otp_key", "must be at least 32 bytes when public_listen is set (OPEN3DS_ACS_OTP_KEY or _FILE)")
 	}
-	var lvl slog.Level
-	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
-		p.Add("log_level", "must be debug, info, warn or error")
-	}
+	c.RoleLog.check(&p)
 	return p.Err()
 }
 
@@ -131,25 +120,23 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 	return out, out != nil
 }
 
+// base is what the shared start-up needs of this configuration.
+func (c *acsConfig) base() roleBase {
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key}
+}
+
 // acsListening, when set (by tests), hears the listeners' addresses once both are open.
 var acsListening func(protocol, admin string)
 
 func runServeACS(ctx context.Context, e env, args []string) error {
 	cfg := &acsConfig{Listen: ":9443", AdminListen: "127.0.0.1:9444", ChallengeURL: "https://localhost:9445/challenge",
-		Reference: "OPEN3DS-ACS", LogLevel: "info", LogFormat: "json"}
-	fs := flag.NewFlagSet("serve acs", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{code: 2, msg: err.Error()}
+		Reference: "OPEN3DS-ACS", RoleLog: defaultRoleLog}
+	if ok, err := loadConfig(e, "serve acs", cfg, args); !ok {
+		return err
 	}
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(cfg.LogLevel))
-	log := logx.New(e.stderr, lvl, cfg.LogFormat)
+	log := cfg.logger(e.stderr)
 
-	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
+	// A bad policy file is a configuration mistake: it is reported before anything is opened.
 	riskSet := risk.DefaultSet()
 	if cfg.RiskPolicies != "" {
 		var err error
@@ -158,77 +145,53 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 		}
 		go riskSet.Watch(ctx, log)
 	}
-	db, err := store.Open(ctx, cfg.DSN, store.Options{Migrate: cfg.Migrate})
+	rt, err := openRole(ctx, log, cfg.base())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	cert, err := pki.LoadKeyPair(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return err
-	}
-	pool, err := pki.LoadPool(cfg.TLS.CA)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	metrics, err := httpx.NewMetrics(reg)
-	if err != nil {
-		return err
-	}
-	st := acs.NewSQLStore(db, acs.Vault(ring))
-	keys := &authValueKeys{getenv: e.getenv, fallback: cfg.AuthValueKeys.Reveal(), log: log, cache: map[string]acs.AuthValueKeys{}}
-	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
-		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: log, Exchanges: db}
+	defer rt.Close()
+	r := buildACS(cfg, rt, riskSet, e.getenv)
 	// The RReq sender runs in every instance; leases keep them from sending the same row.
-	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: log, Client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, ""), MaxIdleConnsPerHost: 16}}}
-	go sender.Run(ctx)
-	proto := httpx.NewServer(httpx.Standard(log, metrics)(svc.Handler()), log)
-	proto.TLSConfig = pki.ServerConfig(cert, pool, true)
-	adminMux := http.NewServeMux()
-	adminMux.Handle("/v1/", (&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
-	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
+	go r.sender.Run(ctx)
 	if cfg.PublicListen != "" {
-		stop, err := acsServePublic(ctx, cfg, log, metrics, svc, st, adminMux, cert)
+		stop, err := acsServePublic(ctx, cfg, rt, r)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	admin := httpx.NewServer(httpx.Standard(log, metrics)(adminMux), log)
-	return acsServeBoth(ctx, log, "ACS", proto, cfg.Listen, admin, cfg.AdminListen, cfg.DSN)
+	proto := rt.server(r.svc.Handler(), rt.protocolTLS())
+	admin := rt.server(r.adminMux, nil)
+
+	lns, err := listenAll(cfg.Listen, cfg.AdminListen)
+	if err != nil {
+		return err
+	}
+	log.Info("ACS listening", "protocol", lns[0].Addr().String(), "admin", lns[1].Addr().String(), "store", store.RedactDSN(cfg.DSN))
+	if acsListening != nil {
+		acsListening(lns[0].Addr().String(), lns[1].Addr().String())
+	}
+	return serveListeners(ctx, "serve acs", listener{proto, lns[0]}, listener{admin, lns[1]})
 }
 
-// acsServeBoth runs the protocol and admin servers until ctx ends or either fails.
-func acsServeBoth(ctx context.Context, log *slog.Logger, role string, proto *http.Server, protoAddr string, admin *http.Server, adminAddr, dsn string) error {
-	protoLn, err := net.Listen("tcp", protoAddr)
-	if err != nil {
-		return err
-	}
-	adminLn, err := net.Listen("tcp", adminAddr)
-	if err != nil {
-		protoLn.Close()
-		return err
-	}
-	log.Info(role+" listening", "protocol", protoLn.Addr().String(), "admin", adminLn.Addr().String(), "store", store.RedactDSN(dsn))
-	if acsListening != nil {
-		acsListening(protoLn.Addr().String(), adminLn.Addr().String())
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	errs := make(chan error, 2)
-	go func() { errs <- httpx.Serve(sctx, proto, protoLn) }()
-	go func() { errs <- httpx.Serve(sctx, admin, adminLn) }()
-	var first error
-	for range 2 {
-		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
-			first = err
-		}
-		stop()
-	}
-	if first != nil {
-		return fmt.Errorf("serve %s: %w", strings.ToLower(role), first)
-	}
-	return nil
+// acsRole is a built ACS: the protocol service, the store its browser side shares, the RReq sender
+// the caller runs, and the admin mux to which the public side adds its outbox.
+type acsRole struct {
+	svc      *acs.Service
+	store    *acs.SQLStore
+	sender   *acs.Sender
+	adminMux *http.ServeMux
+}
+
+// buildACS makes the ACS from its configuration, its runtime and its risk policies. getenv finds each
+// issuer's authentication-value keys on first use.
+func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(string) string) *acsRole {
+	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
+	st := acs.NewSQLStore(rt.db, acs.Vault(ring))
+	keys := &authValueKeys{getenv: getenv, fallback: cfg.AuthValueKeys.Reveal(), log: rt.log, cache: map[string]acs.AuthValueKeys{}}
+	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
+		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db}
+	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
+	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
+	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}
 }

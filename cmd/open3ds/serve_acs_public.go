@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -23,9 +21,9 @@ var acsPublicListening func(addr string)
 // and their static files, over HTTPS without client certificates. Codes go to the development
 // outbox, shown on the admin listener at /outbox/; the challenge sweeper ends stale challenges. The
 // returned function stops it all.
-func acsServePublic(ctx context.Context, cfg *acsConfig, log *slog.Logger, metrics *httpx.Metrics, svc *acs.Service,
-	st *acs.SQLStore, adminMux *http.ServeMux, acsCert tls.Certificate) (func(), error) {
-	cert := acsCert
+func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (func(), error) {
+	log := rt.log
+	cert := rt.cert
 	if cfg.PublicTLS.Cert != "" {
 		var err error
 		if cert, err = pki.LoadKeyPair(cfg.PublicTLS.Cert, cfg.PublicTLS.Key); err != nil {
@@ -38,10 +36,9 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, log *slog.Logger, metri
 	}
 	outbox := notify.NewOutbox(0)
 	queue := notify.NewQueue(outbox, notify.QueueConfig{Logger: log})
-	adminMux.Handle("/outbox/", http.StripPrefix("/outbox", outbox.Handler()))
-	br := &acs.Browser{Service: svc, Challenges: st, Codes: codes, Notify: queue}
-	srv := httpx.NewServer(httpx.Standard(log, metrics)(br.Handler()), log)
-	srv.TLSConfig = pki.ServerConfig(cert, nil, false)
+	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", outbox.Handler()))
+	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: queue}
+	srv := rt.server(br.Handler(), pki.ServerConfig(cert, nil, false))
 	ln, err := net.Listen("tcp", cfg.PublicListen)
 	if err != nil {
 		queue.Close(ctx)

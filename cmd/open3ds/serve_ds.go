@@ -2,21 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/ds"
-	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
-	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -42,8 +34,7 @@ type dsConfig struct {
 	StandInKey  logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`
 	NotEnrolled string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
 	Unavailable string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
-	LogLevel    string      `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
-	LogFormat   string      `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+	RoleLog
 }
 
 // Validate lists every problem of the configuration at once.
@@ -69,11 +60,13 @@ func (c *dsConfig) Validate() error {
 	if c.Timeout <= 0 || c.PReqEvery <= 0 {
 		p.Add("timeout", "timeout and preq_every must be positive")
 	}
-	var lvl slog.Level
-	if lvl.UnmarshalText([]byte(c.LogLevel)) != nil {
-		p.Add("log_level", "must be debug, info, warn or error")
-	}
+	c.RoleLog.check(&p)
 	return p.Err()
+}
+
+// base is what the shared start-up needs of this configuration.
+func (c *dsConfig) base() roleBase {
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key}
 }
 
 // dsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -81,92 +74,53 @@ var dsListening func(protocol, admin string)
 
 func runServeDS(ctx context.Context, e env, args []string) error {
 	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444",
-		Timeout: 10 * time.Second, PReqEvery: time.Hour, LogLevel: "info", LogFormat: "json"}
-	fs := flag.NewFlagSet("serve ds", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{code: 2, msg: err.Error()}
+		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleLog: defaultRoleLog}
+	if ok, err := loadConfig(e, "serve ds", cfg, args); !ok {
+		return err
 	}
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(cfg.LogLevel))
-	log := logx.New(e.stderr, lvl, cfg.LogFormat)
-
-	db, err := store.Open(ctx, cfg.DSN, store.Options{Migrate: cfg.Migrate})
+	log := cfg.logger(e.stderr)
+	rt, err := openRole(ctx, log, cfg.base())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	cert, err := pki.LoadKeyPair(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return err
-	}
-	pool, err := pki.LoadPool(cfg.TLS.CA)
-	if err != nil {
-		return err
-	}
+	defer rt.Close()
 
 	// The listeners open first, so that a DS given only --listen knows the URL it is reached at.
-	protoLn, err := net.Listen("tcp", cfg.Listen)
+	lns, err := listenAll(cfg.Listen, cfg.AdminListen)
 	if err != nil {
 		return err
 	}
-	defer protoLn.Close()
-	adminLn, err := net.Listen("tcp", cfg.AdminListen)
-	if err != nil {
-		return err
-	}
-	defer adminLn.Close()
+	defer closeAll(lns)
 	if cfg.URL == "" {
-		cfg.URL = dsSelfURL(protoLn.Addr())
+		cfg.URL = dsSelfURL(lns[0].Addr())
 	}
-
-	reg := prometheus.NewRegistry()
-	httpMetrics, err := httpx.NewMetrics(reg)
+	proto, admin, err := buildDS(cfg, rt)
 	if err != nil {
 		return err
 	}
-	dsMetrics, err := ds.NewMetrics(reg)
-	if err != nil {
-		return err
-	}
-	st := ds.NewSQLStore(db)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, ""),
-		MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
-	server := ds.NewServer(ds.Config{Store: st, Recorder: db, Client: client, URL: cfg.URL, Timeout: cfg.Timeout,
-		PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), NotEnrolled: ds.Policy(cfg.NotEnrolled),
-		Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: log})
 
-	proto := httpx.NewServer(httpx.Standard(log, httpMetrics)(server.Handler()), log)
-	proto.TLSConfig = pki.ServerConfig(cert, pool, true)
-	adminMux := http.NewServeMux()
-	adminMux.Handle("/v1/", ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler())
-	adminMux.Handle("GET /metrics", httpx.MetricsHandler(reg))
-	admin := httpx.NewServer(httpx.Standard(log, httpMetrics)(adminMux), log)
-
-	log.Info("DS listening", "protocol", protoLn.Addr().String(), "admin", adminLn.Addr().String(), "url", cfg.URL, "store", store.RedactDSN(cfg.DSN))
+	log.Info("DS listening", "protocol", lns[0].Addr().String(), "admin", lns[1].Addr().String(), "url", cfg.URL, "store", store.RedactDSN(cfg.DSN))
 	if dsListening != nil {
-		dsListening(protoLn.Addr().String(), adminLn.Addr().String())
+		dsListening(lns[0].Addr().String(), lns[1].Addr().String())
 	}
 	// Either listener failing stops both; so does ctx ending.
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	errs := make(chan error, 2)
-	go func() { errs <- httpx.Serve(sctx, proto, protoLn) }()
-	go func() { errs <- httpx.Serve(sctx, admin, adminLn) }()
-	var first error
-	for range 2 {
-		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
-			first = err
-		}
-		stop()
+	return serveListeners(ctx, "serve ds", listener{proto, lns[0]}, listener{admin, lns[1]})
+}
+
+// buildDS makes the DS's protocol server (mutual TLS) and admin server from its configuration, whose
+// URL must be set, and its runtime.
+func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err error) {
+	dsMetrics, err := ds.NewMetrics(rt.reg)
+	if err != nil {
+		return nil, nil, err
 	}
-	if first != nil {
-		return fmt.Errorf("serve ds: %w", first)
-	}
-	return nil
+	st := ds.NewSQLStore(rt.db)
+	server := ds.NewServer(ds.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second), URL: cfg.URL,
+		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()),
+		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log})
+	proto = rt.server(server.Handler(), rt.protocolTLS())
+	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)
+	return proto, admin, nil
 }
 
 // dsSelfURL is the dsURL of a DS configured without one: its protocol listener's address, an

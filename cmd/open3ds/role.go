@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// This file is the start-up every role shares: `open3ds serve ds|acs|3dss` each load their own
+// configuration, then build the same runtime from it (logger, store, key pair, CA pool, metrics) and
+// run their listeners the same way. The steps are separate functions so that `open3ds demo`, which
+// runs every role in one process, can build each role from the same pieces without its flags.
+
+// RoleLog is the logging configuration of every role, embedded last in each role's configuration,
+// where the fields always stood, so that their flags, variables and YAML keys are shared. It is
+// exported only because the configuration loader reads exported fields alone.
+type RoleLog struct {
+	LogLevel  string `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
+	LogFormat string `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+}
+
+// defaultRoleLog is the logging every role starts from before its configuration is read.
+var defaultRoleLog = RoleLog{LogLevel: "info", LogFormat: "json"}
+
+// check adds the problems of the logging fields to a role's Validate.
+func (l RoleLog) check(p *config.Problems) {
+	var lvl slog.Level
+	if lvl.UnmarshalText([]byte(l.LogLevel)) != nil {
+		p.Add("log_level", "must be debug, info, warn or error")
+	}
+}
+
+// logger makes the role's logger. The level was checked by Validate, so an error cannot happen here.
+func (l RoleLog) logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(l.LogLevel))
+	return logx.New(w, lvl, l.LogFormat)
+}
+
+// roleBase is what the shared start-up needs of a role's configuration. The roles keep these values
+// in their own fields, because the variables and help texts name the role (OPEN3DS_DS_MIGRATE,
+// "the DS certificate"), and each hands them over through its base method.
+type roleBase struct {
+	DSN     string
+	Migrate bool
+	CA      string // the scheme CA: peers' certificates must chain to it
+	Cert    string // the role's own certificate and key, for its protocol listener and as a client
+	Key     string
+}
+
+// loadConfig reads a role's configuration from its defaults, file, environment and args. ok is false
+// when the command should stop: with a nil error after -h printed the flags, or with an exit-2 error
+// listing what is wrong.
+func loadConfig(e env, name string, cfg any, args []string) (ok bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	if err := config.Load(cfg, fs, args, e.getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, nil
+		}
+		return false, exitError{code: 2, msg: err.Error()}
+	}
+	return true, nil
+}
+
+// roleRuntime is what every role runs on. Each role has its own registry, so that roles sharing a
+// process (the demo) never collide on metric names.
+type roleRuntime struct {
+	log     *slog.Logger
+	db      *store.DB
+	cert    tls.Certificate // the role's own: protocol listener and client of its peers
+	pool    *x509.CertPool  // the scheme CA
+	reg     *prometheus.Registry
+	metrics *httpx.Metrics
+}
+
+// openRole opens the store and loads the role's key pair and the CA pool. The caller closes the
+// runtime when it returns no error.
+func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
+	db, err := store.Open(ctx, b.DSN, store.Options{Migrate: b.Migrate})
+	if err != nil {
+		return nil, err
+	}
+	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry()}
+	if err := rt.load(b); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return rt, nil
+}
+
+func (rt *roleRuntime) load(b roleBase) error {
+	var err error
+	if rt.cert, err = pki.LoadKeyPair(b.Cert, b.Key); err != nil {
+		return err
+	}
+	if rt.pool, err = pki.LoadPool(b.CA); err != nil {
+		return err
+	}
+	rt.metrics, err = httpx.NewMetrics(rt.reg)
+	return err
+}
+
+// Close closes the store.
+func (rt *roleRuntime) Close() error { return rt.db.Close() }
+
+// peerClient is the mutual-TLS client a role calls its peers with, presenting its own certificate and
+// trusting only the scheme CA. The roles tune its pool to the traffic they send.
+func (rt *roleRuntime) peerClient(timeout time.Duration, maxIdlePerHost int, idleTimeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&rt.cert, rt.pool, ""),
+		MaxIdleConnsPerHost: maxIdlePerHost, IdleConnTimeout: idleTimeout}}
+}
+
+// server wraps h in the standard middleware; tlsConfig nil serves plain HTTP.
+func (rt *roleRuntime) server(h http.Handler, tlsConfig *tls.Config) *http.Server {
+	srv := httpx.NewServer(httpx.Standard(rt.log, rt.metrics)(h), rt.log)
+	srv.TLSConfig = tlsConfig
+	return srv
+}
+
+// protocolTLS is the protocol listener's TLS: the role's certificate, clients chaining to the CA.
+func (rt *roleRuntime) protocolTLS() *tls.Config { return pki.ServerConfig(rt.cert, rt.pool, true) }
+
+// adminMux serves a role's admin API under /v1/ and its metrics; roles may add more to it.
+func (rt *roleRuntime) adminMux(api http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	mux.Handle("GET /metrics", httpx.MetricsHandler(rt.reg))
+	return mux
+}
+
+// listenAll opens a listener on each address, in order; on a failure it closes those already open.
+func listenAll(addrs ...string) ([]net.Listener, error) {
+	lns := make([]net.Listener, 0, len(addrs))
+	for _, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			closeAll(lns)
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// listener is one server on its open listener.
+type listener struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// serveListeners runs every listener until ctx ends or one of them fails; either stops them all. The
+// first failure comes back named after the command ("serve ds: …").
+func serveListeners(ctx context.Context, name string, ls ...listener) error {
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, len(ls))
+	for _, l := range ls {
+		go func() { errs <- httpx.Serve(sctx, l.srv, l.ln) }()
+	}
+	var first error
+	for range ls {
+		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
+			first = err
+		}
+		stop()
+	}
+	if first != nil {
+		return fmt.Errorf("%s: %w", name, first)
+	}
+	return nil
+}
