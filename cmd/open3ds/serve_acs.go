@@ -14,6 +14,7 @@ import (
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
@@ -52,6 +53,9 @@ type acsConfig struct {
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
 	} `yaml:"public_tls" env:"ACS_PUBLIC_TLS" flag:"public-tls"`
 	OTPKey logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
+	// Notify configures the providers that carry codes; serve_acs_notify.go explains the choice per issuer.
+	Notify        notify.Config `yaml:"notify" env:"ACS_NOTIFY" flag:"notify"`
+	NotifyIssuers []string      `yaml:"notify_issuers" env:"ACS_NOTIFY_ISSUERS" flag:"notify-issuers" help:"issuers' own providers, ISSUER_ID=SMS/EMAIL (e.g. bank-a=smpp/smtp); others use notify.sms and notify.email"`
 	RoleLog
 }
 
@@ -81,6 +85,7 @@ func (c *acsConfig) Validate() error {
 	if c.PublicListen != "" && len(c.OTPKey.Reveal()) < otp.MinKeyLen {
 		p.Add("otp_key", "must be at least 32 bytes when public_listen is set (OPEN3DS_ACS_OTP_KEY or _FILE)")
 	}
+	c.checkNotifyIssuers(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/httpx"
-	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/pki"
 )
@@ -18,9 +17,9 @@ import (
 var acsPublicListening func(addr string)
 
 // acsServePublic starts the listener shoppers' browsers reach: the 3DS Method, the challenge pages
-// and their static files, over HTTPS without client certificates. Codes go to the development
-// outbox, shown on the admin listener at /outbox/; the challenge sweeper ends stale challenges. The
-// returned function stops it all.
+// and their static files, over HTTPS without client certificates. Codes go through each issuer's
+// providers (serve_acs_notify.go), by default to the development outbox shown on the admin listener
+// at /outbox/; the challenge sweeper ends stale challenges. The returned function stops it all.
 func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (func(), error) {
 	log := rt.log
 	cert := rt.cert
@@ -34,14 +33,16 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	if err != nil {
 		return nil, err
 	}
-	outbox := notify.NewOutbox(0)
-	queue := notify.NewQueue(outbox, notify.QueueConfig{Logger: log})
-	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", outbox.Handler()))
-	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: queue}
+	delivery, err := openDelivery(ctx, cfg, log, r.store)
+	if err != nil {
+		return nil, err
+	}
+	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", delivery.outbox.Handler()))
+	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue}
 	srv := rt.server(br.Handler(), pki.ServerConfig(cert, nil, false))
 	ln, err := net.Listen("tcp", cfg.PublicListen)
 	if err != nil {
-		queue.Close(ctx)
+		delivery.Close()
 		return nil, err
 	}
 	log.Info("ACS public pages listening", "addr", ln.Addr().String())
@@ -60,8 +61,6 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	return func() {
 		cancel()
 		<-done
-		qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer qcancel()
-		queue.Close(qctx)
+		delivery.Close()
 	}, nil
 }

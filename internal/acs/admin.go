@@ -37,6 +37,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("GET /v1/cardholders/{id}", httpx.API(a.getCardholder))
 	mux.Handle("PUT /v1/cardholders/{id}", httpx.API(a.updateCardholder))
 	mux.Handle("DELETE /v1/cardholders/{id}", httpx.API(a.deleteCardholder))
+	mux.Handle("POST /v1/cardholders/{id}/unlock", httpx.API(a.unlockCardholder))
 	mux.Handle("POST /v1/authentication-values/verify", httpx.API(a.verify))
 	return a.authorise(mux)
 }
