@@ -293,3 +293,19 @@ func TestGoBuiltTwoShapeElementsKeepTheirShape(t *testing.T) {
 	r.CardholderInfo.Object = false
 	wantProtocolError(t, emv.Validate(r, nil), 203, "cardholderInfo")
 }
+
+// The demo's development switch lets an http acsURL to this machine through in 2.3.1, and nothing else.
+// It changes process-wide state, so the test does not run in parallel with others.
+func TestAllowLoopbackHTTPAcceptsOnlyLoopbackHosts(t *testing.T) {
+	emv.AllowLoopbackHTTP(true)
+	defer emv.AllowLoopbackHTTP(false)
+	runDictCases(t, []dictCase{
+		{name: "http://localhost is accepted", msg: sampleChallengeARes(ver231, chBrw), edit: setJSON("acsURL", "http://localhost:8402/challenge")},
+		{name: "http://127.0.0.1 is accepted", msg: sampleChallengeARes(ver231, chBrw), edit: setJSON("acsURL", "http://127.0.0.1:8402/challenge")},
+		{name: "http://[::1] is accepted", msg: sampleChallengeARes(ver231, chBrw), edit: setJSON("acsURL", "http://[::1]:8402/challenge")},
+		{name: "any other http host is still 203", msg: sampleChallengeARes(ver231, chBrw),
+			edit: setJSON("acsURL", "http://acs.example/c"), code: 203, detail: "acsURL"},
+		{name: "a name ending in localhost is still 203", msg: sampleChallengeARes(ver231, chBrw),
+			edit: setJSON("acsURL", "http://localhost.example/c"), code: 203, detail: "acsURL"},
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -131,8 +132,32 @@ func urlOK(s string, httpsOnly bool) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	scheme := strings.ToLower(u.Scheme)
-	return scheme == "https" || (!httpsOnly && scheme == "http")
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return !httpsOnly || (loopbackHTTP.Load() && isLoopbackHost(u.Hostname()))
+	}
+	return false
+}
+
+// loopbackHTTP is the development switch AllowLoopbackHTTP sets.
+var loopbackHTTP atomic.Bool
+
+// AllowLoopbackHTTP makes the https-only URL elements (acsURL in 2.3.1, the cardholder images) also
+// accept plain http to localhost or a loopback address, in every message this process checks. It is
+// for `open3ds demo` alone, whose every role runs in one process on one machine: browsers treat
+// http://localhost as a secure context, while a certificate from the demo's own CA would stop the
+// challenge iframe until the person trusted it by hand. No role turns it on otherwise; a DS or 3DS
+// Server facing real peers keeps the specification's https rule.
+func AllowLoopbackHTTP(on bool) { loopbackHTTP.Store(on) }
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
 }
 
 func num(s string) int {
