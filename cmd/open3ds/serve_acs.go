@@ -52,7 +52,8 @@ type acsConfig struct {
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"certificate browsers see (PEM); the ACS certificate when empty"`
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
 	} `yaml:"public_tls" env:"ACS_PUBLIC_TLS" flag:"public-tls"`
-	OTPKey logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
+	MethodMode string      `yaml:"method_mode" env:"ACS_METHOD_MODE" flag:"method-mode" help:"3DS Method answer: page (collect the browser's traits; a browser without JavaScript cannot notify by itself) or redirect (a 307 straight to the notification URL: every browser notifies at once, only the server's view is kept)"`
+	OTPKey     logx.Secret `yaml:"otp_key" env:"ACS_OTP_KEY" help:"key (32+ bytes) hashing one-time codes; required with public_listen"`
 	// Notify configures the providers that carry codes; serve_acs_notify.go explains the choice per issuer.
 	Notify        notify.Config `yaml:"notify" env:"ACS_NOTIFY" flag:"notify"`
 	NotifyIssuers []string      `yaml:"notify_issuers" env:"ACS_NOTIFY_ISSUERS" flag:"notify-issuers" help:"issuers' own providers, ISSUER_ID=SMS/EMAIL (e.g. bank-a=smpp/smtp); others use notify.sms and notify.email"`
@@ -84,6 +85,9 @@ func (c *acsConfig) Validate() error {
 	}
 	if c.PublicListen != "" && len(c.OTPKey.Reveal()) < otp.MinKeyLen {
 		p.Add("otp_key", "must be at least 32 bytes when public_listen is set (OPEN3DS_ACS_OTP_KEY or _FILE)")
+	}
+	if c.MethodMode != "page" && c.MethodMode != "redirect" {
+		p.Add("method_mode", "must be page or redirect")
 	}
 	c.checkNotifyIssuers(&p)
 	c.RoleLog.check(&p)
@@ -135,7 +139,7 @@ var acsListening func(protocol, admin string)
 
 func runServeACS(ctx context.Context, e env, args []string) error {
 	cfg := &acsConfig{Listen: ":9443", AdminListen: "127.0.0.1:9444", ChallengeURL: "https://localhost:9445/challenge",
-		Reference: "OPEN3DS-ACS", RoleLog: defaultRoleLog}
+		Reference: "OPEN3DS-ACS", MethodMode: "page", RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve acs", cfg, args); !ok {
 		return err
 	}

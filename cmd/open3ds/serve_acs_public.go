@@ -38,7 +38,7 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 		return nil, err
 	}
 	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", delivery.outbox.Handler()))
-	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue}
+	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
 	srv := rt.server(br.Handler(), pki.ServerConfig(cert, nil, false))
 	ln, err := net.Listen("tcp", cfg.PublicListen)
 	if err != nil {

@@ -41,6 +41,9 @@ type Browser struct {
 	Notify Notifier
 	// Base is the path prefix the handler is mounted at ("" for the root).
 	Base string
+	// MethodRedirect answers the 3DS Method with a 307 to the notification URL instead of the page
+	// that collects the browser's traits; see serveMethod for why an ACS would choose it.
+	MethodRedirect bool
 }
 
 // pageCSP lets the merchant frame the pages and the final form post to any notification URL, while

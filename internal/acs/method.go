@@ -55,6 +55,16 @@ func webURL(s string, max int) bool {
 // serveMethod answers the threeDSMethodURL. The device data the server can see (address, user agent,
 // languages) is stored at once, so the AReq finds device data even when the page's script never
 // runs; the script then adds the browser's own traits and posts the notification form.
+//
+// Without JavaScript no page can post a form by itself: HTML has no way to submit one without a
+// script or a press, and a refresh or a link only makes a GET, while the notification must be a POST.
+// So a browser without script sees a "Continue" button in a frame nobody sees, the requestor's
+// 10-second rule runs out and the AReq says threeDSCompInd N, which is the truth. Only a 307 answer
+// to the method POST itself makes the browser post at once, and it must be chosen before the ACS
+// can know whether the browser runs scripts: with MethodRedirect every browser is sent straight on
+// (the form is replayed, so the notification carries the same threeDSMethodData, which names the
+// transaction as the notification's must), and the device data is what the server saw alone. The
+// choice is the ACS operator's, not an issuer's, because the 3DS Method comes before the card is known.
 func (b *Browser) serveMethod(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
@@ -71,6 +81,11 @@ func (b *Browser) serveMethod(w http.ResponseWriter, r *http.Request) error {
 	if err := b.Service.Store.SaveDeviceData(r.Context(), d); err != nil && !errors.Is(err, store.ErrConflict) {
 		// The notification still goes out: the requestor must not wait for our storage trouble.
 		b.Service.log().WarnContext(r.Context(), "3DS Method: storing device data", "threeDSServerTransID", m.ThreeDSServerTransID, "err", err)
+	}
+	if b.MethodRedirect {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, m.NotificationURL, http.StatusTemporaryRedirect)
+		return nil
 	}
 	note, _ := json.Marshal(map[string]string{"threeDSServerTransID": m.ThreeDSServerTransID})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

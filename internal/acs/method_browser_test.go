@@ -73,3 +73,41 @@ func TestChromiumRunsTheThreeDSMethod(t *testing.T) {
 		})
 	}
 }
+
+// An ACS that chose MethodRedirect sends a browser without JavaScript straight on to the
+// notification URL: nobody presses anything, and the server's view of the browser is stored.
+func TestChromiumWithoutJavaScriptNotifiesAtOnceWhenTheACSRedirects(t *testing.T) {
+	ctx := chromium(t)
+	s := newShop(t)
+	s.b.MethodRedirect = true
+	m := newMerchant(t)
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	const id = "3d9e4f5b-7e30-4f81-9c73-5ea04c2f9f33"
+	data := methodData(id, m.url+"/method-done")
+	navigate(t, tab, m.url+"/method?"+url.Values{"acs": {s.url + "/method"}, "data": {data}}.Encode())
+	// The merchant's own page has no script either: its start button posts the form into the hidden
+	// iframe. From there on the browser is on its own.
+	sctx, cancelPress := context.WithTimeout(tab, 5*time.Second)
+	defer cancelPress()
+	if err := chromedp.Do(sctx, chromedp.SendKeys(chromedp.CSS("#go"), "\r")); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, "the 3DS Method notification", m.lastMethod)
+	if got != data {
+		t.Errorf("the notification carried %q, want the replayed form %q", got, data)
+	}
+	d, err := s.e.store.DeviceData(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.Data, `"javaScript":false`) || !strings.Contains(d.Data, `"userAgent":"`) {
+		t.Errorf("device data %s, want the server's view", d.Data)
+	}
+}
