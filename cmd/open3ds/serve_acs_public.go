@@ -16,12 +16,18 @@ import (
 // acsPublicListening, when set (by tests), hears the public listener's address once it is open.
 var acsPublicListening func(addr string)
 
-// acsServePublic starts the listener shoppers' browsers reach: the 3DS Method, the challenge pages
-// and their static files, over HTTPS without client certificates. Codes go through each issuer's
-// providers (serve_acs_notify.go), by default to the development outbox shown on the admin listener
-// at /outbox/; the challenge sweeper ends stale challenges. The returned function stops it all.
-func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (func(), error) {
-	log := rt.log
+// acsPublic is the built public side of the ACS: the server shoppers' browsers reach and what runs
+// behind it.
+type acsPublic struct {
+	srv   *http.Server
+	close func() // stops the challenge sweeper and drains the delivery queue
+}
+
+// buildACSPublic makes the public side: the 3DS Method, the challenge pages and their static files,
+// served over HTTPS without client certificates. Codes go through each issuer's providers
+// (serve_acs_notify.go), by default to the development outbox shown on the admin listener at
+// /outbox/; the challenge sweeper, started here, ends stale challenges.
+func buildACSPublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (*acsPublic, error) {
 	cert := rt.cert
 	if cfg.PublicTLS.Cert != "" {
 		var err error
@@ -33,16 +39,36 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	if err != nil {
 		return nil, err
 	}
-	delivery, err := openDelivery(ctx, cfg, log, r.store)
+	delivery, err := openDelivery(ctx, cfg, rt.log, r.store)
 	if err != nil {
 		return nil, err
 	}
 	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", delivery.outbox.Handler()))
 	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
-	srv := rt.server(br.Handler(), pki.ServerConfig(cert, nil, false))
+	sctx, cancel := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		br.RunExpiry(sctx, 5*time.Second)
+	}()
+	return &acsPublic{srv: rt.server(br.Handler(), pki.ServerConfig(cert, nil, false)), close: func() {
+		cancel()
+		<-swept
+		delivery.Close()
+	}}, nil
+}
+
+// acsServePublic starts the public side on its own listener (public_listen). The returned function
+// stops it all.
+func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (func(), error) {
+	log := rt.log
+	pub, err := buildACSPublic(ctx, cfg, rt, r)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.PublicListen)
 	if err != nil {
-		delivery.Close()
+		pub.close()
 		return nil, err
 	}
 	log.Info("ACS public pages listening", "addr", ln.Addr().String())
@@ -51,16 +77,15 @@ func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go br.RunExpiry(sctx, 5*time.Second)
 	go func() {
 		defer close(done)
-		if err := httpx.Serve(sctx, srv, ln); err != nil && !errors.Is(err, context.Canceled) {
+		if err := httpx.Serve(sctx, pub.srv, ln); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("ACS public listener failed", "err", err)
 		}
 	}()
 	return func() {
 		cancel()
 		<-done
-		delivery.Close()
+		pub.close()
 	}, nil
 }

@@ -97,7 +97,7 @@ func (s *Server) RunRefresher(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if err := s.refreshIfDue(ctx); err != nil && ctx.Err() == nil {
+		if err := s.RefreshIfDue(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Log.Warn("card-range refresh failed", "err", err)
 		}
 		select {
@@ -108,7 +108,9 @@ func (s *Server) RunRefresher(ctx context.Context) {
 	}
 }
 
-func (s *Server) refreshIfDue(ctx context.Context) error {
+// RefreshIfDue loads the card ranges when none are cached yet, or when this instance wins the claim
+// on a due refresh; otherwise it does nothing. RunRefresher calls it every minute.
+func (s *Server) RefreshIfDue(ctx context.Context) error {
 	_, err := s.cfg.Store.CacheState(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return s.RefreshRanges(ctx)
