@@ -29,7 +29,7 @@ type tdssConfig struct {
 	DSURL        string        `yaml:"ds_url" env:"3DSS_DS_URL" flag:"ds-url" help:"the DS's protocol URL (AReq, PReq)"`
 	PublicURL    string        `yaml:"public_url" env:"3DSS_PUBLIC_URL" flag:"public-url" help:"the browser listener's public URL (default: https:// and its address)"`
 	ProtocolURL  string        `yaml:"protocol_url" env:"3DSS_PROTOCOL_URL" flag:"protocol-url" help:"the RReq listener's URL as the DS reaches it (default: https:// and its address)"`
-	ParentOrigin string        `yaml:"parent_origin" env:"3DSS_PARENT_ORIGIN" flag:"parent-origin" help:"the merchant page origin the challenge outcome is posted to (default: public_url)"`
+	ParentOrigin string        `yaml:"parent_origin" env:"3DSS_PARENT_ORIGIN" flag:"parent-origin" help:"the one merchant page origin the notification pages post to (default: each merchant's requestorUrl origin)"`
 	RefNumber    string        `yaml:"reference_number" env:"3DSS_REFERENCE_NUMBER" flag:"reference-number" help:"threeDSServerRefNumber (EMVCo approval number)"`
 	OperatorID   string        `yaml:"operator_id" env:"3DSS_OPERATOR_ID" flag:"operator-id" help:"threeDSServerOperatorID"`
 	Timeout      time.Duration `yaml:"timeout" env:"3DSS_TIMEOUT" flag:"timeout" help:"how long to wait for the DS"`

@@ -4,10 +4,13 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -44,4 +47,138 @@ func Start(t testing.TB, o Options) context.Context {
 		t.Fatalf("starting %s: %v", ChromiumPath, err)
 	}
 	return ctx
+}
+
+// Actions builds the steps to run against one node (an iframe's, usually), which the query option
+// names.
+type Actions func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void]
+
+// Navigate loads url in the tab and waits for it.
+func Navigate(t testing.TB, ctx context.Context, url string) {
+	t.Helper()
+	Do(t, ctx, "loading "+url, chromedp.Navigate(url))
+}
+
+// Do runs actions in the tab with a time limit, failing the test with what on error.
+func Do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Frame finds the iframe matching sel afresh: its document changes with every page it shows. ok is
+// false when there is none (yet).
+func Frame(ctx context.Context, sel string) (chromedp.QueryOption, *chromedp.Node, bool) {
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	nodes, err := chromedp.Run(sctx, chromedp.Nodes(chromedp.CSS(sel), chromedp.AtLeast(0)))
+	if err != nil || len(nodes) == 0 {
+		return nil, nil, false
+	}
+	return chromedp.FromNode(nodes[0]), nodes[0], true
+}
+
+// document is the node id of the document the iframe shows now, 0 when there is none.
+func document(ctx context.Context, sel string) cdp.NodeID {
+	_, n, ok := Frame(ctx, sel)
+	if !ok || n.ContentDocument == nil {
+		return 0
+	}
+	return n.ContentDocument.NodeID
+}
+
+// InFrame runs actions built against the iframe matching sel, retrying while the frame is missing
+// or between pages, for up to 20 seconds.
+func InFrame(t testing.TB, ctx context.Context, sel, what string, build Actions) {
+	t.Helper()
+	last := errors.New("no such frame")
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		in, _, ok := Frame(ctx, sel)
+		if !ok {
+			continue
+		}
+		// Short attempts: a query bound to the frame's previous page never succeeds, so retry soon
+		// with the frame's current document.
+		sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		last = chromedp.Do(sctx, build(in)...)
+		cancel()
+		if last == nil {
+			return
+		}
+	}
+	t.Fatalf("%s: %v", what, last)
+}
+
+// Submit runs actions that send a form from the iframe matching sel and waits until the frame
+// shows another document, so the next step never acts on the page that is going away.
+func Submit(t testing.TB, ctx context.Context, sel, what string, build Actions) {
+	t.Helper()
+	before := document(ctx, sel)
+	InFrame(t, ctx, sel, what, build)
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if now := document(ctx, sel); now != before {
+			return
+		}
+	}
+	t.Fatalf("%s: the frame never showed the answer", what)
+}
+
+// Press presses Enter on the element matching sel.
+func Press(sel string) Actions {
+	return func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS(sel), "\r", in)}
+	}
+}
+
+// Type types text into the element matching sel.
+func Type(sel, text string) Actions {
+	return func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS(sel), text, in)}
+	}
+}
+
+// Visible waits until the element matching sel is visible.
+func Visible(sel string) Actions {
+	return func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(sel), in)}
+	}
+}
+
+// Keep turns an action with a value into one that keeps the value in *dst, so several can run in
+// one sequence.
+func Keep[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, tg)
+		if err == nil {
+			*dst = v
+		}
+		return chromedp.Void{}, err
+	}
+}
+
+// WaitFor polls get until it returns a non-empty value, for up to 20 seconds.
+func WaitFor(t testing.TB, what string, get func() string) string {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(25 * time.Millisecond) {
+		if v := get(); v != "" {
+			return v
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return ""
+}
+
+// NewTab opens another tab in the browser, closed when the test ends. Like the browser, the tab is
+// made by a first step without a time limit: a step with one would close it when its time ran out.
+func NewTab(t testing.TB, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
 }

@@ -23,6 +23,10 @@ type AuthenticateRequest struct {
 	CardholderName      string  `json:"cardholderName,omitempty"`
 	Email               string  `json:"email,omitempty"`
 	Browser             Browser `json:"browser"`
+	// ReturnURL is where the shopper's browser goes after a challenge run at top level (the
+	// checkout script's redirect fallback), with ?id=<transaction> added. Its origin must be the
+	// merchant's page origin, so that the 3DS Server never sends a shopper anywhere else.
+	ReturnURL string `json:"returnUrl,omitempty"`
 }
 
 // Browser is the browser data of the AReq.
@@ -104,6 +108,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	if err := req.validate(); err != nil {
 		return err
 	}
+	if err := s.checkReturnURL(m, req.ReturnURL); err != nil {
+		return err
+	}
 	if t.State != StateStarted || t.PANSealed == "" {
 		return httpx.NewProblem(http.StatusConflict, "this authentication was already sent; start a new one")
 	}
@@ -121,7 +128,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	} else if err != nil {
 		return err
 	}
-	t.CompInd, t.PANSealed = req.ThreeDSCompInd, ""
+	t.CompInd, t.PANSealed, t.ReturnURL = req.ThreeDSCompInd, "", req.ReturnURL
 	ares, err := s.sendAReq(ctx, areq)
 	t.AResAt = s.cfg.Now()
 	if err != nil {
@@ -166,6 +173,20 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 			ThreeDSSessionData: emv.EncodeBase64URL([]byte(t.ID))}
 	}
 	return httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// checkReturnURL accepts an absent returnUrl or an absolute http(s) URL on the merchant's page
+// origin; anything else would turn the notification page into an open redirect.
+func (s *Server) checkReturnURL(m Merchant, v string) error {
+	if v == "" {
+		return nil
+	}
+	want := s.parentOrigin(m)
+	if o, ok := originOf(v); !ok || o != want || len(v) > 2048 {
+		return httpx.BadRequest("returnUrl is not on the merchant's page origin",
+			httpx.FieldError{Field: "returnUrl", Detail: "must be an absolute http(s) URL of at most 2048 characters on " + want})
+	}
+	return nil
 }
 
 // buildAReq makes the browser AReq from the merchant, the transaction and the request.

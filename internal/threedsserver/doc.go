@@ -5,7 +5,7 @@
 //
 // Server is built from its dependencies (a Store, an http.Client holding the 3DS Server's
 // certificate, the DS URL and the public URLs) and serves three handlers, one per trust boundary:
-// MerchantHandler (merchants' back ends, API key), PublicHandler (shoppers' browsers: 3DS Method and
-// challenge notifications) and ProtocolHandler (the DS, mutual TLS: RReq). Admin is the operators'
+// MerchantHandler (merchants' back ends, API key), PublicHandler (shoppers' browsers: the checkout
+// script, 3DS Method and challenge notifications) and ProtocolHandler (the DS, mutual TLS: RReq). Admin is the operators'
 // merchant API. `open3ds serve 3dss` and, later, `open3ds demo` only wire them.
 package threedsserver

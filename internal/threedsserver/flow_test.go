@@ -183,7 +183,9 @@ func TestAChallengeAndItsRReqRunOnPostgreSQLToo(t *testing.T) {
 	ctx := context.Background()
 	st := start(t, n, panChallenge)
 	var res threedsserver.Result
-	n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", authenticateBody(), &res)
+	body := authenticateBody()
+	body["returnUrl"] = "https://shop.example/done"
+	n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", body, &res)
 	if res.TransStatus != "C" {
 		t.Fatalf("authenticate answered %+v", res)
 	}
@@ -195,7 +197,8 @@ func TestAChallengeAndItsRReqRunOnPostgreSQLToo(t *testing.T) {
 	}
 	tx, err := n.st.Transaction(ctx, st.ID)
 	must(t, err)
-	if tx.State != threedsserver.StateFinal || tx.TransStatus != "N" || tx.ResultAt.IsZero() || tx.AResAt.IsZero() {
+	if tx.State != threedsserver.StateFinal || tx.TransStatus != "N" || tx.ResultAt.IsZero() || tx.AResAt.IsZero() ||
+		tx.ReturnURL != "https://shop.example/done" {
 		t.Fatalf("stored %+v", tx)
 	}
 	// Another instance finding the refresh due claims it once.

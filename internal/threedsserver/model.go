@@ -119,6 +119,8 @@ type Transaction struct {
 	CreatedAt           time.Time
 	AResAt              time.Time
 	ResultAt            time.Time
+	// ReturnURL is where a challenge run at top level (the script's redirect fallback) ends.
+	ReturnURL string
 }
 
 func validID(s string) bool {

@@ -1,25 +1,42 @@
 package threedsserver_test
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 	"github.com/open3ds/open3ds/internal/vault"
 )
 
-const panRealACS = "4100001234567891"
+const (
+	panRealACS = "4100001234567891"
+	realMobile = "+447700900123"
+)
+
+// realACS is the real ACS behind the network's DS: its protocol side over mutual TLS and its
+// browser side (3DS Method and challenge pages) on a plain listener, with codes going to the
+// development outbox.
+type realACS struct {
+	url    string // the browser side: url+"/method" and url+"/challenge"
+	outbox *notify.Outbox
+}
 
 // withRealACS puts the real ACS service (acs.Service over SQLite, one issuer and one cardholder)
 // behind the network's DS for the 4100 range. Its risk rule challenges amounts above 1000.00.
-func (n *network) withRealACS(tb testing.TB) {
+func (n *network) withRealACS(tb testing.TB) *realACS {
 	tb.Helper()
 	ctx := context.Background()
 	spec, err := authvalue.NewRandomSpec()
@@ -34,9 +51,12 @@ func (n *network) withRealACS(tb testing.TB) {
 	st := acs.NewSQLStore(db, acs.Vault(ring))
 	must(tb, st.CreateIssuer(ctx, acs.Issuer{ID: "bank-r", Name: "Real Bank", Ranges: []acs.CardRange{{Start: "4100", End: "4100"}},
 		Brand: acs.Branding{LogoURL: "https://bank.example/logo.png", SupportText: "Call us"}}))
-	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-r", PAN: panRealACS, Mobiles: []string{"+447700900123"}})
+	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-r", PAN: panRealACS, Mobiles: []string{realMobile}})
 	must(tb, err)
-	svc := &acs.Service{Store: st, ChallengeURL: "https://acs.example/challenge", Exchanges: db,
+	// The browser side listens first, since its URL is the acsURL of every challenge.
+	pages := httptest.NewServer(http.NotFoundHandler())
+	tb.Cleanup(pages.Close)
+	svc := &acs.Service{Store: st, ChallengeURL: pages.URL + "/challenge", Exchanges: db,
 		Keys: func(string) (acs.AuthValueKeys, bool) { return acs.AuthValues(keys), true },
 		Risk: acs.RiskFunc(func(_ string, in acs.RiskInput) (acs.RiskResult, *acs.RiskResult) {
 			if amount, _ := strconv.ParseInt(in.AReq.PurchaseAmount, 10, 64); amount > 100000 {
@@ -44,17 +64,36 @@ func (n *network) withRealACS(tb testing.TB) {
 			}
 			return acs.RiskResult{Score: 5, Outcome: acs.Frictionless, Reasons: []string{"low risk"}}, nil
 		})}
+	codes, err := otp.New(bytes.Repeat([]byte("k"), 32), otp.Policy{})
+	must(tb, err)
+	out := &realACS{url: pages.URL, outbox: notify.NewOutbox(0)}
+	q := notify.NewQueue(out.outbox, notify.QueueConfig{})
+	tb.Cleanup(func() { q.Close(context.Background()) })
+	pages.Config.Handler = (&acs.Browser{Service: svc, Challenges: st, Codes: codes, Notify: q}).Handler()
 	srv := startTLS(tb, pki.RoleACS, "real-bank", svc.Handler())
 	must(tb, n.dsStore.AddACS(ctx, ds.ACS{Name: "real-bank", ReferenceNumber: "REAL-ACS", URL: srv.URL + "/areq"}))
 	r := dsRange("4100000000000000", "4100009999999999")
-	r.ACS = "real-bank"
+	r.ACS, r.MethodURL = "real-bank", pages.URL+"/method"
 	must(tb, n.dsStore.AddRange(ctx, r))
 	must(tb, n.server.RefreshRanges(ctx))
+	return out
+}
+
+// code waits for the n-th code the real ACS sends to the cardholder's mobile and returns it.
+func (a *realACS) code(tb testing.TB, n int) string {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if msgs := a.outbox.Messages(realMobile); len(msgs) >= n {
+			return msgs[0].Code
+		}
+	}
+	tb.Fatalf("no code %d in the outbox", n)
+	return ""
 }
 
 func TestTheRealACSAnswersFrictionlessYAndAChallengeForAHighAmount(t *testing.T) {
 	n := newNetwork(t)
-	n.withRealACS(t)
+	bank := n.withRealACS(t)
 	tests := []struct {
 		name, amount, status string
 	}{
@@ -77,7 +116,7 @@ func TestTheRealACSAnswersFrictionlessYAndAChallengeForAHighAmount(t *testing.T)
 					t.Fatalf("frictionless result %+v lacks the ACS's ECI or authentication value", res)
 				}
 			case "C":
-				if res.Challenge == nil || res.Challenge.ACSURL != "https://acs.example/challenge" || res.Final {
+				if res.Challenge == nil || res.Challenge.ACSURL != bank.url+"/challenge" || res.Final {
 					t.Fatalf("challenge result %+v lacks the form", res)
 				}
 				raw, err := emv.DecodeBase64Lenient(res.Challenge.CReq)

@@ -31,11 +31,13 @@ type Config struct {
 	Client *http.Client
 	// DSURL is the DS's protocol endpoint, for AReq, PReq and Erro.
 	DSURL string
-	// PublicURL is where browsers reach PublicHandler (3DS Method and challenge notifications).
+	// PublicURL is where browsers reach PublicHandler (checkout script, 3DS Method and challenge
+	// notifications).
 	PublicURL string
 	// ProtocolURL is where the DS reaches ProtocolHandler; it goes into each AReq as threeDSServerURL.
 	ProtocolURL string
-	// ParentOrigin is the only origin the challenge notification page posts its outcome to.
+	// ParentOrigin, when set, is the only origin the notification pages post to (a 3DS Server for
+	// one merchant); when empty, each merchant's page origin is that of its threeDSRequestorURL.
 	ParentOrigin string
 	// RefNumber and OperatorID are threeDSServerRefNumber and threeDSServerOperatorID.
 	RefNumber, OperatorID string
@@ -79,6 +81,11 @@ func NewServer(cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	cfg.ProtocolURL = strings.TrimRight(cfg.ProtocolURL, "/")
+	// A configured parent origin written as a URL ("https://shop.example/") is taken as its origin,
+	// the form both postMessage and the returnUrl check compare with.
+	if o, ok := originOf(cfg.ParentOrigin); ok {
+		cfg.ParentOrigin = o
+	}
 	// Webhooks go to merchants' ordinary HTTPS endpoints, not over the scheme's mutual TLS.
 	return &Server{cfg: cfg, webhooks: &http.Client{Timeout: 5 * time.Second}}
 }

@@ -17,7 +17,7 @@ type SQLStore struct {
 	db *store.DB
 }
 
-// NewSQLStore wraps an open store whose schema includes migration 0006.
+// NewSQLStore wraps an open store whose schema includes migration 0007.
 func NewSQLStore(db *store.DB) *SQLStore { return &SQLStore{db: db} }
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }

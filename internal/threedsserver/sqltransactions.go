@@ -26,14 +26,16 @@ func (s *SQLStore) CreateTransaction(ctx context.Context, t Transaction) error {
 func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, error) {
 	var t Transaction
 	var done int
-	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+txColumns+` FROM tdss_transactions WHERE id = ?`), id).Scan(
+	var returnURL sql.NullString
+	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+txColumns+`, return_url FROM tdss_transactions WHERE id = ?`), id).Scan(
 		&t.ID, &t.MerchantID, &t.MaskedPAN, &t.PANSealed, &t.MessageVersion, &t.MethodURL, &done, &t.CompInd, &t.State,
 		&t.DSTransID, &t.ACSTransID, &t.ACSURL, &t.TransStatus, &t.TransStatusReason, &t.AuthenticationValue, &t.ECI,
-		&t.ChallengeCancel, &t.ErrorCode, &t.ErrorDetail, (*store.Time)(&t.CreatedAt), nullTime{&t.AResAt}, nullTime{&t.ResultAt})
+		&t.ChallengeCancel, &t.ErrorCode, &t.ErrorDetail, (*store.Time)(&t.CreatedAt), nullTime{&t.AResAt}, nullTime{&t.ResultAt},
+		&returnURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("transaction: %w", store.ErrNotFound)
 	}
-	t.MethodDone = done == 1
+	t.MethodDone, t.ReturnURL = done == 1, returnURL.String
 	return t, store.MapError(err)
 }
 
@@ -42,10 +44,10 @@ func (s *SQLStore) UpdateTransaction(ctx context.Context, t Transaction) error {
 	return s.exec(ctx, "transaction", `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
 		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
 		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
-		result_at = ? WHERE id = ?`,
+		result_at = ?, return_url = ? WHERE id = ?`,
 		t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
 		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
-		optTime(t.AResAt), optTime(t.ResultAt), t.ID)
+		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""}, t.ID)
 }
 
 // ClaimAReq implements Store with one conditional UPDATE.

@@ -1,0 +1,180 @@
+/* open3ds checkout script: 3-D Secure in the merchant's page (docs/checkout.md). A message is
+ * believed only if it comes from the 3DS Server that served this script and names the transaction
+ * being waited for. */
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  if (!me || !me.src) { throw new Error("open3ds: load checkout.js with <script src>"); }
+  var server = new URL(me.src).origin;
+
+  // EMV browserColorDepth values; others round down to the nearest.
+  var DEPTHS = [48, 32, 24, 16, 15, 8, 4, 1];
+  // challengeWindowSize in CSS pixels; 05 is the whole viewport.
+  var SIZES = {"01": [250, 400], "02": [390, 400], "03": [500, 600], "04": [600, 400]};
+  var BAR = 36, MARGIN = 16, PHONE = 420; // close bar height, room round the modal, phone width
+
+  function browserData() {
+    var d = screen.colorDepth, lang = navigator.language || "en";
+    // browserLanguage has at most 8 characters: drop subtags from the end ("zh-Hans-CN" → "zh-Hans").
+    while (lang.length > 8 && lang.indexOf("-") > 0) { lang = lang.slice(0, lang.lastIndexOf("-")); }
+    return {javaEnabled: false, javascriptEnabled: true, language: lang.slice(0, 8),
+      colorDepth: String(DEPTHS.find(v => v <= d) || 1), screenHeight: String(screen.height),
+      screenWidth: String(screen.width), tz: String(new Date().getTimezoneOffset()), userAgent: navigator.userAgent};
+  }
+
+  function viewport() { return [document.documentElement.clientWidth || innerWidth, innerHeight]; }
+
+  // The largest window that fits with the close bar and a margin; a phone (under 420 px wide) gets
+  // 05, full screen. 01 never wins: it is as tall as 02, and a viewport too narrow for 02 is a phone.
+  function windowSize() {
+    var [w, h] = viewport();
+    if (w < PHONE) { return "05"; }
+    return ["03", "02"].find(s => SIZES[s][0] + MARGIN <= w && SIZES[s][1] + BAR + MARGIN <= h) || "05";
+  }
+
+  // idOf reads threeDSServerTransID from base64url JSON (threeDSMethodData, creq).
+  function idOf(field) {
+    try {
+      return JSON.parse(atob(String(field).replace(/-/g, "+").replace(/_/g, "/"))).threeDSServerTransID || "";
+    } catch (e) { return ""; }
+  }
+
+  function el(tag, attrs, ...styles) {
+    var e = document.createElement(tag);
+    Object.keys(attrs).forEach(k => e.setAttribute(k, attrs[k]));
+    Object.assign(e.style, ...styles);
+    return e;
+  }
+  // Both overlays cover the viewport and centre what they hold.
+  var COVER = {position: "fixed", top: "0", left: "0", right: "0", bottom: "0", display: "flex", alignItems: "center",
+    justifyContent: "center"};
+
+  // post submits fields to url, into the frame named target or at top level.
+  function post(url, target, fields) {
+    var f = el("form", {method: "post", action: url, target: target || "_self"}, {display: "none"});
+    Object.keys(fields).forEach(k => fields[k] != null && f.appendChild(el("input", {type: "hidden", name: k, value: fields[k]})));
+    document.body.appendChild(f);
+    f.submit();
+    f.remove();
+  }
+
+  function emit(name, detail) { dispatchEvent(new CustomEvent(name, {detail})); }
+  // An authenticate answer or a notification as an outcome: {id, transStatus} or {id, errorCode}.
+  function outcome(id, o) { return o.transStatus ? {id, transStatus: o.transStatus} : {id, errorCode: o.errorCode || ""}; }
+
+  // listen calls fn(data) for each message of type from the 3DS Server until stop() is called.
+  function listen(type, fn) {
+    function on(e) { if (e.origin === server && e.data && e.data.type === type) { fn(e.data); } }
+    addEventListener("message", on);
+    return () => removeEventListener("message", on);
+  }
+
+  // runMethod resolves Y when the 3DS Server says the ACS's notification came, N when timeoutMs
+  // (10 s, the EMV rule) pass first, U at once when the card's range has no 3DS Method.
+  function runMethod(method, opts) {
+    var ms = opts && opts.timeoutMs != null ? opts.timeoutMs : 10000;
+    function settle(v) { emit("open3ds:method", {compInd: v}); return v; }
+    return new Promise((resolve, reject) => {
+      if (!method || !method.url) { resolve(settle("U")); return; }
+      var id = idOf(method.threeDSMethodData), name = "open3ds-method-" + id;
+      if (!id) { reject(new Error("open3ds: threeDSMethodData names no transaction")); return; }
+      var frame = el("iframe", {name, title: "3DS Method", "aria-hidden": "true", tabindex: "-1"},
+        {position: "absolute", width: "0", height: "0", border: "0", visibility: "hidden"});
+      var stop = listen("open3ds:method", d => d.id === id && end("Y"));
+      var timer = setTimeout(end, ms, "N");
+      document.body.appendChild(frame);
+      post(method.url, name, {threeDSMethodData: method.threeDSMethodData});
+      function end(v) { clearTimeout(timer); stop(); frame.remove(); resolve(settle(v)); }
+    });
+  }
+
+  var status;
+  function showStatus(text) {
+    hideStatus();
+    status = el("div", {role: "status", "aria-live": "polite"}, COVER, {zIndex: "2147483646",
+      background: "rgba(255,255,255,.85)", font: "1.1rem system-ui, sans-serif", color: "#222"});
+    status.textContent = text || "Verifying your purchase…";
+    document.body.appendChild(status);
+  }
+  function hideStatus() { if (status) { status.remove(); status = null; } }
+
+  // challenge resolves with the outcome the notification page posts, or {id, cancelled: true} when
+  // the shopper closes the modal. With redirect, or if no modal can be made, the page goes to the
+  // ACS instead and the promise never settles.
+  function challenge(ch, opts) {
+    var id = idOf(ch && ch.creq);
+    if (!id || !ch.acsURL) { return Promise.reject(new Error("open3ds: the challenge form is incomplete")); }
+    var fields = {creq: ch.creq, threeDSSessionData: ch.threeDSSessionData};
+    if (!(opts && opts.redirect)) {
+      try { return modal(ch, id, fields); } catch (e) { /* no modal possible: redirect */ }
+    }
+    post(ch.acsURL, null, fields);
+    return new Promise(() => {});
+  }
+
+  function modal(ch, id, fields) {
+    var name = "open3ds-challenge-" + id, size = SIZES[ch.windowSize], before = document.activeElement;
+    var back = el("div", {}, COVER, {zIndex: "2147483647", background: "rgba(0,0,0,.5)", overflow: "auto"});
+    var box = el("div", {role: "dialog", "aria-modal": "true", "aria-label": "Verify your purchase"},
+      {background: "#fff", display: "flex", flexDirection: "column", overflow: "auto", borderRadius: size ? "8px" : "0"});
+    var close = el("button", {type: "button", "aria-label": "Cancel"}, {alignSelf: "flex-end", height: BAR + "px",
+      minWidth: BAR + "px", border: "0", background: "none", font: "24px sans-serif", cursor: "pointer"});
+    close.textContent = "×";
+    var frame = el("iframe", {name, title: "Card verification"}, {border: "0", display: "block"});
+    // Sized per windowSize, but never past the viewport: the ACS page scrolls instead.
+    function fit() {
+      var [vw, vh] = viewport();
+      frame.style.width = (size ? Math.min(size[0], vw - MARGIN) : vw) + "px";
+      frame.style.height = (size ? Math.min(size[1], vh - MARGIN - BAR) : vh - BAR) + "px";
+    }
+    fit();
+    box.append(close, frame);
+    back.appendChild(box);
+    document.body.appendChild(back);
+    if (!frame.contentWindow) { back.remove(); throw new Error("no iframe"); }
+    return new Promise(resolve => {
+      var stop = listen("open3ds:challenge", d => d.outcome && d.outcome.id === id && end(outcome(id, d.outcome)));
+      function cancel() { end({id, cancelled: true}); }
+      // Escape works while focus is in this page; inside the ACS's frame, its keys are the ACS's.
+      function onKey(e) { if (e.key === "Escape") { cancel(); } }
+      // Focus stays in the dialog: the close button or the ACS page.
+      function onFocus(e) { if (!back.contains(e.target)) { close.focus(); } }
+      function end(out) {
+        stop();
+        removeEventListener("resize", fit);
+        document.removeEventListener("keydown", onKey);
+        document.removeEventListener("focusin", onFocus);
+        back.remove();
+        if (before && before.focus) { before.focus(); }
+        emit("open3ds:outcome", out);
+        resolve(out);
+      }
+      close.addEventListener("click", cancel);
+      addEventListener("resize", fit);
+      document.addEventListener("keydown", onKey);
+      document.addEventListener("focusin", onFocus);
+      frame.addEventListener("load", () => frame.focus(), {once: true});
+      close.focus();
+      post(ch.acsURL, name, fields);
+    });
+  }
+
+  // checkout runs everything after Buy: the 3DS Method (or the one already running), the page's
+  // authenticate(data), then the frictionless outcome or the challenge's.
+  async function checkout(o) {
+    if (!o || typeof o.authenticate !== "function") { throw new Error("open3ds: checkout needs authenticate"); }
+    showStatus(o.statusText);
+    var res;
+    try {
+      var compInd = await (o.method && typeof o.method.then === "function" ? o.method : runMethod(o.method));
+      res = await o.authenticate({threeDSCompInd: compInd, browser: browserData(), challengeWindowSize: windowSize()});
+    } finally { hideStatus(); }
+    if (!res || !res.id) { throw new Error("open3ds: authentication failed: " + (res && (res.detail || res.title) || "no answer")); }
+    if (res.challenge) { return challenge(res.challenge, {redirect: o.redirect}); }
+    var out = outcome(res.id, res);
+    emit("open3ds:outcome", out);
+    return out;
+  }
+
+  window.Open3DS = {browserData, windowSize, runMethod, showStatus, hideStatus, challenge, checkout};
+})();
