@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/threedsserver"
+)
+
+func init() {
+	register(command{name: "demo", summary: "the whole network in one process (DS, ACS, 3DS Server, demo shop) on SQLite, with test cards", run: runDemo})
+}
+
+// The demo runs every role in this one process, each built by the same function `open3ds serve`
+// uses and talking to the others over loopback exactly as split roles would: AReqs, RReqs and PReqs
+// over mutual TLS with the scheme PKI made on the first run. What faces a person's browser (the
+// shop, the 3DS Server's script and notification pages, the ACS's method and challenge pages) is
+// plain HTTP on localhost, which browsers treat as a secure context; with HTTPS the browser would
+// refuse the challenge frame until someone trusted the demo's own CA by hand. Because acsURL must
+// be https in 2.3.1, the demo lets the protocol checks accept http to loopback (emv.AllowLoopbackHTTP);
+// nothing else turns that on.
+
+// Offsets from --port of each listener. Ports are fixed so that a person's bookmarks and the
+// registries seeded on the first run stay right between runs.
+const (
+	demoShopPort       = 0
+	demoTDSSPublicPort = 1
+	demoACSPublicPort  = 2
+	demoDSPort         = 10
+	demoACSPort        = 11
+	demoTDSSPort       = 12
+	demoTDSSAPIPort    = 13
+	demoACSDownPort    = 14
+	demoDSAdminPort    = 20
+	demoACSAdminPort   = 21
+	demoTDSSAdminPort  = 22
+	demoListeners      = 23 // the span of ports from --port
+)
+
+// demoPorts are the offsets in use; the others are left alone.
+var demoPorts = []int{demoShopPort, demoTDSSPublicPort, demoACSPublicPort, demoDSPort, demoACSPort, demoTDSSPort,
+	demoTDSSAPIPort, demoACSDownPort, demoDSAdminPort, demoACSAdminPort, demoTDSSAdminPort}
+
+// demoURLs are the network's addresses: what browsers reach under --host, what the roles call each
+// other at on 127.0.0.1.
+type demoURLs struct {
+	Shop        string `json:"shop"`
+	TDSSPublic  string `json:"threeDSServerPublic"`
+	ACSPublic   string `json:"acsPublic"`
+	DS          string `json:"ds"`
+	ACSProtocol string `json:"acsProtocol"`
+	TDSS        string `json:"threeDSServerProtocol"`
+	TDSSAPI     string `json:"threeDSServerApi"`
+	ACSDown     string `json:"acsOffline"`
+	DSAdmin     string `json:"dsAdmin"`
+	ACSAdmin    string `json:"acsAdmin"`
+	TDSSAdmin   string `json:"threeDSServerAdmin"`
+}
+
+// demoAddrs reads the URLs off the open listeners, indexed by the offsets above.
+func demoAddrs(host string, lns []net.Listener) demoURLs {
+	port := func(i int) string { return strconv.Itoa(lns[i].Addr().(*net.TCPAddr).Port) }
+	browser := func(i int) string { return "http://" + net.JoinHostPort(host, port(i)) }
+	tls := func(i int) string { return "https://127.0.0.1:" + port(i) }
+	plain := func(i int) string { return "http://127.0.0.1:" + port(i) }
+	return demoURLs{Shop: browser(demoShopPort), TDSSPublic: browser(demoTDSSPublicPort), ACSPublic: browser(demoACSPublicPort),
+		DS: tls(demoDSPort), ACSProtocol: tls(demoACSPort), TDSS: tls(demoTDSSPort), TDSSAPI: tls(demoTDSSAPIPort),
+		ACSDown: tls(demoACSDownPort), DSAdmin: plain(demoDSAdminPort), ACSAdmin: plain(demoACSAdminPort), TDSSAdmin: plain(demoTDSSAdminPort)}
+}
+
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	dir      string
+	host     string
+	port     int // 0: every listener on a port the kernel picks (tests)
+	logLevel string
+}
+
+// demoNetwork is a started demo: its addresses and the servers to run.
+type demoNetwork struct {
+	urls      demoURLs
+	paths     demoPaths
+	secrets   demoSecrets
+	first     bool
+	listeners []listener
+	tdss      *threedsserver.Server
+	closers   []func()
+	stop      func()     // ends serving
+	done      chan error // serving's end
+	finished  bool       // done was received
+}
+
+// demoStarted, when set (by tests), hears the network once every listener serves.
+var demoStarted func(*demoNetwork)
+
+func runDemo(ctx context.Context, e env, args []string) error {
+	o := demoOptions{}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&o.dir, "dir", "open3ds-data", "data directory: PKI, secrets and SQLite stores, kept between runs")
+	fs.StringVar(&o.host, "host", "localhost", "the host name browsers use to reach the demo")
+	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to standard error)")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: open3ds demo [flags]\n\nRuns the DS, the ACS, the 3DS Server and a demo shop in one process, with test cards.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError{code: 2, msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError("demo takes no arguments (got %q)", fs.Arg(0))
+	}
+	if o.port < 0 || o.port > 65535-demoListeners {
+		return usageError("--port must leave room for %d ports below 65536", demoListeners)
+	}
+	var lvl = RoleLog{LogLevel: o.logLevel, LogFormat: "text"}
+	if err := lvl.checkLevel(); err != nil {
+		return err
+	}
+	began := time.Now()
+	d, err := startDemo(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	if err := d.writeInfo(); err != nil {
+		d.close()
+		return err
+	}
+	d.printReady(e.stdout, time.Since(began))
+	if demoStarted != nil {
+		demoStarted(d)
+	}
+	return d.wait()
+}
+
+// checkLevel refuses an unknown log level as a usage error.
+func (l RoleLog) checkLevel() error {
+	switch l.LogLevel {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return usageError("--log-level must be debug, info, warn or error")
+}
+
+// startDemo opens every listener, makes or reads the data directory, builds the roles and starts
+// serving until ctx ends; it returns once the 3DS Server has loaded the card ranges, so the first
+// purchase works. The caller waits on the network, or closes it.
+func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) {
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, len(demoPorts))
+	for i, off := range demoPorts {
+		addrs[i] = "127.0.0.1:0"
+		if o.port != 0 {
+			addrs[i] = "127.0.0.1:" + strconv.Itoa(o.port+off)
+		}
+	}
+	opened, err := listenAll(addrs...)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w (is another demo running? try --port)", err)
+	}
+	lns := make([]net.Listener, demoListeners) // indexed by offset
+	for i, off := range demoPorts {
+		lns[off] = opened[i]
+	}
+	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1)}
+	n.closers = append(n.closers, func() { closeAll(opened) })
+	fail := func(err error) (*demoNetwork, error) {
+		n.close()
+		return nil, err
+	}
+	st, first, err := demoPrepare(ctx, e, n.paths, n.urls)
+	if err != nil {
+		return fail(err)
+	}
+	n.secrets, n.first = st.Secrets, first
+	emv.AllowLoopbackHTTP(true)
+	log := RoleLog{LogLevel: o.logLevel, LogFormat: "text"}.logger(e.stderr)
+	if err := n.build(ctx, log, lns); err != nil {
+		return fail(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	go func() { n.done <- serveListeners(sctx, "demo", n.listeners...) }()
+	n.stop = cancel
+	// On the first run the card ranges are loaded now, by a PReq to the DS, which is serving by now;
+	// a later run has them cached. The refresher takes over from there.
+	if err := n.tdss.RefreshIfDue(ctx); err != nil {
+		return fail(fmt.Errorf("demo: the 3DS Server could not load the card ranges from the DS: %w", err))
+	}
+	go n.tdss.RunRefresher(sctx)
+	return n, nil
+}
+
+// wait runs until the network stops: ctx ended (nil) or a listener failed.
+func (d *demoNetwork) wait() error {
+	err := <-d.done
+	d.finished = true
+	d.close()
+	return err
+}
+
+// close stops the servers, then everything behind them, newest first.
+func (d *demoNetwork) close() {
+	if d.stop != nil {
+		d.stop()
+		if !d.finished {
+			<-d.done
+			d.finished = true
+		}
+		d.stop = nil
+	}
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}
+
+// demoInfo is demo.json in the data directory: where the running network is, for `open3ds bench`
+// and scripts. It holds no secret; the merchant's API key stays in its own file.
+type demoInfo struct {
+	PID              int                 `json:"pid"`
+	PKI              string              `json:"pki"`
+	DS               map[string]string   `json:"ds"`
+	ACS              map[string]string   `json:"acs"`
+	TDSS             map[string]string   `json:"3dss"`
+	Shop             string              `json:"shop"`
+	Outbox           string              `json:"outbox"`
+	MerchantKeyFile  string              `json:"merchantKeyFile"`
+	Cards            map[string][]string `json:"cards"`
+	ThreeDSServerURL string              `json:"threeDSServerURL"`
+	RequestorID      string              `json:"requestorID"`
+	AcquirerBIN      string              `json:"acquirerBIN"`
+	AcquirerMerchant string              `json:"acquirerMerchantID"`
+	MerchantName     string              `json:"merchantName"`
+}
+
+func (d *demoNetwork) writeInfo() error {
+	u := d.urls
+	cards := map[string][]string{}
+	for _, c := range demoCards {
+		if c.Kind != "other" {
+			cards[c.Kind] = append(cards[c.Kind], c.PAN)
+		}
+	}
+	cards["frictionless"] = append(cards["frictionless"], demoBenchCards...)
+	info := demoInfo{PID: os.Getpid(), PKI: d.paths.pki.Dir,
+		DS:   map[string]string{"protocol": u.DS, "admin": u.DSAdmin},
+		ACS:  map[string]string{"protocol": u.ACSProtocol, "public": u.ACSPublic, "admin": u.ACSAdmin},
+		TDSS: map[string]string{"protocol": u.TDSS, "api": u.TDSSAPI, "public": u.TDSSPublic, "admin": u.TDSSAdmin},
+		Shop: u.Shop, Outbox: d.outboxURL(), MerchantKeyFile: d.paths.merchantKey, Cards: cards,
+		ThreeDSServerURL: u.TDSS + "/3ds/rreq", RequestorID: demoRequestorID, AcquirerBIN: demoAcquirerBIN,
+		AcquirerMerchant: demoAcquirerMerchant, MerchantName: demoMerchantName}
+	b, _ := json.MarshalIndent(info, "", "  ")
+	return os.WriteFile(d.paths.info, append(b, '\n'), 0o600)
+}
+
+// outboxURL is the development outbox page, where the demo's codes arrive.
+func (d *demoNetwork) outboxURL() string { return d.urls.ACSAdmin + "/outbox/" }
+
+// printReady tells the person where everything is.
+func (d *demoNetwork) printReady(w io.Writer, took time.Duration) {
+	u := d.urls
+	how := "reused"
+	if d.first {
+		how = "created"
+	}
+	fmt.Fprintf(w, "open3ds demo is ready in %.1f s (data %s in %s)\n\n", took.Seconds(), how, d.paths.dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"Shop (start here):", u.Shop},
+		{"One-time codes (development outbox):", d.outboxURL()},
+		{"3DS Server merchant API:", u.TDSSAPI + "  (key in " + d.paths.merchantKey + ")"},
+		{"3DS Server checkout script:", u.TDSSPublic + "/checkout.js"},
+		{"DS / ACS / 3DS Server protocol:", u.DS + "  " + u.ACSProtocol + "  " + u.TDSS + "  (mutual TLS)"},
+		{"Admin APIs and /metrics:", u.DSAdmin + "  " + u.ACSAdmin + "  " + u.TDSSAdmin},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nTest cards (expiry %s, any name):\n", demoExpiry)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range demoCards {
+		fmt.Fprintf(tw, "  %s\t%s\n", groupPAN(c.PAN), c.Ending)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nPress Ctrl+C to stop. Everything is kept in the data directory for the next run.")
+}
+
+// groupPAN writes a card number in groups of four, as it is printed on a card.
+func groupPAN(pan string) string {
+	var out []byte
+	for i := 0; i < len(pan); i++ {
+		if i > 0 && i%4 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, pan[i])
+	}
+	return string(out)
+}

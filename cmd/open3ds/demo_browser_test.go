@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/open3ds/open3ds/internal/browsertest"
+)
+
+// The shopper's side of the demo, in a real Chromium: the shop page, the checkout script, the 3DS
+// Method, the issuer's challenge pages in the modal, the code from the development outbox, and the
+// order page, which shows what the 3DS Server got from the RReq.
+
+const challengeFrame = `iframe[name^="open3ds-challenge-"]`
+
+// shopper is one browser tab in the demo's shop.
+type shopper struct {
+	t   *testing.T
+	ctx context.Context
+	d   *testDemo
+}
+
+// checkout fills the shop's form for card and product ("" for the first) and presses Buy.
+func (s *shopper) checkout(pan, product string) {
+	s.t.Helper()
+	browsertest.Navigate(s.t, s.ctx, s.d.net.urls.Shop+"/")
+	if product != "" {
+		browsertest.Do(s.t, s.ctx, "choosing "+product, chromedp.Click(chromedp.CSS(`input[name="product"][value="`+product+`"]`)))
+	}
+	browsertest.Do(s.t, s.ctx, "typing the card", chromedp.SendKeys(chromedp.CSS("#card-number"), groupPAN(pan)))
+	// The logo says the card is in an enrolled range: the start call has answered.
+	browsertest.Do(s.t, s.ctx, "waiting for the logo", chromedp.WaitVisible(chromedp.CSS("#secure-logo")))
+	browsertest.Do(s.t, s.ctx, "typing expiry and name", chromedp.SendKeys(chromedp.CSS("#expiry"), demoExpiry),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Alex Shopper"))
+	browsertest.Do(s.t, s.ctx, "pressing Buy", chromedp.WaitEnabled(chromedp.CSS("#buy")), chromedp.Click(chromedp.CSS("#buy")))
+}
+
+// code waits for the next code sent to dest (after the first n messages) in the development outbox.
+func (s *shopper) code(dest string, n int) string {
+	s.t.Helper()
+	return browsertest.WaitFor(s.t, "a code for "+dest+" in the outbox", func() string {
+		msgs := s.outbox(dest)
+		if len(msgs) <= n {
+			return ""
+		}
+		return msgs[0].Code // newest first
+	})
+}
+
+type outboxMessage struct {
+	Code string `json:"code"`
+}
+
+// outbox reads the development outbox's JSON for one destination, newest first.
+func (s *shopper) outbox(dest string) []outboxMessage {
+	res, err := http.Get(s.d.net.outboxURL() + "outbox.json?" + url.Values{"to": {dest}}.Encode())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Messages []outboxMessage `json:"messages"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		s.t.Fatal(err)
+	}
+	return out.Messages
+}
+
+// answer goes through the issuer's challenge in the modal: the channel (when there is a choice),
+// then the code from the outbox, or a wrong one.
+func (s *shopper) answer(dest, choice string, right bool) {
+	s.t.Helper()
+	before := len(s.outbox(dest))
+	browsertest.InFrame(s.t, s.ctx, challengeFrame, "the issuer's first page", browsertest.Visible(`button[value="send"]`))
+	if choice != "" {
+		browsertest.InFrame(s.t, s.ctx, challengeFrame, "choosing "+choice, func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(`input[name="dest"][value="`+choice+`"]`), in)}
+		})
+	}
+	browsertest.Submit(s.t, s.ctx, challengeFrame, "sending the code", browsertest.Press(`button[value="send"]`))
+	code := "000000"
+	if right {
+		code = s.code(dest, before)
+	}
+	browsertest.Submit(s.t, s.ctx, challengeFrame, "typing the code", browsertest.Type("#code", code+"\r"))
+}
+
+// order waits for the order page and returns its heading and transStatus.
+func (s *shopper) order() (heading, status string) {
+	s.t.Helper()
+	browsertest.Do(s.t, s.ctx, "the order page", chromedp.WaitVisible(chromedp.CSS("#outcome-heading")),
+		browsertest.Keep(&heading, chromedp.Text(chromedp.CSS("#outcome-heading"))),
+		browsertest.Keep(&status, chromedp.Text(chromedp.CSS("#trans-status"))))
+	return heading, strings.TrimSpace(status)
+}
+
+// orderID is the authentication id in the order page's address.
+func (s *shopper) orderID() string {
+	var loc string
+	browsertest.Do(s.t, s.ctx, "reading the address", browsertest.Keep(&loc, chromedp.Location()))
+	u, err := url.Parse(loc)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/orders/")
+}
+
+func TestChromiumShopperBuysWithEveryTestCard(t *testing.T) {
+	d := startTestDemo(t, filepath.Join(t.TempDir(), "open3ds-data"), 0)
+	browser := browsertest.Start(t, browsertest.Options{Width: 1200, Height: 900})
+	headings := map[string]string{"Y": "Authenticated — payment complete", "A": "Payment complete", "R": "Not authenticated", "N": "Not authenticated"}
+	for _, c := range demoCards {
+		t.Run(c.Ending, func(t *testing.T) {
+			tab := browsertest.NewTab(t, browser)
+			s := &shopper{t: t, ctx: tab, d: d}
+			s.checkout(c.PAN, c.Product)
+			challenged := c.Kind == "challenge" || c.Product == demoHighValue || c.Locked
+			if challenged {
+				dest, choice := c.Mobile, ""
+				if c.Mobile == "" {
+					dest = c.Email
+				} else if c.Email != "" {
+					choice = "sms:0"
+				}
+				// A locked card meets the challenge like any other and fails even with the right code:
+				// the shopper learns no more than from a wrong one.
+				s.answer(dest, choice, true)
+			}
+			heading, status := s.order()
+			if status != c.Want || !strings.HasPrefix(heading, headings[c.Want]) {
+				t.Errorf("the order page says %q with transStatus %q, want %q and %s", heading, status, headings[c.Want], c.Want)
+			}
+			// The page shows what the 3DS Server holds, which for a challenge came from the RReq.
+			var got map[string]any
+			if code := d.api("GET", "/v1/authentications/"+s.orderID(), nil, &got); code != http.StatusOK || got["transStatus"] != c.Want || got["final"] != true {
+				t.Errorf("the 3DS Server's result: %d %v", code, got)
+			}
+			if challenged && got["threeDSCompInd"] != "Y" {
+				t.Errorf("threeDSCompInd %v: the 3DS Method did not complete in the browser", got["threeDSCompInd"])
+			}
+		})
+	}
+}
+
+func TestChromiumClosingTheChallengeEndsThePurchase(t *testing.T) {
+	d := startTestDemo(t, filepath.Join(t.TempDir(), "open3ds-data"), 0)
+	tab := browsertest.Start(t, browsertest.Options{Width: 1200, Height: 900})
+	s := &shopper{t: t, ctx: tab, d: d}
+	s.checkout("4000010000001009", "")
+	browsertest.InFrame(t, tab, challengeFrame, "the issuer's first page", browsertest.Visible(`button[value="send"]`))
+	browsertest.Do(t, tab, "closing the challenge", chromedp.Click(chromedp.CSS(`button[aria-label="Cancel"]`)))
+	var heading string
+	browsertest.Do(t, tab, "the order page", chromedp.WaitVisible(chromedp.CSS("#outcome-heading")),
+		browsertest.Keep(&heading, chromedp.Text(chromedp.CSS("#outcome-heading"))))
+	if !strings.Contains(heading, "closed") && !strings.Contains(heading, "cancel") {
+		t.Errorf("after closing the challenge the page says %q", heading)
+	}
+	var got map[string]any
+	if code := d.api("GET", "/v1/authentications/"+s.orderID(), nil, &got); code != http.StatusOK || got["transStatus"] == "Y" {
+		t.Errorf("a closed challenge must not leave an authenticated result: %d %v", code, got)
+	}
+}
+
+func TestChromiumWrongCodesThriceEndNotAuthenticated(t *testing.T) {
+	d := startTestDemo(t, filepath.Join(t.TempDir(), "open3ds-data"), 0)
+	tab := browsertest.Start(t, browsertest.Options{Width: 1200, Height: 900})
+	s := &shopper{t: t, ctx: tab, d: d}
+	s.checkout("4000010000001009", "")
+	s.answer(demoMobile, "", false)
+	for i := 0; i < 2; i++ {
+		browsertest.Submit(t, tab, challengeFrame, "typing another wrong code", browsertest.Type("#code", "000000\r"))
+	}
+	if heading, status := s.order(); status != "N" || !strings.HasPrefix(heading, "Not authenticated") {
+		t.Errorf("after three wrong codes: %q %q", heading, status)
+	}
+}

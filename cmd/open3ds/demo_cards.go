@@ -1,0 +1,79 @@
+package main
+
+// The demo network's cards. Each stands for one ending a shopper can meet, and the README's table
+// is this list. All are Luhn-valid test numbers in the 400000–400002 BINs, which the demo's DS routes
+// and no real issuer uses here.
+
+// demoCard is one test card and what is enrolled for it.
+type demoCard struct {
+	PAN     string
+	Issuer  string // the ACS issuer holding the account; empty when no account exists
+	Status  string // the account's status at the ACS: enrolled or blocked
+	Mobile  string // where SMS codes go, if anywhere
+	Email   string // where e-mail codes go, if anywhere
+	Locked  bool   // the demo keeps ten failed code entries on it, so it stays locked
+	Kind    string // frictionless, challenge or other: which bench modes may use it
+	Want    string // the transStatus the purchase ends with
+	Ending  string // what happens, for the README and the shop's help box
+	Product string // the product to buy for this ending, when it matters
+}
+
+// The demo's issuers at the ACS, and the BINs the DS routes.
+const (
+	demoIssuer       = "demo-bank"         // risk-based: most purchases frictionless
+	demoIssuerStepUp = "demo-bank-step-up" // its policy challenges every purchase of the demo shop
+	demoMobile       = "+447700900123"
+	demoEmail        = "shopper@example.com"
+	demoExpiry       = "12/30"
+	demoHighValue    = "bike" // the shop's product above the demo policy's large-amount line
+)
+
+var demoCards = []demoCard{
+	{PAN: "4000000000001000", Issuer: demoIssuer, Status: "enrolled", Mobile: demoMobile, Email: demoEmail, Kind: "frictionless",
+		Want: "Y", Ending: "Frictionless: authenticated at once (Y, ECI 05)"},
+	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Product: demoHighValue,
+		Want: "Y", Ending: "Risk-driven challenge: the same card buying the high-value road bike (€1,450) is challenged; the code goes by SMS or e-mail"},
+	{PAN: "4000010000001009", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Kind: "challenge",
+		Want: "Y", Ending: "Challenge with a code by SMS (Y after the code, ECI 05)"},
+	{PAN: "4000010000002007", Issuer: demoIssuerStepUp, Status: "enrolled", Email: demoEmail, Kind: "challenge",
+		Want: "Y", Ending: "Challenge with a code by e-mail"},
+	{PAN: "4000010000003005", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Email: demoEmail, Kind: "challenge",
+		Want: "Y", Ending: "Challenge: the shopper chooses SMS or e-mail"},
+	{PAN: "4000000000009003", Kind: "other",
+		Want: "A", Ending: "Not enrolled: the issuer answers attempts (A, ECI 06); the payment goes through"},
+	{PAN: "4000000000002008", Issuer: demoIssuer, Status: "blocked", Kind: "other",
+		Want: "R", Ending: "Rejected: the issuer refuses the card (R, reason 12); no payment"},
+	{PAN: "4000020000001008", Kind: "other",
+		Want: "A", Ending: "Issuer's ACS down: the DS stands in with attempts (A, ECI 06)"},
+	{PAN: "4000010000004003", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Locked: true, Kind: "other",
+		Want: "N", Ending: "Locked card: ten wrong codes in 24 h; the challenge ends Not authenticated (N, reason 19)"},
+}
+
+// demoBenchCards are more frictionless accounts, so that `open3ds bench` varies its cards.
+var demoBenchCards = []string{
+	"4000000000001109", "4000000000001117", "4000000000001125", "4000000000001133", "4000000000001141",
+	"4000000000001158", "4000000000001166", "4000000000001174", "4000000000001182", "4000000000001190",
+}
+
+// demoRisk is the ACS's risk policy file in the demo: the built-in rules, with velocity off so that
+// trying a card many times (or benchmarking it) keeps its ending, a large-amount line the road bike
+// crosses, and a step-up issuer that challenges everything the demo shop (MCC 5732) sells.
+const demoRisk = `# Written by open3ds demo; see internal/risk/README.md for the format.
+default:
+  live:
+    name: demo
+    extends: builtin
+    rules:
+      large_amount: {over: 1000, points: 300}
+      velocity_hour: {enabled: false}
+      velocity_day: {enabled: false}
+      failed_challenges: {enabled: false}
+issuers:
+  demo-bank-step-up:
+    live:
+      name: demo-step-up
+      extends: default
+      deny_above: 1000
+      rules:
+        risky_mcc: {mccs: ["5732"], points: 500}
+`

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/risk"
+	"github.com/open3ds/open3ds/internal/shop"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// build makes each role from a configuration filled in as an operator's file would be, with the
+// same build functions `open3ds serve` calls, and puts each server on its listener.
+func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Listener) error {
+	u, p, sec, l := d.urls, d.paths, d.secrets, d.paths.pki
+	quiet := RoleLog{LogLevel: "warn", LogFormat: "text"}
+	serve := func(srv *http.Server, i int) { d.listeners = append(d.listeners, listener{srv, lns[i]}) }
+	// Background work (the ACS's RReq sender) ends when the demo closes.
+	bctx, cancel := context.WithCancel(ctx)
+	d.closers = append(d.closers, cancel)
+
+	// The Directory Server.
+	dsCfg := &dsConfig{URL: u.DS + "/", DSN: p.ds, Timeout: 10 * time.Second, PReqEvery: time.Second,
+		AdminToken: logx.Secret(sec.DSAdmin), StandInKey: logx.Secret(sec.StandInKey), RoleLog: quiet}
+	dsCfg.TLS.CA, dsCfg.TLS.Cert, dsCfg.TLS.Key = l.CA.Cert, l.DS.Cert, l.DS.Key
+	dsRT, err := d.open(ctx, log.With("role", "ds"), dsCfg.base())
+	if err != nil {
+		return err
+	}
+	dsProto, dsAdmin, err := buildDS(dsCfg, dsRT)
+	if err != nil {
+		return err
+	}
+	serve(dsProto, demoDSPort)
+	serve(dsAdmin, demoDSAdminPort)
+
+	// The ACS, its browser pages on plain HTTP (see demo.go) and codes in the development outbox.
+	riskSet, err := risk.LoadSet(p.risk)
+	if err != nil {
+		return err
+	}
+	acsCfg := &acsConfig{DSN: p.acs, ChallengeURL: u.ACSPublic + "/challenge", Reference: demoACSRef, DSURL: u.DS + "/",
+		MethodMode: "page", RiskPolicies: p.risk, VaultKeys: logx.Secret(sec.VaultKeys), AuthValueKeys: logx.Secret(sec.AuthValueKeys),
+		AdminToken: logx.Secret(sec.ACSAdmin), OTPKey: logx.Secret(sec.OTPKey), RoleLog: quiet}
+	acsCfg.TLS.CA, acsCfg.TLS.Cert, acsCfg.TLS.Key = l.CA.Cert, l.ACS.Cert, l.ACS.Key
+	acsRT, err := d.open(ctx, log.With("role", "acs"), acsCfg.base())
+	if err != nil {
+		return err
+	}
+	// Every issuer signs with the demo's one authentication-value key set (the fallback).
+	acs := buildACS(acsCfg, acsRT, riskSet, func(string) string { return "" })
+	go acs.sender.Run(bctx)
+	pub, err := buildACSPublic(bctx, acsCfg, acsRT, acs)
+	if err != nil {
+		return err
+	}
+	d.closers = append(d.closers, pub.close)
+	pub.srv.TLSConfig = nil
+	if err := demoKeepLocked(ctx, acs); err != nil {
+		return err
+	}
+	serve(acsRT.server(acs.svc.Handler(), acsRT.protocolTLS()), demoACSPort)
+	serve(acsRT.server(acs.adminMux, nil), demoACSAdminPort)
+	serve(pub.srv, demoACSPublicPort)
+
+	// The issuer whose ACS is down: its listener takes each connection and drops it at once, so the
+	// DS meets a failed ACS on every AReq, deterministically, and stands in.
+	go demoDropConnections(lns[demoACSDownPort])
+
+	// The 3DS Server: its script and notification pages on plain HTTP, its merchant API on HTTPS.
+	tCfg := &tdssConfig{DSN: p.tdss, DSURL: u.DS + "/", PublicURL: u.TDSSPublic, ProtocolURL: u.TDSS, ParentOrigin: u.Shop,
+		RefNumber: demoTDSSRef, Timeout: 10 * time.Second, Refresh: time.Hour, VaultKeys: logx.Secret(sec.VaultKeys),
+		AdminToken: logx.Secret(sec.TDSSAdmin), RoleLog: quiet}
+	tCfg.TLS.CA, tCfg.TLS.Cert, tCfg.TLS.Key = l.CA.Cert, l.ThreeDSServer.Cert, l.ThreeDSServer.Key
+	tRT, err := d.open(ctx, log.With("role", "3dss"), tCfg.base())
+	if err != nil {
+		return err
+	}
+	t, err := build3DSS(tCfg, tRT, tRT.cert)
+	if err != nil {
+		return err
+	}
+	t.public.TLSConfig = nil
+	d.tdss = t.server
+	serve(t.proto, demoTDSSPort)
+	serve(t.api, demoTDSSAPIPort)
+	serve(t.public, demoTDSSPublicPort)
+	serve(t.admin, demoTDSSAdminPort)
+
+	// The shop calls the merchant API as a merchant's back end would: HTTPS, the API key.
+	api := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(nil, tRT.pool, "")}}
+	d.closers = append(d.closers, api.CloseIdleConnections)
+	cards := make([]shop.Card, 0, len(demoCards))
+	for _, c := range demoCards {
+		cards = append(cards, shop.Card{Number: c.PAN, Expiry: demoExpiry, Outcome: c.Ending})
+	}
+	sh, err := shop.New(shop.Config{APIURL: u.TDSSAPI, APIKey: sec.MerchantKey, Client: api, ScriptURL: u.TDSSPublic + "/checkout.js",
+		PublicURL: u.Shop, Cards: cards, Log: log.With("role", "shop")})
+	if err != nil {
+		return err
+	}
+	// The shop's handler logs, recovers and sets its headers itself.
+	serve(httpx.NewServer(sh.Handler(), log), demoShopPort)
+	return nil
+}
+
+// open opens one role's runtime and closes it with the demo.
+func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
+	rt, err := openRole(ctx, log, b)
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { rt.Close() })
+	return rt, nil
+}
+
+// demoKeepLocked keeps the locked test card locked: the lock is ten failed code entries within a
+// day, so each start tops them up to ten.
+func demoKeepLocked(ctx context.Context, r *acsRole) error {
+	now := time.Now()
+	for _, c := range demoCards {
+		if !c.Locked {
+			continue
+		}
+		hash := r.store.LookupHash(c.PAN)
+		n, err := r.store.OTPFailures(ctx, hash, now.Add(-24*time.Hour))
+		if err != nil {
+			return err
+		}
+		for ; n < 10; n++ {
+			if err := r.store.RecordOTPFailure(ctx, hash, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// demoDropConnections accepts connections and closes them at once, until the listener closes.
+func demoDropConnections(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}
+
+// openDemoStore opens one of the demo's SQLite stores, migrated.
+func openDemoStore(ctx context.Context, dsn string) (*store.DB, error) {
+	return store.Open(ctx, dsn, store.Options{Migrate: true})
+}

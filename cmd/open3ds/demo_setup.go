@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/authvalue"
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/threedsserver"
+	"github.com/open3ds/open3ds/internal/vault"
+)
+
+// This file makes the demo's data directory on the first run: the scheme PKI, the secrets, the three
+// stores with the demo scheme, issuer, merchant and cardholders. Later runs find it all and reuse it.
+
+// demoSecrets are the demo network's keys and tokens, generated on the first run and kept in the
+// data directory (mode 0600), never in the repository.
+type demoSecrets struct {
+	VaultKeys     string `json:"vaultKeys"`
+	AuthValueKeys string `json:"authValueKeys"`
+	OTPKey        string `json:"otpKey"`
+	StandInKey    string `json:"standInKey"`
+	DSAdmin       string `json:"dsAdminToken"`
+	ACSAdmin      string `json:"acsAdminToken"`
+	TDSSAdmin     string `json:"threeDSServerAdminToken"`
+	MerchantKey   string `json:"merchantApiKey"`
+}
+
+func newDemoSecrets() (demoSecrets, error) {
+	var s demoSecrets
+	var err error
+	if s.VaultKeys, err = vault.NewRandomSpec(); err != nil {
+		return s, err
+	}
+	if s.AuthValueKeys, err = authvalue.NewRandomSpec(); err != nil {
+		return s, err
+	}
+	for _, p := range []*string{&s.OTPKey, &s.StandInKey, &s.DSAdmin, &s.ACSAdmin, &s.TDSSAdmin} {
+		b := make([]byte, 32)
+		rand.Read(b)
+		*p = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return s, nil
+}
+
+// demoState is what the first run recorded: the secrets and the addresses the stores were seeded
+// with, which later runs must keep, since the DS's registry and the merchant hold them.
+type demoState struct {
+	Secrets demoSecrets `json:"secrets"`
+	Seeded  demoURLs    `json:"seeded"`
+}
+
+// demoPaths are the files of the data directory.
+type demoPaths struct {
+	dir, state, info, risk, merchantKey string
+	pki                                 pki.Layout
+	ds, acs, tdss                       string // DSNs
+}
+
+func demoPathsIn(dir string) demoPaths {
+	return demoPaths{dir: dir, state: filepath.Join(dir, "demo-state.json"), info: filepath.Join(dir, "demo.json"),
+		risk: filepath.Join(dir, "risk.yaml"), merchantKey: filepath.Join(dir, "merchant.key"), pki: pki.Paths(filepath.Join(dir, "pki")),
+		ds: "sqlite:" + filepath.Join(dir, "ds.db"), acs: "sqlite:" + filepath.Join(dir, "acs.db"), tdss: "sqlite:" + filepath.Join(dir, "3dss.db")}
+}
+
+// demoPrepare makes the data directory on the first run, or reads it on a later one. first says
+// which it was. A later run on other addresses than the first is refused: the registry would send
+// browsers and AReqs to ports nobody listens on.
+func demoPrepare(ctx context.Context, e env, p demoPaths, u demoURLs) (st demoState, first bool, err error) {
+	b, err := os.ReadFile(p.state)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &st); err != nil {
+			return st, false, fmt.Errorf("demo: %s is damaged (%v); remove %s to start afresh", p.state, err, p.dir)
+		}
+		if st.Seeded != u {
+			return st, false, exitError{code: 2, msg: fmt.Sprintf("demo: %s was set up for the shop at %s; run with the same --host and --port, or remove the directory to start afresh",
+				p.dir, st.Seeded.Shop)}
+		}
+		return st, false, os.WriteFile(p.risk, []byte(demoRisk), 0o600)
+	case !errors.Is(err, fs.ErrNotExist):
+		return st, false, err
+	}
+	// A directory left by a run that stopped half-way is started again from nothing.
+	for _, name := range []string{"pki", "ds.db", "acs.db", "3dss.db"} {
+		os.RemoveAll(filepath.Join(p.dir, name))
+	}
+	if err := os.MkdirAll(p.dir, 0o700); err != nil {
+		return st, false, err
+	}
+	if _, err := pki.Init(p.pki.Dir, pki.InitOptions{}); err != nil {
+		return st, false, err
+	}
+	if st.Secrets, err = newDemoSecrets(); err != nil {
+		return st, false, err
+	}
+	if err := os.WriteFile(p.risk, []byte(demoRisk), 0o600); err != nil {
+		return st, false, err
+	}
+	if st.Secrets.MerchantKey, err = demoSeed(ctx, e, p, u, st.Secrets); err != nil {
+		return st, false, fmt.Errorf("demo: setting up the network: %w", err)
+	}
+	if err := os.WriteFile(p.merchantKey, []byte(st.Secrets.MerchantKey+"\n"), 0o600); err != nil {
+		return st, false, err
+	}
+	st.Seeded = u
+	b, _ = json.MarshalIndent(st, "", "  ")
+	// The state file is written last: its presence says the directory is complete.
+	return st, true, os.WriteFile(p.state, b, 0o600)
+}
+
+// Identities of the demo network, as its registries know them.
+const (
+	demoRequestorID = "OPEN3DS*DEMO-SHOP"
+	demoACSRef      = "OPEN3DS-DEMO-ACS"
+	demoTDSSRef     = "OPEN3DS-DEMO-3DSS"
+	demoDSRef       = "OPEN3DS-DEMO-DS"
+
+	demoMerchantName     = "open3ds demo shop"
+	demoAcquirerBIN      = "400551"
+	demoAcquirerMerchant = "DEMO-SHOP-0001"
+)
+
+// demoSeed fills the three stores through the same enrol commands an operator would run, and adds
+// the merchant directly, since its API key must be kept for the shop.
+func demoSeed(ctx context.Context, e env, p demoPaths, u demoURLs, sec demoSecrets) (merchantKey string, err error) {
+	environ := map[string]string{"OPEN3DS_VAULT_KEYS": sec.VaultKeys}
+	enrol := func(args ...string) error {
+		var out, errOut bytes.Buffer
+		ee := env{getenv: func(k string) string { return environ[k] }, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
+		if err := run(ctx, append([]string{"enrol"}, args...), ee.getenv, ee.stdin, ee.stdout, ee.stderr); err != nil {
+			return fmt.Errorf("enrol %s %s: %v %s", args[0], args[1], err, strings.TrimSpace(errOut.String()))
+		}
+		return nil
+	}
+	steps := [][]string{
+		// The scheme: its DS, the ACS under its certificate's name, an ACS that is down, the 3DS Server.
+		{"scheme", "set", "--dsn", p.ds, "--ds-id", pki.DefaultDSID, "--ref", demoDSRef, "--eci", "default",
+			"--stand-in-not-enrolled", "attempts", "--stand-in-unavailable", "attempts"},
+		{"acs", "add", "--dsn", p.ds, "--name", "acs", "--ref", demoACSRef, "--url", u.ACSProtocol + "/areq"},
+		{"acs", "add", "--dsn", p.ds, "--name", "acs-offline", "--ref", "OPEN3DS-DEMO-ACS-OFFLINE", "--url", u.ACSDown + "/areq"},
+		{"3dss", "add", "--dsn", p.ds, "--name", "3dss", "--ref", demoTDSSRef, "--requestors", demoRequestorID},
+		{"range", "add", "--dsn", p.ds, "--start", "4000000000000000", "--end", "4000019999999999", "--acs", "acs",
+			"--method-url", u.ACSPublic + "/method"},
+		{"range", "add", "--dsn", p.ds, "--start", "4000020000000000", "--end", "4000029999999999", "--acs", "acs-offline"},
+		// The issuer's side: one bank deciding by risk, one that always steps up.
+		{"issuer", "add", "--dsn", p.acs, "--id", demoIssuer, "--name", "Demo Bank", "--ranges", "400000", "--not-enrolled", "A",
+			"--support-text", "Questions? Call Demo Bank on 0800 000 000 (a demo number)."},
+		{"issuer", "add", "--dsn", p.acs, "--id", demoIssuerStepUp, "--name", "Demo Bank (step-up BIN)", "--brand-name", "Demo Bank",
+			"--ranges", "400001", "--not-enrolled", "A", "--support-text", "Questions? Call Demo Bank on 0800 000 000 (a demo number)."},
+	}
+	for _, c := range demoCards {
+		if c.Status == "" {
+			continue
+		}
+		args := []string{"cardholder", "add", "--dsn", p.acs, "--issuer", c.Issuer, "--pan", c.PAN, "--status", c.Status,
+			"--expiry", demoYYMM(demoExpiry)}
+		if c.Mobile != "" {
+			args = append(args, "--mobiles", c.Mobile)
+		}
+		if c.Email != "" {
+			args = append(args, "--emails", c.Email)
+		}
+		steps = append(steps, args)
+	}
+	for _, pan := range demoBenchCards {
+		steps = append(steps, []string{"cardholder", "add", "--dsn", p.acs, "--issuer", demoIssuer, "--pan", pan,
+			"--expiry", demoYYMM(demoExpiry), "--mobiles", demoMobile})
+	}
+	for _, s := range steps {
+		if err := enrol(s...); err != nil {
+			return "", err
+		}
+	}
+
+	db, err := openDemoStore(ctx, p.tdss)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	created, err := threedsserver.AddMerchant(ctx, threedsserver.NewSQLStore(db), threedsserver.Merchant{
+		ID: "demo-shop", Name: demoMerchantName, RequestorID: demoRequestorID, RequestorName: demoMerchantName,
+		RequestorURL: u.Shop, AcquirerBIN: demoAcquirerBIN, AcquirerMerchantID: demoAcquirerMerchant, MCC: "5732", Country: "250",
+	}, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return created.APIKey, nil
+}
+
+// demoYYMM turns the shopper's MM/YY into the card expiry YYMM the stores keep.
+func demoYYMM(mmyy string) string {
+	mm, yy, _ := strings.Cut(mmyy, "/")
+	return yy + mm
+}

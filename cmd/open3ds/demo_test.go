@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/pki"
+)
+
+// testDemo is `open3ds demo` running in-process, started through run() as a person starts it.
+type testDemo struct {
+	t      testing.TB
+	net    *demoNetwork
+	stdout *netLog
+	logs   *netLog
+	stop   func() error
+	client *http.Client // trusts the demo's CA, as the shop's back end does
+	key    string
+}
+
+// startTestDemo runs `open3ds demo` with the given data directory and port (0: the kernel picks each
+// port) until the test ends.
+func startTestDemo(t testing.TB, dir string, port int) *testDemo {
+	t.Helper()
+	d := &testDemo{t: t, stdout: &netLog{}, logs: &netLog{}}
+	started := make(chan *demoNetwork, 1)
+	demoStarted = func(n *demoNetwork) { started <- n }
+	t.Cleanup(func() { demoStarted = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--dir", dir, "--port", strconv.Itoa(port), "--log-level", "info"},
+			func(string) string { return "" }, strings.NewReader(""), d.stdout, d.logs)
+	}()
+	select {
+	case d.net = <-started:
+	case err := <-done:
+		cancel()
+		t.Fatalf("demo stopped: %v\n%s", err, d.logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("demo did not start\n%s", d.logs)
+	}
+	stopped := false
+	d.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(15 * time.Second):
+			return fmt.Errorf("demo did not stop")
+		}
+	}
+	t.Cleanup(func() {
+		if err := d.stop(); err != nil {
+			t.Errorf("demo: %v", err)
+		}
+		for _, c := range demoCards {
+			if strings.Contains(d.logs.String(), c.PAN) {
+				t.Errorf("a full PAN reached the demo's log")
+			}
+		}
+	})
+	pool, err := pki.LoadPool(d.net.paths.pki.CA.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.client = &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(nil, pool, "")}}
+	t.Cleanup(d.client.CloseIdleConnections)
+	key, err := os.ReadFile(d.net.paths.merchantKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.key = strings.TrimSpace(string(key))
+	return d
+}
+
+// api calls the 3DS Server's merchant API with the demo merchant's key.
+func (d *testDemo) api(method, path string, body any, out any) int {
+	d.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, d.net.urls.TDSSAPI+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+d.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := d.client.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && json.Unmarshal(raw, out) != nil {
+		d.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	return res.StatusCode
+}
+
+// buy authenticates a purchase of amount (minor units of euro) as the shop's back end would, without
+// the 3DS Method, and returns the 3DS Server's answer.
+func (d *testDemo) buy(pan, amount string) map[string]any {
+	d.t.Helper()
+	var started map[string]any
+	if code := d.api("POST", "/v1/authentications", map[string]string{"cardNumber": pan}, &started); code != http.StatusCreated {
+		d.t.Fatalf("start: %d %v", code, started)
+	}
+	var res map[string]any
+	js := true
+	body := map[string]any{"amount": amount, "currency": "978", "threeDSCompInd": "U", "cardExpiryDate": demoYYMM(demoExpiry),
+		"browser": map[string]any{"acceptHeader": "text/html", "ip": "127.0.0.1", "language": "en-GB", "colorDepth": "24",
+			"screenHeight": "900", "screenWidth": "1440", "tz": "0", "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "javascriptEnabled": js}}
+	if code := d.api("POST", "/v1/authentications/"+started["id"].(string)+"/authenticate", body, &res); code != http.StatusOK {
+		d.t.Fatalf("authenticate: %d %v", code, res)
+	}
+	return res
+}
+
+func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	d := startTestDemo(t, dir, 0)
+	out := d.stdout.String()
+	for _, want := range []string{"open3ds demo is ready", "data created", d.net.urls.Shop, d.net.outboxURL(), "4000 0000 0000 1000"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the start-up message lacks %q:\n%s", want, out)
+		}
+	}
+	if res, err := http.Get(d.net.urls.Shop + "/"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("the shop does not answer: %v %v", res, err)
+	}
+	if res, err := http.Get(d.net.urls.TDSSPublic + "/checkout.js"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("the checkout script does not load: %v %v", res, err)
+	}
+
+	// Every card whose ending needs no browser ends as the README's table says; the challenge cards
+	// are sent to their challenge (the browser tests complete them).
+	for _, c := range demoCards {
+		amount := "8900"
+		if c.Product == demoHighValue {
+			amount = "145000"
+		}
+		res := d.buy(c.PAN, amount)
+		want := c.Want
+		if c.Kind == "challenge" || c.Product == demoHighValue || c.Locked {
+			want = "C"
+		}
+		if res["transStatus"] != want {
+			t.Errorf("%s (%s): transStatus %v, want %s; %v", c.PAN, c.Ending, res["transStatus"], want, res)
+		}
+		if want == "C" {
+			ch, _ := res["challenge"].(map[string]any)
+			if ch == nil || !strings.HasPrefix(ch["acsURL"].(string), d.net.urls.ACSPublic+"/") {
+				t.Errorf("%s: the challenge is not at the demo ACS's pages: %v", c.PAN, res)
+			}
+		}
+		if (want == "Y" || want == "A") && res["authenticationValue"] == nil {
+			t.Errorf("%s: %s without an authentication value", c.PAN, want)
+		}
+	}
+
+	// demo.json tells `open3ds bench` where everything is.
+	var info demoInfo
+	raw, err := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err != nil || json.Unmarshal(raw, &info) != nil {
+		t.Fatalf("demo.json: %v %s", err, raw)
+	}
+	if info.PID != os.Getpid() || info.TDSS["api"] != d.net.urls.TDSSAPI || len(info.Cards["frictionless"]) < 5 || info.MerchantKeyFile == "" {
+		t.Errorf("demo.json = %+v", info)
+	}
+	if strings.Contains(string(raw), d.key) {
+		t.Errorf("demo.json holds the merchant's API key")
+	}
+	for _, name := range []string{"demo-state.json", "merchant.key", "pki/ca.key"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v, mode %v: secrets must be readable by their owner only", name, err, fi.Mode())
+		}
+	}
+}
+
+// freePortBase finds a --port whose whole span of demo ports is free right now.
+func freePortBase(t testing.TB) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(40000)
+		var lns []net.Listener
+		ok := true
+		for _, off := range demoPorts {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+off))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, ln)
+		}
+		closeAll(lns)
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free span of ports")
+	return 0
+}
+
+func TestDemoKeepsItsDataBetweenRunsAndRefusesOtherPorts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	port := freePortBase(t)
+	first := startTestDemo(t, dir, port)
+	id := first.buy("4000000000001000", "2400")["id"].(string)
+	key := first.key
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := startTestDemo(t, dir, port)
+	if !strings.Contains(again.stdout.String(), "data reused") {
+		t.Errorf("the second run did not reuse the data:\n%s", again.stdout)
+	}
+	if again.key != key {
+		t.Errorf("the merchant's API key changed between runs")
+	}
+	var got map[string]any
+	if code := again.api("GET", "/v1/authentications/"+id, nil, &got); code != http.StatusOK || got["transStatus"] != "Y" {
+		t.Errorf("the first run's purchase is gone: %d %v", code, got)
+	}
+	if res := again.buy("4000000000001000", "2400"); res["transStatus"] != "Y" {
+		t.Errorf("a purchase after the restart: %v", res)
+	}
+	if err := again.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"demo", "--dir", dir, "--port", strconv.Itoa(freePortBase(t))},
+		func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "same --host and --port") {
+		t.Errorf("a run on other ports: exit %d, %v", exitCode(err), err)
+	}
+}
+
+// demoCardRows are the README's test-card table rows, made from demoCards.
+func demoCardRows() string {
+	var b strings.Builder
+	for _, c := range demoCards {
+		product := "any"
+		if c.Product == demoHighValue {
+			product = "the road bike (€1,450)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", groupPAN(c.PAN), product, c.Ending)
+	}
+	return b.String()
+}
+
+func TestREADMEListsEveryDemoCard(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "<!-- demo-cards:")
+	table, _, ok2 := strings.Cut(rest, "<!-- /demo-cards -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md lacks the demo-cards block")
+	}
+	if want := demoCardRows(); !strings.Contains(table, want) {
+		t.Errorf("README.md's test cards are not those of demo_cards.go; the rows should read:\n%s", want)
+	}
+}
