@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// benchDemoDefault is where `open3ds demo` keeps its data when run from the current directory.
+const benchDemoDefault = "open3ds-data"
+
+// benchDemo is the demo.json that `open3ds demo` writes: where each role listens, its PKI, its
+// merchant's key and its test cards, so that `open3ds bench` needs no other flag against it.
+type benchDemo struct {
+	PID int    `json:"pid"`
+	PKI string `json:"pki"`
+	DS  struct {
+		Protocol string `json:"protocol"`
+		Admin    string `json:"admin"`
+	} `json:"ds"`
+	ACS struct {
+		Protocol string `json:"protocol"`
+		Public   string `json:"public"`
+		Admin    string `json:"admin"`
+	} `json:"acs"`
+	ThreeDSS struct {
+		Protocol string `json:"protocol"`
+		API      string `json:"api"`
+		Public   string `json:"public"`
+		Admin    string `json:"admin"`
+	} `json:"3dss"`
+	Shop            string `json:"shop"`
+	Outbox          string `json:"outbox"` // the ACS's development outbox page
+	MerchantKeyFile string `json:"merchantKeyFile"`
+	Cards           struct {
+		Frictionless []string `json:"frictionless"`
+		Challenge    []string `json:"challenge"`
+	} `json:"cards"`
+	ThreeDSServerURL   string `json:"threeDSServerURL"`
+	RequestorID        string `json:"requestorID"`
+	AcquirerBIN        string `json:"acquirerBIN"`
+	AcquirerMerchantID string `json:"acquirerMerchantID"`
+	MerchantName       string `json:"merchantName"`
+
+	dir string // the directory demo.json was read from
+}
+
+// loadBenchDemo reads DIR/demo.json. With dir empty it reads ./open3ds-data/demo.json when that file
+// exists and returns nil otherwise, so that flags alone describe the target.
+func loadBenchDemo(dir string) (*benchDemo, error) {
+	explicit := dir != ""
+	if !explicit {
+		dir = benchDemoDefault
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, usageError("--demo: %v", err)
+	}
+	d := &benchDemo{dir: dir}
+	if err := json.Unmarshal(raw, d); err != nil {
+		return nil, usageError("--demo: %s is not a demo file: %v", filepath.Join(dir, "demo.json"), err)
+	}
+	return d, nil
+}
+
+// path finds a file the demo named. The demo writes paths absolute, or relative to the directory it
+// ran in; that is usually ours too, and otherwise the one holding its data directory.
+func (d *benchDemo) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(d.dir)), p)
+}
+
+// merchantKey reads the merchant's API key from the file the demo wrote it to.
+func (d *benchDemo) merchantKey() (string, error) {
+	if d.MerchantKeyFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(d.path(d.MerchantKeyFile))
+	if err != nil {
+		return "", fmt.Errorf("the demo's merchant key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
