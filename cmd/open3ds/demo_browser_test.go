@@ -146,6 +146,17 @@ func TestChromiumShopperBuysWithEveryTestCard(t *testing.T) {
 			if challenged && got["threeDSCompInd"] != "Y" {
 				t.Errorf("threeDSCompInd %v: the 3DS Method did not complete in the browser", got["threeDSCompInd"])
 			}
+			if c.Want == "Y" {
+				// The issuer's authorisation check accepts the value and knows the same outcome.
+				amount := "2400" // the first product, chosen unless the card says otherwise
+				if c.Product == demoHighValue {
+					amount = "145000"
+				}
+				v := d.verify(c.PAN, amount, got["authenticationValue"])
+				if v["valid"] != true || v["acsTransID"] != got["acsTransID"] || v["transStatus"] != "Y" || v["eci"] != got["eci"] {
+					t.Errorf("the ACS's record %v differs from the 3DS Server's result %v", v, got)
+				}
+			}
 		})
 	}
 }

@@ -129,6 +129,25 @@ func (d *testDemo) buy(pan, amount string) map[string]any {
 	return res
 }
 
+// verify asks the ACS's admin API, as the issuer's authorisation system would, whether an
+// authentication value is one it issued for this card and amount.
+func (d *testDemo) verify(pan, amount string, value any) map[string]any {
+	d.t.Helper()
+	b, _ := json.Marshal(map[string]any{"pan": pan, "amount": amount, "currency": "978", "authenticationValue": value})
+	req, _ := http.NewRequest("POST", d.net.urls.ACSAdmin+"/v1/authentication-values/verify", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+d.net.secrets.ACSAdmin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		d.t.Fatal(err)
+	}
+	return out
+}
+
 func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "open3ds-data")
 	d := startTestDemo(t, dir, 0)
