@@ -3,7 +3,10 @@ package acs_test
 import (
 	"net/http"
 	"net/url"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkThreeDSMethodPage measures the 3DS Method answer (decode, store the server's view of the
@@ -31,4 +34,65 @@ func BenchmarkChallengeToCodePage(b *testing.B) {
 			b.Fatalf("status %d", p.status)
 		}
 	}
+}
+
+// BenchmarkOpenChallengeMemory opens b.N challenges up to the code page and leaves them open, then
+// reports the Go heap they keep: the ACS keeps nothing of a challenge in memory between requests
+// (each step is stored), so this should stay near zero whatever the number of open challenges.
+func BenchmarkOpenChallengeMemory(b *testing.B) {
+	s := newShop(b)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	// One challenge first, so that the pools, caches and templates exist before the measurement.
+	id, server := s.challenge(b, "en")
+	s.act(b, s.start(b, id, server), "send", "dest", "email:0")
+	h0 := heap()
+	b.ResetTimer()
+	for b.Loop() {
+		id, server := s.challenge(b, "en")
+		if p := s.act(b, s.start(b, id, server), "send", "dest", "email:0"); p.status != http.StatusOK {
+			b.Fatalf("status %d", p.status)
+		}
+	}
+	b.StopTimer()
+	h1 := heap()
+	b.ReportMetric(float64(int64(h1)-int64(h0))/float64(b.N), "heap-B/open-challenge")
+}
+
+// BenchmarkCompleteChallengeCPU runs whole challenges (AReq, CReq, send, right code, final page with
+// the CRes, RReq written) one after another and reports the process's CPU time per challenge. The
+// test's own client is in the same process, so the figure is an upper bound on the ACS's share.
+func BenchmarkCompleteChallengeCPU(b *testing.B) {
+	s := newShop(b)
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	c0 := cpu()
+	n := 0
+	for b.Loop() {
+		id, server := s.challenge(b, "en-GB")
+		p := s.act(b, s.start(b, id, server), "send", "dest", "sms:0")
+		// The outbox keeps only its newest messages: the code is found by its transaction.
+		var code string
+		for deadline := time.Now().Add(5 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			for _, m := range s.outbox.Messages(mobile) {
+				if m.TransactionID == id {
+					code = m.Code
+					break
+				}
+			}
+		}
+		cres, _ := s.final(b, s.act(b, p, "submit", "code", code), id)
+		if cres.TransStatus != "Y" {
+			b.Fatalf("transStatus %s", cres.TransStatus)
+		}
+		n++
+	}
+	b.ReportMetric(float64((cpu()-c0).Microseconds())/1000/float64(n), "cpu-ms/challenge")
 }
