@@ -110,22 +110,44 @@ const exchangeColumns = `id, role, direction, peer, message_type, response_type,
 // lacks a required field or shows more of the PAN than its first six and last four digits, and
 // ErrConflict when an exchange with the same ID exists.
 func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
-	if err := e.validate(); err != nil {
+	query, args, err := db.insertExchange(e)
+	if err != nil {
 		return err
+	}
+	if err := db.exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("store: record exchange: %w", err)
+	}
+	return nil
+}
+
+// RecordExchangeTx stores one exchange as part of a transaction WithTx runs, so that a role can
+// commit the exchange with the state it changed. It returns ErrInvalid as RecordExchange does;
+// ErrConflict and other database errors come from WithTx once the transaction fails.
+func (db *DB) RecordExchangeTx(ctx context.Context, tx *sql.Tx, e Exchange) error {
+	query, args, err := db.insertExchange(e)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("store: record exchange: %w", err)
+	}
+	return nil
+}
+
+// insertExchange checks e and returns the statement that stores it, giving it an ID if it has none.
+func (db *DB) insertExchange(e Exchange) (string, []any, error) {
+	if err := e.validate(); err != nil {
+		return "", nil, err
 	}
 	if e.ID == "" {
 		e.ID = newID()
 	}
-	err := db.exec(ctx, db.Rebind(`INSERT INTO exchanges (`+exchangeColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, string(e.Role), string(e.Direction), e.Peer, e.MessageType, null(e.ResponseType),
-		null(e.ThreeDSServerTransID), null(e.DSTransID), null(e.ACSTransID), null(e.SDKTransID),
-		null(e.MaskedPAN), null(e.MessageVersion), e.Outcome, null(e.ErrorCode), null(e.ErrorComponent),
-		Time(e.StartedAt), e.Duration.Microseconds())
-	if err != nil {
-		return fmt.Errorf("store: record exchange: %w", err)
-	}
-	return nil
+	return db.Rebind(`INSERT INTO exchanges (` + exchangeColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), []any{
+			e.ID, string(e.Role), string(e.Direction), e.Peer, e.MessageType, null(e.ResponseType),
+			null(e.ThreeDSServerTransID), null(e.DSTransID), null(e.ACSTransID), null(e.SDKTransID),
+			null(e.MaskedPAN), null(e.MessageVersion), e.Outcome, null(e.ErrorCode), null(e.ErrorComponent),
+			Time(e.StartedAt), e.Duration.Microseconds()}, nil
 }
 
 // ExchangesByTransID returns the exchanges recorded for one transaction, oldest first; none (and

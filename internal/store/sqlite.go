@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 // SQLite settings, applied by the driver to every new connection.
@@ -33,9 +34,9 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 // with another process waits under busy_timeout at BEGIN instead of failing half way.
 //
 // Reads go through a second pool of several query-only connections, which WAL lets run beside the
-// writer.
+// writer. Connections in both pools keep their statements prepared (see stmtcache.go).
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	write, err := sql.Open("sqlite", path+"?"+sqliteParams+"&_journal_mode=WAL&_txlock=immediate")
+	write, err := openSQLitePool(path + "?" + sqliteParams + "&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
@@ -44,12 +45,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	// The writer connects first so that the file exists, in WAL mode, before any reader opens it.
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
 
-	read, err := sql.Open("sqlite", path+"?"+sqliteParams+"&_query_only=on")
+	read, err := openSQLitePool(path + "?" + sqliteParams + "&_query_only=on")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
@@ -63,4 +64,46 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
 	return &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read}, nil
+}
+
+// openSQLitePool opens a pool whose connections keep their prepared statements. Like sql.Open, it
+// connects to nothing yet; a malformed parameter is reported here, anything else on first use.
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := newStmtCachingConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
+func newStmtCachingConnector(dsn string) (*stmtCachingConnector, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &stmtCachingConnector{Connector: c}, nil
+}
+
+// openBusyWait bounds how long opening waits for another process to let go of the file.
+const openBusyWait = 30 * time.Second
+
+// pingWhileBusy makes the writer's first connection, trying again while the file is busy. Switching
+// a new file to WAL needs the file to itself, and SQLite answers that switch with SQLITE_BUSY at once
+// rather than through busy_timeout, so two processes opening one new file together (two roles
+// starting, or `open3ds migrate` beside a server) would otherwise see one of them fail.
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(openBusyWait)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isRetryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
 }
