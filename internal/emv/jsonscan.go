@@ -3,8 +3,10 @@ package emv
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -27,7 +29,8 @@ const (
 )
 
 // node is one JSON value. str holds a string's decoded text or a number's literal text; raw is the
-// value's own bytes in the message, for the few elements whose limit is on their encoded size.
+// value's own bytes in the message, for the few elements whose limit is on their encoded size and for
+// the elements kept as raw JSON.
 type node struct {
 	kind    jkind
 	raw     []byte
@@ -58,18 +61,39 @@ const maxDepth = 64
 
 var errSyntax = errors.New("emv: malformed JSON")
 
+// openStacks keeps the scanners' open-member stacks between messages: every message needs one of about
+// the same size (an AReq has some 70 members at its top level), and growing a new one each time was a
+// third of the bytes a parse allocated.
+var openStacks = sync.Pool{New: func() any { return new([]member) }}
+
 type scanner struct {
 	data  []byte
+	text  string // data as one string, so that keys and values are substrings of it, not copies each
 	pos   int
 	depth int
 	path  []string // keys from the root to the value being parsed, for naming duplicates
 	dups  []string // dotted paths of repeated keys, in order of appearance, each once
 	seen  map[string]bool
+	// open holds the members of the objects being parsed, innermost last; a finished object takes
+	// its own off the top in one exact-size slice, so that no object grows its members by appending.
+	open []member
 }
 
 // scan parses one JSON text. It fails only on malformed JSON; duplicate keys are reported in dups.
 func scan(data []byte) (node, []string, error) {
-	s := scanner{data: data}
+	// Bytes that are not UTF-8 are malformed wherever they are: outside a string no byte above 0x7F
+	// is JSON at all, and inside one the protocol wants text. One check of the whole message replaces
+	// one per string.
+	if !utf8.Valid(data) {
+		return node{}, nil, errSyntax
+	}
+	open := openStacks.Get().(*[]member)
+	s := scanner{data: data, text: string(data), open: *open}
+	defer func() {
+		clear(s.open) // what a failed parse left on the stack
+		*open = s.open[:0]
+		openStacks.Put(open)
+	}()
 	s.skipSpace()
 	v, err := s.value()
 	if err != nil {
@@ -146,8 +170,10 @@ func (s *scanner) object() (node, error) {
 	}
 	s.pos++ // '{'
 	n := node{kind: jObject}
-	// Small objects find repeated keys by a linear look; a large one switches to a set so that a
-	// hostile message with thousands of keys stays linear.
+	from := len(s.open)
+	// Objects up to the size of a full AReq find repeated keys by a linear look, which costs less than
+	// building a set (string comparisons mostly stop at the length); a larger one switches to a set so
+	// that a hostile message with thousands of keys stays linear.
 	var seen map[string]struct{}
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -175,9 +201,10 @@ func (s *scanner) object() (node, error) {
 		if err != nil {
 			return node{}, err
 		}
-		if seen == nil && len(n.members) >= 16 {
-			seen = make(map[string]struct{}, 2*len(n.members))
-			for _, m := range n.members {
+		mine := s.open[from:]
+		if seen == nil && len(mine) >= 128 {
+			seen = make(map[string]struct{}, 2*len(mine))
+			for _, m := range mine {
 				seen[m.key] = struct{}{}
 			}
 		}
@@ -186,12 +213,12 @@ func (s *scanner) object() (node, error) {
 			_, repeated = seen[key]
 			seen[key] = struct{}{}
 		} else {
-			repeated = n.get(key) != nil
+			repeated = slices.ContainsFunc(mine, func(m member) bool { return m.key == key })
 		}
 		if repeated {
 			s.duplicate()
 		} else {
-			n.members = append(n.members, member{key: key, val: v})
+			s.open = append(s.open, member{key: key, val: v})
 		}
 		s.path = s.path[:len(s.path)-1]
 		s.skipSpace()
@@ -204,11 +231,20 @@ func (s *scanner) object() (node, error) {
 		case '}':
 			s.pos++
 			s.depth--
+			n.members = s.close(from)
 			return n, nil
 		default:
 			return node{}, errSyntax
 		}
 	}
+}
+
+// close takes the members of the object that opened at from off the open stack.
+func (s *scanner) close(from int) []member {
+	out := slices.Clone(s.open[from:])
+	clear(s.open[from:]) // the stack must not keep values alive that the tree no longer holds
+	s.open = s.open[:from]
+	return out
 }
 
 // duplicate records the current path once. The first occurrence of a repeated key is the one kept.
@@ -289,7 +325,7 @@ func (s *scanner) number() (node, error) {
 			return node{}, errSyntax
 		}
 	}
-	return node{kind: jNumber, str: string(s.data[start:s.pos])}, nil
+	return node{kind: jNumber, str: s.text[start:s.pos]}, nil
 }
 
 func (s *scanner) digits() int {
@@ -301,7 +337,8 @@ func (s *scanner) digits() int {
 }
 
 // string parses a JSON string at s.pos (the opening quote). A string without escapes, by far the
-// common case, is returned as one slice conversion.
+// common case, is a substring of the message's text, which costs nothing. scan has checked that the
+// whole message is UTF-8.
 func (s *scanner) string() (string, error) {
 	s.pos++ // '"'
 	start := s.pos
@@ -309,11 +346,8 @@ func (s *scanner) string() (string, error) {
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
-			str := string(s.data[start:s.pos])
+			str := s.text[start:s.pos]
 			s.pos++
-			if !utf8.ValidString(str) {
-				return "", errSyntax
-			}
 			return str, nil
 		case c == '\\':
 			return s.escapedString(start)
@@ -333,9 +367,6 @@ func (s *scanner) escapedString(start int) (string, error) {
 		switch {
 		case c == '"':
 			s.pos++
-			if !utf8.ValidString(b.String()) {
-				return "", errSyntax
-			}
 			return b.String(), nil
 		case c < 0x20:
 			return "", errSyntax
@@ -369,13 +400,7 @@ func (s *scanner) escapedString(start int) (string, error) {
 				return "", errSyntax
 			}
 			if utf16.IsSurrogate(r) {
-				// A high surrogate must be followed by an escaped low one; a lone surrogate
-				// becomes U+FFFD, as encoding/json decodes it.
-				if r2, ok := s.lowSurrogate(); ok {
-					r = utf16.DecodeRune(r, r2)
-				} else {
-					r = utf8.RuneError
-				}
+				r = s.pair(r)
 			}
 			b.WriteRune(r)
 		default:
@@ -397,16 +422,20 @@ func (s *scanner) hex4() (rune, bool) {
 	return rune(v), true
 }
 
-func (s *scanner) lowSurrogate() (rune, bool) {
-	if s.pos+6 > len(s.data) || s.data[s.pos] != '\\' || s.data[s.pos+1] != 'u' {
-		return 0, false
+// pair completes the surrogate r: a high surrogate followed by an escaped low one is one rune, and
+// takes that escape along; any other surrogate becomes U+FFFD on its own and leaves what follows
+// alone. That is how encoding/json decodes them, which matters: the validator checks the text that
+// the struct will hold.
+func (s *scanner) pair(r rune) rune {
+	if r >= 0xDC00 || s.pos+6 > len(s.data) || s.data[s.pos] != '\\' || s.data[s.pos+1] != 'u' {
+		return utf8.RuneError
 	}
 	save := s.pos
 	s.pos += 2
-	r, ok := s.hex4()
-	if !ok || r < 0xDC00 || r > 0xDFFF {
+	low, ok := s.hex4()
+	if !ok || low < 0xDC00 || low > 0xDFFF {
 		s.pos = save
-		return 0, false
+		return utf8.RuneError
 	}
-	return r, true
+	return utf16.DecodeRune(r, low)
 }

@@ -87,16 +87,19 @@ func parse(data []byte, want string, c *Context) (Message, error) {
 		return nil, e
 	}
 	m := newMessage(typ)
-	if err := json.Unmarshal(data, m); err != nil {
-		// The walk has vetted every element a struct field decodes, so this is a gap between the
-		// dictionary and the structs; name the field if encoding/json tells us which.
-		e := tmpl
-		e.Code, e.Detail, e.Err = CodeFormatInvalid, "message", err
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			e.Detail = te.Field
+	if !decodeTree(&root, m) {
+		m = newMessage(typ) // decodeTree may have filled some fields before it declined
+		if err := json.Unmarshal(data, m); err != nil {
+			// The walk has vetted every element a struct field decodes, so this is a gap between the
+			// dictionary and the structs; name the field if encoding/json tells us which.
+			e := tmpl
+			e.Code, e.Detail, e.Err = CodeFormatInvalid, "message", err
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				e.Detail = te.Field
+			}
+			return nil, e
 		}
-		return nil, e
 	}
 	if err := applyRules(m, x, tmpl); err != nil {
 		return nil, err
@@ -120,7 +123,11 @@ func check(root *node, dups []string, typ string, c *Context) (*Error, *Error, *
 	}
 	ch, cat := scopeOf(typ, root, c)
 	w := newWalker(vi, ch, cat)
+	vals := valStacks.Get().(*[]*node)
+	w.vals = *vals
 	w.object(root, schemas[typ][vi], "")
+	*vals = w.vals // empty again, each object having cleared its own slots
+	valStacks.Put(vals)
 	if r := w.result(); r != nil {
 		e.Code, e.Detail = r.Code, r.Detail
 		return e, nil, nil

@@ -1,7 +1,9 @@
 package emv
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -11,6 +13,9 @@ import (
 // learns an extension adds its id at program start, before any message is parsed.
 var RecognisedExtensions = map[string]bool{}
 
+// valStacks keeps the walkers' slot buffers between messages, as openStacks does the scanners' stacks.
+var valStacks = sync.Pool{New: func() any { return new([]*node) }}
+
 // walker collects, in dictionary order, the elements that are missing (201), invalid (203) and the
 // unrecognised critical extensions (202) of one message.
 type walker struct {
@@ -19,6 +24,9 @@ type walker struct {
 	missing  []string
 	invalid  []string
 	critical []string
+	// vals holds, for each object being walked, its members by dictionary slot, innermost last; one
+	// buffer for the whole walk rather than one per object.
+	vals []*node
 }
 
 func newWalker(vi int, ch chset, cat catset) *walker {
@@ -29,8 +37,12 @@ func newWalker(vi int, ch chset, cat catset) *walker {
 // category unknown, only what is required regardless of them is.
 func (w *walker) required(el *element) bool { return el.req&w.poss == w.poss }
 
+// object walks the members of n against s. prefix is the dotted path of n, ending in '.', or "" at the
+// top; names are joined to it only when one goes into a list, as nearly every element is fine.
 func (w *walker) object(n *node, s *schema, prefix string) {
-	vals := make([]*node, len(s.slots))
+	from := len(w.vals)
+	w.vals = slices.Grow(w.vals, len(s.slots))[:from+len(s.slots)]
+	vals := w.vals[from:]
 	var variants map[int]string
 	for i := range n.members {
 		m := &n.members[i]
@@ -47,10 +59,12 @@ func (w *walker) object(n *node, s *schema, prefix string) {
 			variants[at] = m.key
 		}
 	}
-	for i, sl := range s.slots {
+	for i := range s.slots {
+		sl := &s.slots[i]
 		if k, ok := variants[i]; ok {
 			w.invalid = append(w.invalid, prefix+k)
 		}
+		// The walk below may grow w.vals into a new array; vals still reads this object's own.
 		v := vals[i]
 		if sl.el == nil {
 			if v != nil {
@@ -58,30 +72,32 @@ func (w *walker) object(n *node, s *schema, prefix string) {
 			}
 			continue
 		}
-		w.element(sl.el, v, prefix+sl.name)
+		w.element(sl.el, v, prefix, sl.name)
 	}
+	clear(w.vals[from:])
+	w.vals = w.vals[:from]
 }
 
-func (w *walker) element(el *element, v *node, name string) {
+func (w *walker) element(el *element, v *node, prefix, name string) {
 	if v == nil || blank(v) {
 		if w.required(el) {
-			w.missing = append(w.missing, name)
+			w.missing = append(w.missing, prefix+name)
 		} else if v != nil {
-			w.invalid = append(w.invalid, name) // present but null or blank
+			w.invalid = append(w.invalid, prefix+name) // present but null or blank
 		}
 		return
 	}
 	if !scalarOK(el, v, w.vi) {
-		w.invalid = append(w.invalid, name)
+		w.invalid = append(w.invalid, prefix+name)
 		return
 	}
 	switch el.f {
 	case fObject:
-		w.object(v, el.subs[w.vi], name+".")
+		w.object(v, el.subs[w.vi], prefix+name+".")
 	case fArray:
-		w.items(el.item, v, name)
+		w.items(el.item, v, prefix+name)
 	case fExtensions:
-		w.extensions(el, v, name)
+		w.extensions(el, v, prefix+name)
 	}
 }
 
