@@ -23,7 +23,10 @@ type decision struct {
 // Authenticate decides one valid AReq, stores the transaction and returns the ARes to send. An
 // error means nothing was stored and the caller answers Erro; trouble the ACS can still put in words
 // (missing keys, an engine fault) is answered as transStatus U instead.
-func (s *Service) Authenticate(ctx context.Context, a *emv.AReq) (*emv.ARes, error) {
+//
+// When ex is not nil it is the AReq's row in the exchange log: Authenticate fills in the answer and
+// stores it in the same commit as the transaction.
+func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Exchange) (*emv.ARes, error) {
 	now := s.now()
 	t := Transaction{
 		ACSTransID: newUUID(), ThreeDSServerTransID: a.ThreeDSServerTransID, DSTransID: a.DSTransID,
@@ -50,11 +53,12 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq) (*emv.ARes, err
 	if err := emv.Validate(res, &emv.Context{AReq: a}); err != nil {
 		return nil, fmt.Errorf("acs: our own ARes is invalid: %w", err)
 	}
-	if err := s.Store.RecordTransaction(ctx, t); err != nil {
-		return nil, fmt.Errorf("acs: recording transaction: %w", err)
+	if ex != nil {
+		answered(ex, res)
 	}
-	if err := s.openChallenge(ctx, a, t); err != nil {
-		return nil, fmt.Errorf("acs: opening the challenge: %w", err)
+	// One commit holds everything the AReq leaves, and the ARes leaves only after it.
+	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challengeFor(a, t), Exchange: ex}); err != nil {
+		return nil, fmt.Errorf("acs: recording transaction: %w", err)
 	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
 		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)

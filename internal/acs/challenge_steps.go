@@ -18,12 +18,10 @@ import (
 	"github.com/open3ds/open3ds/internal/web"
 )
 
-// openChallenge stores the challenge row for a browser transaction the ARes sends to a challenge,
-// with what the pages and the final CRes need of the AReq. It runs only when the Store also keeps
-// challenges (SQLStore does).
-func (s *Service) openChallenge(ctx context.Context, a *emv.AReq, t Transaction) error {
-	cs, ok := s.Store.(ChallengeStore)
-	if !ok || t.TransStatus != "C" || a.DeviceChannel != emv.ChannelBrowser {
+// challengeFor is the challenge row for a browser transaction the ARes sends to a challenge, with
+// what the pages and the final CRes need of the AReq; nil for any other answer.
+func challengeFor(a *emv.AReq, t Transaction) *ChallengeRow {
+	if t.TransStatus != "C" || a.DeviceChannel != emv.ChannelBrowser {
 		return nil
 	}
 	exp, _ := strconv.Atoi(a.PurchaseExponent)
@@ -31,9 +29,9 @@ func (s *Service) openChallenge(ctx context.Context, a *emv.AReq, t Transaction)
 	if merchant == "" {
 		merchant = a.AcquirerMerchantID
 	}
-	return cs.CreateChallenge(ctx, ChallengeRow{ACSTransID: t.ACSTransID, NotificationURL: a.NotificationURL,
+	return &ChallengeRow{ACSTransID: t.ACSTransID, NotificationURL: a.NotificationURL,
 		BrowserLanguage: a.BrowserLanguage, MerchantName: merchant, Exponent: exp, Step: StepWaiting, Token: newID(""),
-		OTP: otp.State{TransactionID: t.ACSTransID}, AResAt: t.CreatedAt, LastActivity: t.CreatedAt})
+		OTP: otp.State{TransactionID: t.ACSTransID}, AResAt: t.CreatedAt, LastActivity: t.CreatedAt}
 }
 
 // policy is the issuer's code policy on top of the configured key.

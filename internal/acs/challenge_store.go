@@ -47,8 +47,8 @@ type ChallengeRow struct {
 	LastActivity time.Time
 }
 
-// ChallengeStore keeps browser challenges and the card-lock failure count. SQLStore implements it;
-// Service.Authenticate opens a challenge row through it when the Store also is one.
+// ChallengeStore keeps browser challenges and the card-lock failure count. SQLStore implements it.
+// Service.Authenticate opens a challenge row through Store.RecordAReq, with its transaction.
 type ChallengeStore interface {
 	CreateChallenge(ctx context.Context, c ChallengeRow) error
 	Challenge(ctx context.Context, acsTransID string) (ChallengeRow, error)
@@ -69,18 +69,27 @@ const chCols = `acs_trans_id, notification_url, browser_language, merchant_name,
 	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity`
 
 func (s *SQLStore) CreateChallenge(ctx context.Context, c ChallengeRow) error {
-	st, err := json.Marshal(c.OTP)
+	args, err := challengeArgs(c)
 	if err != nil {
 		return err
 	}
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_challenges (`+chCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			c.ACSTransID, c.NotificationURL, c.BrowserLanguage, c.MerchantName, c.Exponent, c.Step, c.Token, c.SessionData,
-			c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result, c.Version, store.Time(c.AResAt),
-			store.Time(c.LastActivity))
+		_, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), args...)
 		return err
 	})
+}
+
+const insertChallenge = `INSERT INTO acs_challenges (` + chCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func challengeArgs(c ChallengeRow) ([]any, error) {
+	st, err := json.Marshal(c.OTP)
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.ACSTransID, c.NotificationURL, c.BrowserLanguage, c.MerchantName, c.Exponent, c.Step, c.Token, c.SessionData,
+		c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result, c.Version, store.Time(c.AResAt),
+		store.Time(c.LastActivity)}, nil
 }
 
 func scanChallenge(scan func(...any) error) (ChallengeRow, error) {

@@ -28,7 +28,9 @@ type Service struct {
 	OperatorID      string // acsOperatorID
 	Now             func() time.Time
 	Log             *slog.Logger
-	// Exchanges, when set, records every AReq and its answer in the message-exchange log.
+	// Exchanges, when set, keeps every AReq and its answer in the message-exchange log. A decided
+	// AReq's row is written by the Store instead, in the commit that stores the transaction (the
+	// Store's database holds the log too); Exchanges records the AReqs answered with an Erro.
 	Exchanges ExchangeRecorder
 }
 
@@ -50,7 +52,12 @@ func (s *Service) Handler() http.Handler {
 func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) {
 	ex := store.Exchange{Role: store.RoleACS, Direction: store.In, Peer: "unknown", MessageType: emv.TypeAReq, StartedAt: time.Now()}
 	var res *emv.ARes
-	defer func() { s.record(r.Context(), ex, res, err) }()
+	defer func() {
+		// A decided AReq's exchange was stored with its transaction.
+		if res == nil {
+			s.record(r.Context(), ex, err)
+		}
+	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAReq))
 	if err != nil {
 		return emv.Errorf(emv.CodeMessageInvalid, "message body")
@@ -58,7 +65,7 @@ func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) 
 	// The caller's role is checked before the body is trusted in any way, but after reading it,
 	// so that the Erro can name the transaction when the body shows it.
 	id, err := pki.IdentifyRequest(r)
-	if err == nil {
+	if err == nil && id.Name != "" {
 		ex.Peer = id.Name
 	}
 	if err != nil || id.Role != "ds" {
@@ -76,22 +83,30 @@ func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) 
 	}
 	ex.ThreeDSServerTransID, ex.DSTransID, ex.SDKTransID = m.ThreeDSServerTransID, m.DSTransID, m.SDKTransID
 	ex.MaskedPAN, ex.MessageVersion = MaskPAN(m.AcctNumber), m.MessageVersion
-	if res, err = s.Authenticate(r.Context(), m); err != nil {
+	var logged *store.Exchange
+	if s.Exchanges != nil {
+		logged = &ex
+	}
+	if res, err = s.Authenticate(r.Context(), m, logged); err != nil {
 		return err
 	}
 	return httpx.WriteMessage(w, res)
 }
 
-// record logs the exchange; a failure to record is logged and does not change the answer, which
-// has already been decided and stored.
-func (s *Service) record(ctx context.Context, ex store.Exchange, res *emv.ARes, err error) {
+// answered completes an AReq's exchange with its ARes.
+func answered(ex *store.Exchange, res *emv.ARes) {
+	ex.Duration = time.Since(ex.StartedAt)
+	ex.ResponseType, ex.Outcome, ex.ACSTransID = emv.TypeARes, res.TransStatus, res.ACSTransID
+}
+
+// record logs the exchange of an AReq answered with an Erro; a failure to record is logged and does
+// not change the answer.
+func (s *Service) record(ctx context.Context, ex store.Exchange, err error) {
 	if s.Exchanges == nil {
 		return
 	}
 	ex.Duration = time.Since(ex.StartedAt)
 	switch e := emv.AsError(err); {
-	case res != nil && err == nil:
-		ex.ResponseType, ex.Outcome, ex.ACSTransID = emv.TypeARes, res.TransStatus, res.ACSTransID
 	case e != nil:
 		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(e.Code)), string(emv.ComponentACS)
 		if ex.ThreeDSServerTransID == "" {

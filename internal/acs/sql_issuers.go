@@ -13,14 +13,21 @@ import (
 // on the Store interface. The ACS's SQL lives here, beside the role, rather than on store.DB: the
 // tables are the ACS's alone, and internal/store supplies the transactions, dialect and error mapping.
 type SQLStore struct {
-	db    *store.DB
-	vault PANVault
-	now   func() time.Time
+	// IssuerTTL is how long IssuerForPAN answers from the issuers it read last (DefaultIssuerTTL
+	// unless changed); zero or less reads the database on every call. Changes made through this
+	// SQLStore show at once; changes made elsewhere (another instance, `open3ds enrol`) within
+	// IssuerTTL. Set it before the store is used.
+	IssuerTTL time.Duration
+
+	db      *store.DB
+	vault   PANVault
+	now     func() time.Time
+	issuers issuerCache
 }
 
 // NewSQLStore keeps the ACS's state in db, sealing PANs with v.
 func NewSQLStore(db *store.DB, v PANVault) *SQLStore {
-	return &SQLStore{db: db, vault: v, now: time.Now}
+	return &SQLStore{IssuerTTL: DefaultIssuerTTL, db: db, vault: v, now: time.Now}
 }
 
 const issuerCols = `id, name, eci_style, authvalue_key_ref, risk_policy, not_enrolled_policy, no_challenge_policy,
@@ -32,6 +39,7 @@ func (s *SQLStore) CreateIssuer(ctx context.Context, is Issuer) error {
 		return err
 	}
 	now := s.now()
+	defer s.issuers.invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_issuers (`+issuerCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), issuerArgs(is, now)...)
@@ -77,6 +85,7 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 	if err := is.Check(); err != nil {
 		return err
 	}
+	defer s.issuers.invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		args := issuerArgs(is, s.now())
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_issuers SET name = ?, eci_style = ?, authvalue_key_ref = ?,
@@ -94,7 +103,7 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 }
 
 func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
-	all, err := s.issuers(ctx, `WHERE id = ?`, id)
+	all, err := s.readIssuers(ctx, `WHERE id = ?`, id)
 	if err != nil {
 		return Issuer{}, err
 	}
@@ -104,14 +113,26 @@ func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
 	return all[0], nil
 }
 
-func (s *SQLStore) Issuers(ctx context.Context) ([]Issuer, error) { return s.issuers(ctx, "") }
+func (s *SQLStore) Issuers(ctx context.Context) ([]Issuer, error) { return s.readIssuers(ctx, "") }
 
+// IssuerForPAN answers from the issuer cache while it is younger than IssuerTTL.
 func (s *SQLStore) IssuerForPAN(ctx context.Context, pan string) (Issuer, error) {
 	if !digits(pan) || len(pan) > 19 {
 		return Issuer{}, &FieldError{"pan", "must be up to 19 digits"}
 	}
 	p := lowBound(pan)
-	all, err := s.issuers(ctx, `WHERE id = (SELECT issuer_id FROM acs_card_ranges WHERE range_start <= ? AND range_end >= ?
+	if s.IssuerTTL > 0 {
+		snap, err := s.issuers.current(ctx, s.now(), s.IssuerTTL, s.Issuers)
+		if err != nil {
+			return Issuer{}, err
+		}
+		is, ok := snap.find(p)
+		if !ok {
+			return Issuer{}, store.ErrNotFound
+		}
+		return is, nil
+	}
+	all, err := s.readIssuers(ctx, `WHERE id = (SELECT issuer_id FROM acs_card_ranges WHERE range_start <= ? AND range_end >= ?
 		ORDER BY range_start DESC LIMIT 1)`, p, p)
 	if err != nil {
 		return Issuer{}, err
@@ -122,7 +143,7 @@ func (s *SQLStore) IssuerForPAN(ctx context.Context, pan string) (Issuer, error)
 	return all[0], nil
 }
 
-func (s *SQLStore) issuers(ctx context.Context, where string, args ...any) ([]Issuer, error) {
+func (s *SQLStore) readIssuers(ctx context.Context, where string, args ...any) ([]Issuer, error) {
 	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+issuerCols+` FROM acs_issuers `+where+` ORDER BY id`), args...)
 	if err != nil {
 		return nil, store.MapError(err)
@@ -143,34 +164,49 @@ func (s *SQLStore) issuers(ctx context.Context, where string, args ...any) ([]Is
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if out[i].Ranges, err = s.ranges(ctx, out[i].ID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, s.addRanges(ctx, out)
 }
 
-func (s *SQLStore) ranges(ctx context.Context, issuerID string) ([]CardRange, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT range_start, range_end FROM acs_card_ranges
-		WHERE issuer_id = ? ORDER BY range_start`), issuerID)
+// addRanges fills in the issuers' card ranges: one query for one issuer, and one for them all
+// rather than one each.
+func (s *SQLStore) addRanges(ctx context.Context, issuers []Issuer) error {
+	var rows *sql.Rows
+	var err error
+	switch len(issuers) {
+	case 0:
+		return nil
+	case 1:
+		rows, err = s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT issuer_id, range_start, range_end FROM acs_card_ranges
+			WHERE issuer_id = ? ORDER BY range_start`), issuers[0].ID)
+	default:
+		rows, err = s.db.Reader().QueryContext(ctx, `SELECT issuer_id, range_start, range_end FROM acs_card_ranges
+			ORDER BY issuer_id, range_start`)
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []CardRange
-	for rows.Next() {
-		var r CardRange
-		if err := rows.Scan(&r.Start, &r.End); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	byID := make(map[string]*Issuer, len(issuers))
+	for i := range issuers {
+		byID[issuers[i].ID] = &issuers[i]
 	}
-	return out, rows.Err()
+	for rows.Next() {
+		var id string
+		var r CardRange
+		if err := rows.Scan(&id, &r.Start, &r.End); err != nil {
+			return err
+		}
+		// Ranges of issuers not asked for (when several were) are skipped.
+		if is := byID[id]; is != nil {
+			is.Ranges = append(is.Ranges, r)
+		}
+	}
+	return rows.Err()
 }
 
 // DeleteIssuer removes an issuer and its ranges. It returns ErrConflict while cardholders remain.
 func (s *SQLStore) DeleteIssuer(ctx context.Context, id string) error {
+	defer s.issuers.invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT COUNT(*) FROM acs_cardholders WHERE issuer_id = ?`), id).Scan(&n); err != nil {

@@ -57,7 +57,15 @@ const txCols = `acs_trans_id, three_ds_server_trans_id, ds_trans_id, sdk_trans_i
 	reasons, live_decision, shadow_decision, trans_status, trans_status_reason, eci, authentication_value,
 	challenge_failed, av_used_at, created_at, ended_at`
 
+// RecordTransaction keeps a transaction alone: RecordAReq without a challenge or an exchange.
 func (s *SQLStore) RecordTransaction(ctx context.Context, t Transaction) error {
+	return s.RecordAReq(ctx, AReqRecord{Transaction: t})
+}
+
+// RecordAReq seals the PAN and encodes what it must before it opens the transaction, which then
+// holds nothing but the inserts.
+func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
+	t := r.Transaction
 	if len(t.MaskedPAN) > 0 && t.MaskedPAN != MaskPAN(t.MaskedPAN) {
 		return &FieldError{"maskedPAN", "shows more than the first six and last four digits"}
 	}
@@ -70,6 +78,13 @@ func (s *SQLStore) RecordTransaction(ctx context.Context, t Transaction) error {
 			return fmt.Errorf("acs: sealing a PAN: %w", err)
 		}
 	}
+	var challenge []any
+	if r.Challenge != nil {
+		var err error
+		if challenge, err = challengeArgs(*r.Challenge); err != nil {
+			return err
+		}
+	}
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_transactions (`+txCols+`, pan_sealed, pan_key_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -77,7 +92,18 @@ func (s *SQLStore) RecordTransaction(ctx context.Context, t Transaction) error {
 			t.MaskedPAN, t.MessageVersion, t.MessageCategory, t.DeviceChannel, t.DSURL, t.Amount, t.Currency, t.Merchant, t.DeviceKey,
 			t.RiskScore, string(reasons), t.LiveDecision, t.ShadowDecision, t.TransStatus, t.Reason, t.ECI, t.AuthValue,
 			boolInt(t.ChallengeFailed), nullTime(t.AuthValueUsedAt), store.Time(t.CreatedAt), nullTime(t.EndedAt), sealed, keyID)
-		return err
+		if err != nil {
+			return err
+		}
+		if challenge != nil {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), challenge...); err != nil {
+				return err
+			}
+		}
+		if r.Exchange != nil {
+			return s.db.RecordExchangeTx(ctx, tx, *r.Exchange)
+		}
+		return nil
 	})
 }
 

@@ -3,6 +3,8 @@ package acs
 import (
 	"context"
 	"time"
+
+	"github.com/open3ds/open3ds/internal/store"
 )
 
 // PANVault seals PANs at rest and makes the keyed hash they are looked up by. The vault package's
@@ -51,8 +53,9 @@ type Store interface {
 
 	// History counts what the risk engine needs to know about a card's recent past.
 	History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error)
-	// RecordTransaction keeps a decided AReq; it returns ErrConflict for an acsTransID seen before.
-	RecordTransaction(ctx context.Context, t Transaction) error
+	// RecordAReq keeps a decided AReq, all in one database transaction; it returns ErrConflict for
+	// an acsTransID seen before.
+	RecordAReq(ctx context.Context, r AReqRecord) error
 	Transaction(ctx context.Context, acsTransID string) (Transaction, error)
 	// TransactionPAN opens the PAN a transaction was recorded with.
 	TransactionPAN(ctx context.Context, acsTransID string) (string, error)
@@ -133,6 +136,16 @@ type Transaction struct {
 	AuthValueUsedAt time.Time
 	CreatedAt       time.Time
 	EndedAt         time.Time
+}
+
+// AReqRecord is what one decided AReq leaves in the store. It is written in one commit, before the
+// ARes leaves, so that an answered AReq is never found half recorded.
+type AReqRecord struct {
+	Transaction Transaction
+	// Challenge is the browser challenge the ARes opens (transStatus C); nil for any other answer.
+	Challenge *ChallengeRow
+	// Exchange is the AReq's row in the message-exchange log; nil when the log is not kept.
+	Exchange *store.Exchange
 }
 
 // Ended is the end of an authentication as the transaction records it.

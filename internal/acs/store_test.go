@@ -265,3 +265,68 @@ func TestTwoSendersLeasingAtOnceNeverShareARow(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuerChangesReachTheAReqPath checks the issuer look-up every AReq makes: a change made through
+// an ACS instance shows on that instance at once, and on another instance sharing the database
+// within its IssuerTTL.
+func TestIssuerChangesReachTheAReqPath(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			v := newKeyring(t).ring(t)
+			db := b.open(t)
+			here := acs.NewSQLStore(db, v)
+			there := acs.NewSQLStore(db, v)
+			there.IssuerTTL = 300 * time.Millisecond
+			uncached := acs.NewSQLStore(db, v)
+			uncached.IssuerTTL = 0
+
+			is := testIssuer("bank-c", "410000", "410099")
+			if err := here.CreateIssuer(ctx, is); err != nil {
+				t.Fatal(err)
+			}
+			const newPAN = "4200001234567891"
+			for _, s := range []*acs.SQLStore{here, there, uncached} {
+				if _, err := s.IssuerForPAN(ctx, newPAN); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("before the change: %v", err)
+				}
+			}
+
+			is.Ranges = append(is.Ranges, acs.CardRange{Start: "420000", End: "420099"})
+			is.Brand.SupportText = "Call 0800 111"
+			if err := here.UpdateIssuer(ctx, is); err != nil {
+				t.Fatal(err)
+			}
+			for name, s := range map[string]*acs.SQLStore{"the instance that made it": here, "an instance without a cache": uncached} {
+				got, err := s.IssuerForPAN(ctx, newPAN)
+				if err != nil || got.ID != "bank-c" || got.Brand.SupportText != "Call 0800 111" {
+					t.Errorf("%s does not see the new range at once: %+v, %v", name, got, err)
+				}
+			}
+			deadline := time.Now().Add(there.IssuerTTL + 5*time.Second)
+			for {
+				got, err := there.IssuerForPAN(ctx, newPAN)
+				if err == nil && got.ID == "bank-c" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("another instance still misses the new range well after its IssuerTTL: %v", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+
+			got, _ := here.IssuerForPAN(ctx, newPAN)
+			got.Ranges[0].Start = "999999"
+			if again, _ := here.IssuerForPAN(ctx, newPAN); again.Ranges[0].Start == "999999" {
+				t.Errorf("a caller changing its issuer changed the cached one")
+			}
+
+			if err := here.DeleteIssuer(ctx, "bank-c"); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := here.IssuerForPAN(ctx, "4100001234567891"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a deleted issuer still answers on the instance that deleted it: %+v, %v", got, err)
+			}
+		})
+	}
+}
