@@ -108,13 +108,19 @@ const exchangeColumns = `id, role, direction, peer, message_type, response_type,
 
 // RecordExchange stores one exchange. It returns ErrInvalid, naming the field, when the exchange
 // lacks a required field or shows more of the PAN than its first six and last four digits, and
-// ErrConflict when an exchange with the same ID exists.
+// ErrConflict when an exchange with the same ID exists. It returns once the exchange is committed.
 func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
 	query, args, err := db.insertExchange(e)
 	if err != nil {
 		return err
 	}
-	if err := db.exec(ctx, query, args...); err != nil {
+	// Every message a role handles leaves one of these, so they go by group commit (WithGroupTx).
+	wctx := context.WithoutCancel(ctx)
+	err = db.WithGroupTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(wctx, query, args...)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: record exchange: %w", err)
 	}
 	return nil

@@ -48,7 +48,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %w", err)
 	}
-	return &DB{dialect: Postgres, q: dialectSQLs[Postgres], write: write, read: read}, nil
+	db := &DB{dialect: Postgres, q: dialectSQLs[Postgres], write: write, read: read}
+	db.group = newCommitter(db, 4)
+	return db, nil
 }
 
 func configurePGPool(db *sql.DB) {

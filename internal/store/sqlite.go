@@ -63,7 +63,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
-	return &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read}, nil
+	db := &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read}
+	db.group = newCommitter(db, 1)
+	return db, nil
 }
 
 // openSQLitePool opens a pool whose connections keep their prepared statements. Like sql.Open, it

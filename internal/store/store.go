@@ -59,6 +59,9 @@ type DB struct {
 	// read serves queries and refuses writes, on both back ends, so that a role cannot write
 	// outside WithTx by mistake.
 	read *sql.DB
+	// group commits WithGroupTx's callers together: one worker on SQLite, whose one writer
+	// connection it would only queue for; a few on PostgreSQL, whose commits overlap.
+	group *committer
 }
 
 // Open connects to the store a DSN names: `sqlite:PATH` (or `sqlite://PATH`) or
@@ -118,5 +121,6 @@ func (db *DB) Reader() *sql.DB { return db.read }
 
 // Close releases every connection. It returns the first error either pool reports on closing.
 func (db *DB) Close() error {
+	db.group.stop()
 	return errors.Join(db.read.Close(), db.write.Close())
 }

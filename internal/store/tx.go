@@ -37,15 +37,6 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	})
 }
 
-// exec runs one writing statement outside an explicit transaction, with WithTx's retries: a single
-// statement is atomic on its own, and sparing BEGIN and COMMIT saves PostgreSQL two round trips.
-func (db *DB) exec(ctx context.Context, query string, args ...any) error {
-	return db.retry(ctx, func() error {
-		_, err := db.write.ExecContext(ctx, query, args...)
-		return err
-	})
-}
-
 func (db *DB) retry(ctx context.Context, attempt func() error) error {
 	var err error
 	for i := range maxAttempts {

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Group commit.
+//
+// A role's hot path (an AReq) writes a few rows and must not answer before they are durable. Each in
+// its own transaction, the writes queue behind SQLite's one writer and every commit appends to the
+// WAL and makes every reader connection drop its page cache; on PostgreSQL every commit waits for a
+// flush of the log. WithGroupTx instead hands fn to a committer that runs whatever callers are
+// waiting, each inside a savepoint of one shared transaction, and commits them together. Nothing
+// waits for a batch to fill: the committer takes what has queued while the previous commit ran, so a
+// lone caller is committed at once and a busy store commits many callers per flush.
+
+// maxGroup bounds one commit: large enough to absorb a burst, small enough that a failed commit
+// repeats little work.
+const maxGroup = 128
+
+// groupTimeout bounds one batch's transaction, which is not tied to any one caller's context.
+const groupTimeout = 30 * time.Second
+
+// errClosed answers a WithGroupTx call made after Close.
+var errClosed = errors.New("store: the database is closed")
+
+type groupItem struct {
+	ctx  context.Context
+	fn   func(*sql.Tx) error
+	done chan error
+}
+
+type committer struct {
+	db      *DB
+	queue   chan *groupItem
+	workers int
+	start   sync.Once
+	quit    chan struct{}
+	stopped sync.WaitGroup
+	// dead closes once the workers are gone and the queue is drained: a caller still waiting
+	// then has its answer in done, or never will.
+	dead    chan struct{}
+	closing sync.Once
+}
+
+func newCommitter(db *DB, workers int) *committer {
+	return &committer{db: db, queue: make(chan *groupItem, 4*maxGroup), workers: workers, quit: make(chan struct{}), dead: make(chan struct{})}
+}
+
+// WithGroupTx runs fn as WithTx does, with the same contract (fn may run more than once and must
+// not write through db itself), but commits it together with other callers' functions. fn runs
+// inside a savepoint: when it returns an error its writes are undone and that error comes back to
+// this caller alone, while the others' writes commit. When the shared commit fails, every caller in
+// the batch gets the failure, and none of their writes is kept.
+//
+// WithGroupTx returns only once fn's writes are committed or known lost. It gives up waiting when
+// ctx ends before fn has started; once fn runs, the commit decides.
+func (db *DB) WithGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	c := db.group
+	c.start.Do(c.run)
+	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case c.queue <- it:
+	case <-c.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var err error
+	select {
+	case err = <-it.done:
+	case <-c.dead:
+		select {
+		case err = <-it.done:
+		default:
+			err = errClosed
+		}
+	}
+	if p, ok := err.(groupPanic); ok {
+		panic(p.v)
+	}
+	return err
+}
+
+func (c *committer) run() {
+	for range c.workers {
+		c.stopped.Add(1)
+		go c.work()
+	}
+}
+
+// stop ends the workers once their batches are committed; items still queued are answered errClosed.
+func (c *committer) stop() {
+	c.closing.Do(func() {
+		close(c.quit)
+		c.stopped.Wait()
+		for {
+			select {
+			case it := <-c.queue:
+				it.done <- errClosed
+			default:
+				close(c.dead)
+				return
+			}
+		}
+	})
+}
+
+func (c *committer) work() {
+	defer c.stopped.Done()
+	batch := make([]*groupItem, 0, maxGroup)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case it := <-c.queue:
+			batch = append(batch[:0], it)
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case it := <-c.queue:
+				batch = append(batch, it)
+			default:
+				break more
+			}
+		}
+		c.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs one batch in one transaction, with WithTx's retries when the store is busy.
+func (c *committer) commit(batch []*groupItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	results := make([]error, len(batch))
+	err := c.db.retry(ctx, func() error {
+		clear(results)
+		tx, err := c.db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for i, it := range batch {
+			if err := it.ctx.Err(); err != nil {
+				results[i] = err
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT grp"); err != nil {
+				return err
+			}
+			if err := c.call(it, tx); err != nil {
+				if isRetryable(err) {
+					return err // the whole batch goes again
+				}
+				if _, ok := err.(groupPanic); ok {
+					results[i] = err
+				} else {
+					results[i] = MapError(err)
+				}
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT grp"); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT grp"); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	})
+	for i, it := range batch {
+		if err != nil && results[i] == nil {
+			results[i] = err
+		}
+		it.done <- results[i]
+	}
+}
+
+// groupPanic carries a panic in a caller's function back to the caller, who panics with it there.
+type groupPanic struct{ v any }
+
+func (p groupPanic) Error() string { return "store: a grouped write panicked" }
+
+// call runs one caller's function; a panic becomes that caller's alone, so that one bad function
+// neither kills the committer nor fails its neighbours.
+func (c *committer) call(it *groupItem, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = groupPanic{r}
+		}
+	}()
+	return it.fn(tx)
+}
