@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/store"
@@ -29,8 +30,16 @@ func (s *SQLStore) DeviceData(ctx context.Context, id string) (DeviceData, error
 	return d, store.MapError(err)
 }
 
+// HistoryWindow is how many of a card's latest transactions History reads. The counts it gives
+// saturate there: a risk rule asks "more than a few in the last hour", never for an exact thousand,
+// and a card tested thousands of times (a card-testing attack, a load test) must not make each of
+// its next AReqs read all of them. The usual amount and the known device come from the same latest
+// transactions, which is what "usual" means for a card that busy.
+const HistoryWindow = 200
+
 // History reads the card's recent transactions in one query, so that the AReq path makes one round
-// trip for its risk facts.
+// trip for its risk facts. It reads at most HistoryWindow of them, newest first, through the
+// (pan_hash, created_at) index.
 func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error) {
 	var h History
 	var known int
@@ -41,7 +50,8 @@ func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now t
 		COALESCE(SUM(CASE WHEN created_at >= ? AND challenge_failed = 1 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN ? <> '' AND device_key = ? THEN 1 ELSE 0 END), 0),
 		MAX(CASE WHEN trans_status = 'Y' THEN amount END)
-		FROM acs_transactions WHERE pan_hash = ? AND created_at >= ?`),
+		FROM (SELECT created_at, challenge_failed, device_key, trans_status, amount FROM acs_transactions
+			WHERE pan_hash = ? AND created_at >= ? ORDER BY created_at DESC LIMIT `+strconv.Itoa(HistoryWindow)+`) recent`),
 		store.Time(now.Add(-time.Hour)), store.Time(now.Add(-24*time.Hour)), store.Time(now.Add(-24*time.Hour)),
 		deviceKey, deviceKey, panHash, store.Time(now.Add(-90*24*time.Hour))).Scan(
 		&h.TxLastHour, &h.TxLastDay, &h.FailedChallenges24h, &known, &usual)
@@ -85,7 +95,14 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 			return err
 		}
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	// Every decided AReq writes here, so the rows go in by group commit (store.WithGroupTx): one
+	// commit for the AReqs that arrive together, each still durable before its ARes leaves. The
+	// statements run without the caller's cancellation, which on SQLite would interrupt the shared
+	// connection in the middle of a neighbour's statement; a caller that is gone is refused before
+	// its turn instead.
+	wctx := context.WithoutCancel(ctx)
+	return s.db.WithGroupTx(ctx, func(tx *sql.Tx) error {
+		ctx := wctx
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_transactions (`+txCols+`, pan_sealed, pan_key_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.ACSTransID, t.ThreeDSServerTransID, t.DSTransID, t.SDKTransID, t.IssuerID, t.CardholderID, t.PANHash,

@@ -92,7 +92,8 @@ type DeviceData struct {
 	CreatedAt time.Time
 }
 
-// History is the card's recent past as the store sees it.
+// History is the card's recent past as the store sees it: counts over its latest transactions, at
+// most SQLStore's HistoryWindow of them.
 type History struct {
 	TxLastHour, TxLastDay int
 	FailedChallenges24h   int

@@ -133,6 +133,21 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("unknown: %v", err)
 				}
 			})
+			t.Run("a card tested far more than any rule counts saturates at the history window", func(t *testing.T) {
+				now := time.Now()
+				h := v.LookupHash("4000009999999999")
+				for i := range acs.HistoryWindow + 30 {
+					tx := acs.Transaction{ACSTransID: fmt.Sprintf("busy-%d", i), PANHash: h, MaskedPAN: "400000******9999",
+						Amount: 500, TransStatus: "N", CreatedAt: now.Add(-time.Duration(i) * time.Second)}
+					if err := s.RecordTransaction(ctx, tx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := s.History(ctx, h, "", now)
+				if err != nil || got.TxLastHour != acs.HistoryWindow || got.TxLastDay != acs.HistoryWindow || got.DeviceKnown {
+					t.Fatalf("got %+v, %v; want both counts at %d", got, err, acs.HistoryWindow)
+				}
+			})
 			t.Run("an ended authentication queues one RReq that one sender leases", func(t *testing.T) {
 				now := time.Now()
 				end := acs.Ended{ACSTransID: "t1", TransStatus: "N", Reason: "01", ECI: "07", At: now}
