@@ -22,10 +22,14 @@ func NewSQLStore(db *store.DB) *SQLStore { return &SQLStore{db: db} }
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 
-// exec runs one write statement in its own transaction and maps "no row" to ErrNotFound.
+// exec runs one write statement, committed before it returns, and maps "no row" to ErrNotFound.
+//
+// A purchase writes its transaction several times on the way (started, AReq sent, ARes, result), so
+// these writes go by group commit: each durable when exec returns, many purchases per commit.
 func (s *SQLStore) exec(ctx context.Context, what, query string, args ...any) error {
-	return store.MapError(s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(query), args...)
+	wctx := context.WithoutCancel(ctx)
+	return store.MapError(s.db.WithGroupTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(wctx, s.q(query), args...)
 		if err != nil {
 			return err
 		}
