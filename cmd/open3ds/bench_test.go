@@ -23,7 +23,7 @@ func benchCards(t *testing.T, n *netNetwork, count int) []string {
 	csv.WriteString("issuer,pan\n")
 	pans := make([]string, count)
 	for i := range pans {
-		pans[i] = benchLuhn(fmt.Sprintf("400000770%06d", i))
+		pans[i] = luhnComplete(fmt.Sprintf("400000770%06d", i))
 		fmt.Fprintf(&csv, "bank-a,%s\n", pans[i])
 	}
 	file := filepath.Join(t.TempDir(), "cards.csv")
@@ -34,20 +34,6 @@ func benchCards(t *testing.T, n *netNetwork, count int) []string {
 	return pans
 }
 
-// benchLuhn appends the Luhn check digit to a card number's first digits.
-func benchLuhn(body string) string {
-	sum := 0
-	for i := len(body) - 1; i >= 0; i-- {
-		d := int(body[i] - '0')
-		if (len(body)-i)%2 == 1 {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return body + strconv.Itoa((10-sum%10)%10)
-}
 
 // benchRun runs `open3ds bench` in-process, as the shell would.
 func benchRun(args ...string) (stdout, stderr string, err error) {

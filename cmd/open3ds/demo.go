@@ -259,7 +259,7 @@ func (d *demoNetwork) writeInfo() error {
 			cards[c.Kind] = append(cards[c.Kind], c.PAN)
 		}
 	}
-	cards["frictionless"] = append(cards["frictionless"], demoBenchCards...)
+	cards["frictionless"] = append(cards["frictionless"], demoBenchCards()...)
 	info := demoInfo{PID: os.Getpid(), PKI: d.paths.pki.Dir,
 		DS:   map[string]string{"protocol": u.DS, "admin": u.DSAdmin},
 		ACS:  map[string]string{"protocol": u.ACSProtocol, "public": u.ACSPublic, "admin": u.ACSAdmin},

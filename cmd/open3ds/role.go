@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -142,6 +144,13 @@ func (rt *roleRuntime) adminMux(api http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
 	mux.Handle("GET /metrics", httpx.MetricsHandler(rt.reg))
+	// Profiles are for the engineer measuring a role (BENCHMARKS.md); they are off unless asked for,
+	// and only ever on the admin listener, which stays on loopback.
+	if os.Getenv("OPEN3DS_PPROF") == "1" {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 
