@@ -34,7 +34,6 @@ func benchCards(t *testing.T, n *netNetwork, count int) []string {
 	return pans
 }
 
-
 // benchRun runs `open3ds bench` in-process, as the shell would.
 func benchRun(args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
