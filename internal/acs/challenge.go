@@ -181,20 +181,33 @@ func (b *Browser) conflict(err error) error {
 // timeout sweeper) already ended shows that outcome.
 func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row ChallengeRow, end End) error {
 	end.InteractionCounter = row.OTP.Interactions
-	err := b.Service.EndAuthentication(ctx, end)
-	if err != nil && !errors.Is(err, store.ErrConflict) {
+	// The usual case ends the transaction, queues the RReq and closes the challenge in one commit.
+	final := row
+	final.Step, final.Result, final.LastActivity = StepDone, end.TransStatus, b.Service.now()
+	t, err := b.Service.endAuthentication(ctx, end, &final)
+	switch {
+	case err == nil:
+		row = final
+		row.Version++
+	case errors.Is(err, store.ErrConflict):
+		// Someone else ended the authentication (an expiry, another tab) or moved the challenge on.
+		// The authentication is ended on its own (unless it already was), the stored transaction
+		// has the result, and the challenge is closed with it.
+		if err := b.Service.EndAuthentication(ctx, end); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if t, err = b.Service.Store.Transaction(ctx, row.ACSTransID); err != nil {
+			return err
+		}
+		row.Step, row.Result, row.LastActivity = StepDone, t.TransStatus, b.Service.now()
+		if err := b.Challenges.UpdateChallenge(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	default:
 		return err
-	}
-	t, terr := b.Service.Store.Transaction(ctx, row.ACSTransID)
-	if terr != nil {
-		return terr
 	}
 	b.Service.log().InfoContext(ctx, "challenge ended", "acsTransID", row.ACSTransID, "pan", t.MaskedPAN,
 		"transStatus", t.TransStatus, "reason", t.Reason, "challengeCancel", end.ChallengeCancel, "interactions", end.InteractionCounter)
-	row.Step, row.Result, row.LastActivity = StepDone, t.TransStatus, b.Service.now()
-	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
-		return err
-	}
 	if w == nil {
 		return nil
 	}

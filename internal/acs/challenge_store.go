@@ -118,20 +118,24 @@ func (s *SQLStore) UpdateChallenge(ctx context.Context, c ChallengeRow) error {
 	if err != nil {
 		return err
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_challenges SET step = ?, session_data = ?, window_size = ?,
-			channel = ?, dest_index = ?, otp_state = ?, message_id = ?, result = ?, version = version + 1, last_activity = ?
-			WHERE acs_trans_id = ? AND version = ?`),
-			c.Step, c.SessionData, c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result,
-			store.Time(c.LastActivity), c.ACSTransID, c.Version)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("%w: the challenge changed since it was read", store.ErrConflict)
-		}
-		return nil
-	})
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error { return s.updateChallengeTx(ctx, tx, c, st) })
+}
+
+// updateChallengeTx writes c inside tx if nobody changed it since it was read; otpState is c.OTP
+// encoded.
+func (s *SQLStore) updateChallengeTx(ctx context.Context, tx *sql.Tx, c ChallengeRow, otpState []byte) error {
+	res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_challenges SET step = ?, session_data = ?, window_size = ?,
+		channel = ?, dest_index = ?, otp_state = ?, message_id = ?, result = ?, version = version + 1, last_activity = ?
+		WHERE acs_trans_id = ? AND version = ?`),
+		c.Step, c.SessionData, c.WindowSize, c.Channel, c.DestIndex, string(otpState), c.MessageID, c.Result,
+		store.Time(c.LastActivity), c.ACSTransID, c.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: the challenge changed since it was read", store.ErrConflict)
+	}
+	return nil
 }
 
 func (s *SQLStore) StaleChallenges(ctx context.Context, firstCReq, idle time.Time, limit int) ([]ChallengeRow, error) {

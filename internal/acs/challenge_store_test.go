@@ -62,3 +62,56 @@ func TestChallengeStoreContract(t *testing.T) {
 		})
 	}
 }
+
+// TestEndingAChallengeClosesItInTheSameCommit checks the usual end of a browser challenge: the
+// transaction's result, its RReq and the challenge's last step go in together, and a challenge
+// that moved on since it was read leaves the transaction as it was.
+func TestEndingAChallengeClosesItInTheSameCommit(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := acs.NewSQLStore(b.open(t), newKeyring(t).ring(t))
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			open := func(id string) acs.ChallengeRow {
+				t.Helper()
+				row := acs.ChallengeRow{ACSTransID: id, NotificationURL: "https://m.example/n", BrowserLanguage: "en",
+					MerchantName: "Shop", Exponent: 2, Step: acs.StepCode, Token: "tok", OTP: otp.State{TransactionID: id},
+					AResAt: now, LastActivity: now}
+				tx := acs.Transaction{ACSTransID: id, PANHash: "h", MaskedPAN: "400000******1000", TransStatus: "C", CreatedAt: now}
+				if err := st.RecordAReq(ctx, acs.AReqRecord{Transaction: tx, Challenge: &row}); err != nil {
+					t.Fatal(err)
+				}
+				return row
+			}
+
+			row := open("6a1f0d0e-1b7e-4a43-9a4c-0d6f7c2b5e01")
+			done := row
+			done.Step, done.Result = acs.StepDone, "Y"
+			end := acs.Ended{ACSTransID: row.ACSTransID, TransStatus: "Y", ECI: "05", AuthValue: "AAAA", At: now, Challenge: &done}
+			if err := st.EndTransaction(ctx, end, acs.OutboxRow{URL: "https://ds.example/rreq", Body: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := st.Challenge(ctx, row.ACSTransID)
+			tx, _ := st.Transaction(ctx, row.ACSTransID)
+			if got.Step != acs.StepDone || got.Result != "Y" || got.Version != 1 || tx.TransStatus != "Y" || tx.EndedAt.IsZero() {
+				t.Errorf("after the end: challenge %+v, transaction %+v", got, tx)
+			}
+
+			moved := open("6a1f0d0e-1b7e-4a43-9a4c-0d6f7c2b5e02")
+			other := moved
+			other.OTP.Wrong = 1
+			if err := st.UpdateChallenge(ctx, other); err != nil { // another request got there first
+				t.Fatal(err)
+			}
+			done = moved
+			done.Step, done.Result = acs.StepDone, "Y"
+			end = acs.Ended{ACSTransID: moved.ACSTransID, TransStatus: "Y", At: now, Challenge: &done}
+			if err := st.EndTransaction(ctx, end, acs.OutboxRow{Body: []byte(`{}`)}); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("ending from a stale read of the challenge: %v, want ErrConflict", err)
+			}
+			if tx, _ := st.Transaction(ctx, moved.ACSTransID); tx.TransStatus != "C" || !tx.EndedAt.IsZero() {
+				t.Errorf("the refused end changed the transaction: %+v", tx)
+			}
+		})
+	}
+}

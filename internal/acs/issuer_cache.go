@@ -30,6 +30,7 @@ type issuerSnapshot struct {
 	loaded time.Time
 	// ranges are sorted by start; enrolment refuses overlapping ranges, so at most one holds a PAN.
 	ranges []cachedRange
+	byID   map[string]*Issuer
 }
 
 type cachedRange struct {
@@ -59,8 +60,9 @@ func (c *issuerCache) current(ctx context.Context, now time.Time, ttl time.Durat
 	if err != nil {
 		return nil, err
 	}
-	s := &issuerSnapshot{loaded: now}
+	s := &issuerSnapshot{loaded: now, byID: make(map[string]*Issuer, len(all))}
 	for i := range all {
+		s.byID[all[i].ID] = &all[i]
 		for _, r := range all[i].Ranges {
 			s.ranges = append(s.ranges, cachedRange{start: r.Start, end: r.End, issuer: &all[i]})
 		}
@@ -78,8 +80,22 @@ func (s *issuerSnapshot) find(p string) (Issuer, bool) {
 	if i < 0 || s.ranges[i].end < p {
 		return Issuer{}, false
 	}
-	is := *s.ranges[i].issuer
-	// The snapshot is shared by every AReq; the caller gets ranges of its own to change.
-	is.Ranges = slices.Clone(is.Ranges)
-	return is, true
+	return own(s.ranges[i].issuer), true
+}
+
+// byIssuerID returns the issuer with the id.
+func (s *issuerSnapshot) byIssuerID(id string) (Issuer, bool) {
+	is, ok := s.byID[id]
+	if !ok {
+		return Issuer{}, false
+	}
+	return own(is), true
+}
+
+// own copies a cached issuer: the snapshot is shared by every request, so the caller gets ranges
+// of its own to change.
+func own(is *Issuer) Issuer {
+	c := *is
+	c.Ranges = slices.Clone(is.Ranges)
+	return c
 }

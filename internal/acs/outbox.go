@@ -32,13 +32,20 @@ type End struct {
 // value for Y or A, and records the outcome with its RReq in the outbox in one store transaction, so
 // that the RReq is sent (by a Sender) exactly when the outcome is kept. Ending twice is ErrConflict.
 func (s *Service) EndAuthentication(ctx context.Context, end End) error {
+	_, err := s.endAuthentication(ctx, end, nil)
+	return err
+}
+
+// endAuthentication is EndAuthentication that also writes a challenge's final state in the same
+// commit (when challenge is set) and returns the transaction as it now stands.
+func (s *Service) endAuthentication(ctx context.Context, end End, challenge *ChallengeRow) (Transaction, error) {
 	t, err := s.Store.Transaction(ctx, end.ACSTransID)
 	if err != nil {
-		return err
+		return t, err
 	}
 	is, err := s.Store.Issuer(ctx, t.IssuerID)
 	if err != nil {
-		return err
+		return t, err
 	}
 	r := &emv.RReq{MessageType: emv.TypeRReq, MessageVersion: t.MessageVersion, ThreeDSServerTransID: t.ThreeDSServerTransID,
 		ACSTransID: t.ACSTransID, DSTransID: t.DSTransID, SDKTransID: t.SDKTransID, MessageCategory: t.MessageCategory,
@@ -57,30 +64,35 @@ func (s *Service) EndAuthentication(ctx context.Context, end End) error {
 	case "Y", "A":
 		pan, err := s.Store.TransactionPAN(ctx, t.ACSTransID)
 		if err != nil {
-			return err
+			return t, err
 		}
 		keys, ok := s.Keys(is.AuthValueKeyRef)
 		if !ok {
-			return errNoKeys
+			return t, errNoKeys
 		}
 		if r.AuthenticationValue, err = keys.Create(AuthFacts{ACSTransID: t.ACSTransID, PAN: pan, Amount: fmt.Sprint(t.Amount),
 			Currency: t.Currency, Merchant: t.Merchant, Outcome: end.TransStatus[0], Time: now}); err != nil {
-			return err
+			return t, err
 		}
 		r.ECI = authvalue.ECI(is.ECIStyle, end.TransStatus[0])
 	default:
 		r.ECI = authvalue.ECI(is.ECIStyle, 'N')
 	}
 	if err := emv.Validate(r, nil); err != nil {
-		return fmt.Errorf("acs: our own RReq is invalid: %w", err)
+		return t, fmt.Errorf("acs: our own RReq is invalid: %w", err)
 	}
 	body, err := emv.Marshal(r)
 	if err != nil {
-		return err
+		return t, err
 	}
-	return s.Store.EndTransaction(ctx, Ended{ACSTransID: t.ACSTransID, TransStatus: end.TransStatus, Reason: end.Reason,
-		ECI: r.ECI, AuthValue: r.AuthenticationValue, ChallengeFailed: end.ChallengeFailed, At: now},
-		OutboxRow{URL: t.DSURL, Body: body})
+	ended := Ended{ACSTransID: t.ACSTransID, TransStatus: end.TransStatus, Reason: end.Reason,
+		ECI: r.ECI, AuthValue: r.AuthenticationValue, ChallengeFailed: end.ChallengeFailed, At: now, Challenge: challenge}
+	if err := s.Store.EndTransaction(ctx, ended, OutboxRow{URL: t.DSURL, Body: body}); err != nil {
+		return t, err
+	}
+	t.TransStatus, t.Reason, t.ECI, t.AuthValue, t.EndedAt = ended.TransStatus, ended.Reason, ended.ECI, ended.AuthValue, now
+	t.ChallengeFailed = t.ChallengeFailed || ended.ChallengeFailed
+	return t, nil
 }
 
 // Sender delivers queued RReqs to the DS over mutual TLS, retrying with exponential back-off until an

@@ -102,7 +102,19 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 	})
 }
 
+// Issuer answers from the issuer cache while it is younger than IssuerTTL, as IssuerForPAN does:
+// every challenge page needs its issuer's policy and branding.
 func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
+	if s.IssuerTTL > 0 {
+		snap, err := s.issuers.current(ctx, s.now(), s.IssuerTTL, s.Issuers)
+		if err != nil {
+			return Issuer{}, err
+		}
+		if is, ok := snap.byIssuerID(id); ok {
+			return is, nil
+		}
+		return Issuer{}, store.ErrNotFound
+	}
 	all, err := s.readIssuers(ctx, `WHERE id = ?`, id)
 	if err != nil {
 		return Issuer{}, err

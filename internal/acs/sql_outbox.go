@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"encoding/json"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,6 +11,13 @@ import (
 )
 
 func (s *SQLStore) EndTransaction(ctx context.Context, end Ended, row OutboxRow) error {
+	var otpState []byte
+	if end.Challenge != nil {
+		var err error
+		if otpState, err = json.Marshal(end.Challenge.OTP); err != nil {
+			return err
+		}
+	}
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_transactions SET trans_status = ?, trans_status_reason = ?,
 			eci = ?, authentication_value = ?, challenge_failed = ?, ended_at = ?
@@ -29,7 +37,10 @@ func (s *SQLStore) EndTransaction(ctx context.Context, end Ended, row OutboxRow)
 			lease_owner, lease_until, last_error, results_status, sent_at, created_at)
 			VALUES (?, ?, ?, 0, ?, '', ?, '', '', NULL, ?)`), end.ACSTransID, row.URL, string(row.Body),
 			store.Time(end.At), store.Time(end.At), store.Time(end.At))
-		return err
+		if err != nil || end.Challenge == nil {
+			return err
+		}
+		return s.updateChallengeTx(ctx, tx, *end.Challenge, otpState)
 	})
 }
 

@@ -158,6 +158,10 @@ type Ended struct {
 	AuthValue       string
 	ChallengeFailed bool
 	At              time.Time
+	// Challenge, when set, is the browser challenge's final state, written in the same commit; if
+	// the challenge changed since it was read (its version), nothing is written and the answer is
+	// ErrConflict.
+	Challenge *ChallengeRow
 }
 
 // OutboxRow is one RReq waiting for (or past) delivery to the DS.

@@ -318,6 +318,9 @@ func TestIssuerChangesReachTheAReqPath(t *testing.T) {
 					t.Errorf("%s does not see the new range at once: %+v, %v", name, got, err)
 				}
 			}
+			if got, err := here.Issuer(ctx, "bank-c"); err != nil || got.Brand.SupportText != "Call 0800 111" || len(got.Ranges) != 2 {
+				t.Errorf("the issuer by id on the instance that changed it: %+v, %v", got, err)
+			}
 			deadline := time.Now().Add(there.IssuerTTL + 5*time.Second)
 			for {
 				got, err := there.IssuerForPAN(ctx, newPAN)
@@ -341,6 +344,9 @@ func TestIssuerChangesReachTheAReqPath(t *testing.T) {
 			}
 			if got, err := here.IssuerForPAN(ctx, "4100001234567891"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("a deleted issuer still answers on the instance that deleted it: %+v, %v", got, err)
+			}
+			if _, err := here.Issuer(ctx, "bank-c"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a deleted issuer still found by id: %v", err)
 			}
 		})
 	}
