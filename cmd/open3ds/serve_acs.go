@@ -201,6 +201,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
 		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db}
 	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
+	svc.Ended = sender.Wake
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
 	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/authvalue"
@@ -90,6 +91,9 @@ func (s *Service) endAuthentication(ctx context.Context, end End, challenge *Cha
 	if err := s.Store.EndTransaction(ctx, ended, OutboxRow{URL: t.DSURL, Body: body}); err != nil {
 		return t, err
 	}
+	if s.Ended != nil {
+		s.Ended()
+	}
 	t.TransStatus, t.Reason, t.ECI, t.AuthValue, t.EndedAt = ended.TransStatus, ended.Reason, ended.ECI, ended.AuthValue, now
 	t.ChallengeFailed = t.ChallengeFailed || ended.ChallengeFailed
 	return t, nil
@@ -104,24 +108,43 @@ type Sender struct {
 	DSURL string
 	Owner string        // this instance's name in leases; random when empty
 	Lease time.Duration // how long a row stays ours while sending; 30 s when zero
-	Every time.Duration // how often to look for due rows; 200 ms when zero
+	Every time.Duration // how often to look for due rows besides Wake (retries, other instances' leftovers); 1 s when zero
 	// Backoff is the first retry delay, doubled per attempt up to MaxBackoff (1 s and 10 min when zero).
 	Backoff, MaxBackoff time.Duration
 	Log                 *slog.Logger
 	Now                 func() time.Time
+
+	wakeOnce sync.Once
+	wake     chan struct{}
 }
 
-// Run sends until ctx ends.
+// Wake makes a running Sender look for due rows now, without waiting for its next tick. It never
+// blocks: wakes that arrive while one is pending are one wake.
+func (s *Sender) Wake() {
+	select {
+	case s.wakeup() <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Sender) wakeup() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
+}
+
+// Run sends until ctx ends: at every tick of Every, and whenever Wake is called.
 func (s *Sender) Run(ctx context.Context) {
 	s.defaults()
 	tick := time.NewTicker(s.Every)
 	defer tick.Stop()
+	wake := s.wakeup()
 	for {
 		s.SendDue(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-wake:
 		}
 	}
 }
@@ -134,7 +157,7 @@ func (s *Sender) defaults() {
 		s.Lease = 30 * time.Second
 	}
 	if s.Every == 0 {
-		s.Every = 200 * time.Millisecond
+		s.Every = time.Second
 	}
 	if s.Backoff == 0 {
 		s.Backoff = time.Second

@@ -1,6 +1,7 @@
 package acs_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -104,6 +105,29 @@ func TestRReqOutbox(t *testing.T) {
 		tx, _ := e.store.Transaction(ctx, id)
 		if got.TransStatus != "Y" || got.ECI != "05" || got.AuthenticationValue == "" || got.AuthenticationValue != tx.AuthValue {
 			t.Errorf("RReq %+v, transaction %+v", got, tx)
+		}
+	})
+	t.Run("a running sender woken by the end sends the RReq at once, long before its next look", func(t *testing.T) {
+		e, ds := newACS(t), newFakeDS(t, 0)
+		id := challenged(t, e, ds)
+		s := &acs.Sender{Store: e.store, Client: e.acsTLS, Every: time.Hour}
+		e.svc.Ended = s.Wake
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { s.Run(runCtx); close(done) }()
+		defer func() { stop(); <-done }()
+		// Run looks once as it starts and finds nothing; the end comes after that look, so only the
+		// wake can send it within the hour.
+		time.Sleep(300 * time.Millisecond)
+		if err := e.svc.EndAuthentication(ctx, acs.End{ACSTransID: id, TransStatus: "Y", InteractionCounter: 1}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for ds.count() == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ds.count() != 1 {
+			t.Fatalf("the RReq did not reach the DS after the end woke the sender (%d calls)", ds.count())
 		}
 	})
 	t.Run("a row leased by a crashed instance is sent by another once the lease runs out", func(t *testing.T) {

@@ -32,6 +32,9 @@ type Service struct {
 	// AReq's row is written by the Store instead, in the commit that stores the transaction (the
 	// Store's database holds the log too); Exchanges records the AReqs answered with an Erro.
 	Exchanges ExchangeRecorder
+	// Ended, when set, is called once an authentication's end is committed with its RReq queued;
+	// the Sender's Wake, so that the RReq leaves at once instead of at the Sender's next look.
+	Ended func()
 }
 
 // ExchangeRecorder keeps the message-exchange log; *store.DB is one.
