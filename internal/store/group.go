@@ -134,51 +134,72 @@ func (c *committer) work() {
 	}
 }
 
-// commit runs one batch in one transaction, with WithTx's retries when the store is busy.
+// errItemFailed stops an optimistic batch at the first function that fails.
+var errItemFailed = errors.New("store: a grouped write failed")
+
+// commit runs one batch in one transaction, with WithTx's retries when the store is busy. It first
+// runs every function straight, without savepoints, since nearly every batch succeeds whole; when
+// one fails, that attempt is rolled back and the batch runs again with a savepoint per function.
 func (c *committer) commit(batch []*groupItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	results := make([]error, len(batch))
-	err := c.db.retry(ctx, func() error {
-		clear(results)
-		tx, err := c.db.write.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		for i, it := range batch {
-			if err := it.ctx.Err(); err != nil {
-				results[i] = err
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT grp"); err != nil {
-				return err
-			}
-			if err := c.call(it, tx); err != nil {
-				if isRetryable(err) {
-					return err // the whole batch goes again
-				}
-				if _, ok := err.(groupPanic); ok {
-					results[i] = err
-				} else {
-					results[i] = MapError(err)
-				}
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT grp"); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT grp"); err != nil {
-				return err
-			}
-		}
-		return tx.Commit()
-	})
+	err := c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, false) })
+	if errors.Is(err, errItemFailed) {
+		err = c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, true) })
+	}
 	for i, it := range batch {
 		if err != nil && results[i] == nil {
 			results[i] = err
 		}
 		it.done <- results[i]
 	}
+}
+
+// attempt runs the batch once. Without savepoints it gives up with errItemFailed at the first
+// function that fails; with them, a failing function's writes are undone and the rest go on.
+func (c *committer) attempt(ctx context.Context, batch []*groupItem, results []error, savepoints bool) error {
+	clear(results)
+	tx, err := c.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, it := range batch {
+		if err := it.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if !savepoints {
+			if err := c.call(it, tx); err != nil {
+				if isRetryable(err) {
+					return err
+				}
+				return errItemFailed
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT grp"); err != nil {
+			return err
+		}
+		if err := c.call(it, tx); err != nil {
+			if isRetryable(err) {
+				return err // the whole batch goes again
+			}
+			if _, ok := err.(groupPanic); ok {
+				results[i] = err
+			} else {
+				results[i] = MapError(err)
+			}
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT grp"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT grp"); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // groupPanic carries a panic in a caller's function back to the caller, who panics with it there.

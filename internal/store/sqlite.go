@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite"
@@ -36,7 +37,8 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 // Reads go through a second pool of several query-only connections, which WAL lets run beside the
 // writer. Connections in both pools keep their statements prepared (see stmtcache.go).
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	write, err := openSQLitePool(path + "?" + sqliteParams + "&_journal_mode=WAL&_txlock=immediate")
+	write, err := openSQLitePool(path + "?" + sqliteParams + "&_journal_mode=WAL&_txlock=immediate" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(walBackstopPages) + ")&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")")
 	if err != nil {
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
@@ -63,7 +65,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
-	db := &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read}
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
+	}
+	db := &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read, ckpt: ckpt}
 	db.group = newCommitter(db, 1)
 	return db, nil
 }

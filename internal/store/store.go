@@ -62,6 +62,8 @@ type DB struct {
 	// group commits WithGroupTx's callers together: one worker on SQLite, whose one writer
 	// connection it would only queue for; a few on PostgreSQL, whose commits overlap.
 	group *committer
+	// ckpt checkpoints a SQLite database's log beside the writer; nil on PostgreSQL.
+	ckpt *checkpointer
 }
 
 // Open connects to the store a DSN names: `sqlite:PATH` (or `sqlite://PATH`) or
@@ -122,5 +124,9 @@ func (db *DB) Reader() *sql.DB { return db.read }
 // Close releases every connection. It returns the first error either pool reports on closing.
 func (db *DB) Close() error {
 	db.group.stop()
-	return errors.Join(db.read.Close(), db.write.Close())
+	var ckptErr error
+	if db.ckpt != nil {
+		ckptErr = db.ckpt.close()
+	}
+	return errors.Join(db.read.Close(), db.write.Close(), ckptErr)
 }
