@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -29,7 +30,7 @@ type decision struct {
 func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Exchange) (*emv.ARes, error) {
 	now := s.now()
 	t := Transaction{
-		ACSTransID: newUUID(), ThreeDSServerTransID: a.ThreeDSServerTransID, DSTransID: a.DSTransID,
+		ACSTransID: ids.New(), ThreeDSServerTransID: a.ThreeDSServerTransID, DSTransID: a.DSTransID,
 		SDKTransID: a.SDKTransID, MaskedPAN: MaskPAN(a.AcctNumber), MessageVersion: a.MessageVersion,
 		MessageCategory: a.MessageCategory, DeviceChannel: a.DeviceChannel, DSURL: a.DSURL, Currency: a.PurchaseCurrency,
 		Merchant: a.AcquirerMerchantID, CreatedAt: now, LiveDecision: "none", ShadowDecision: "none",

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 		return nil, err
 	}
 	fwd := *areq
-	fwd.DSTransID, fwd.DSReferenceNumber, fwd.DSURL = newUUID(), scheme.ReferenceNumber, s.cfg.URL
+	fwd.DSTransID, fwd.DSReferenceNumber, fwd.DSURL = ids.New(), scheme.ReferenceNumber, s.cfg.URL
 	ex.DSTransID = fwd.DSTransID
 
 	rng, err := s.cfg.Store.FindRange(ctx, areq.AcctNumber)
@@ -127,7 +128,7 @@ func (s *Server) standIn(ctx context.Context, c caller, fwd *emv.AReq, scheme Sc
 	ex *store.Exchange) (emv.Message, error) {
 	ares := &emv.ARes{
 		MessageType: emv.TypeARes, MessageVersion: fwd.MessageVersion,
-		ThreeDSServerTransID: fwd.ThreeDSServerTransID, DSTransID: fwd.DSTransID, ACSTransID: newUUID(),
+		ThreeDSServerTransID: fwd.ThreeDSServerTransID, DSTransID: fwd.DSTransID, ACSTransID: ids.New(),
 		SDKTransID: fwd.SDKTransID, DSReferenceNumber: scheme.ReferenceNumber, ACSReferenceNumber: scheme.ReferenceNumber,
 	}
 	switch p {

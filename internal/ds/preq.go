@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) handlePReq(ctx context.Context, c caller, preq *emv.PReq, ex *s
 	}
 	pres := &emv.PRes{
 		MessageType: emv.TypePRes, MessageVersion: preq.MessageVersion, ThreeDSServerTransID: preq.ThreeDSServerTransID,
-		DSTransID: newUUID(), DSStartProtocolVersion: emv.Versions[0], DSEndProtocolVersion: emv.Versions[len(emv.Versions)-1],
+		DSTransID: ids.New(), DSStartProtocolVersion: emv.Versions[0], DSEndProtocolVersion: emv.Versions[len(emv.Versions)-1],
 	}
 	ex.DSTransID = pres.DSTransID
 	var serial int64

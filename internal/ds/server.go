@@ -3,7 +3,6 @@ package ds
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -294,15 +293,6 @@ func (s *Server) post(ctx context.Context, url string, m emv.Message) ([]byte, e
 		return nil, fmt.Errorf("peer answered HTTP %d", resp.StatusCode)
 	}
 	return data, nil
-}
-
-// newUUID makes a random (version 4) UUID in the canonical form.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func maskPAN(pan string) string {

@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"time"
 	"unicode"
+
+	"github.com/open3ds/open3ds/internal/ids"
 )
 
 // Role names the component that recorded an exchange.
@@ -146,7 +147,7 @@ func (db *DB) insertExchange(e Exchange) (string, []any, error) {
 		return "", nil, err
 	}
 	if e.ID == "" {
-		e.ID = newID()
+		e.ID = ids.New()
 	}
 	return db.Rebind(`INSERT INTO exchanges (` + exchangeColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), []any{
@@ -215,13 +216,4 @@ func null(s string) any {
 		return nil
 	}
 	return s
-}
-
-// newID returns a random (version 4) UUID, the form of every id in the protocol.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:]) // Since Go 1.24 it never returns an error: it crashes the program instead.
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

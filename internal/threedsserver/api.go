@@ -8,6 +8,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -82,7 +83,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, m Merchant) error
 		return httpx.Invalid(httpx.FieldError{Field: "cardNumber", Detail: "must be 13-19 digits"})
 	}
 	ctx := r.Context()
-	t := Transaction{ID: newUUID(), MerchantID: m.ID, MaskedPAN: maskPAN(pan), State: StateStarted, CreatedAt: s.cfg.Now()}
+	t := Transaction{ID: ids.New(), MerchantID: m.ID, MaskedPAN: maskPAN(pan), State: StateStarted, CreatedAt: s.cfg.Now()}
 	out := StartResponse{ID: t.ID, MaskedPAN: t.MaskedPAN}
 	rng, err := s.cfg.Store.FindRange(ctx, pan)
 	switch {

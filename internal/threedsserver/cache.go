@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -30,7 +31,7 @@ func (s *Server) RefreshRanges(ctx context.Context) error {
 }
 
 func (s *Server) preq(ctx context.Context, serial string) error {
-	req := &emv.PReq{MessageType: emv.TypePReq, MessageVersion: emv.Version220, ThreeDSServerTransID: newUUID(),
+	req := &emv.PReq{MessageType: emv.TypePReq, MessageVersion: emv.Version220, ThreeDSServerTransID: ids.New(),
 		ThreeDSServerRefNumber: s.cfg.RefNumber, ThreeDSServerOperatorID: s.cfg.OperatorID, SerialNum: serial}
 	start := s.cfg.Now()
 	ex := store.Exchange{Role: store.Role3DSS, Direction: store.Out, Peer: "ds", MessageType: emv.TypePReq,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -109,7 +110,7 @@ var methodPage = template.Must(template.New("m").Parse(`<!doctype html>
 // writeNoncedPage writes a page whose one inline script runs under a fresh nonce. The policy
 // leaves out frame-ancestors, since both pages load in the merchant's iframes.
 func writeNoncedPage(w http.ResponseWriter, page *template.Template, data map[string]any) error {
-	nonce := newUUID()
+	nonce := ids.New()
 	data["Nonce"] = nonce
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -1,0 +1,42 @@
+package ids
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+)
+
+var canonical = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestIDsAreCanonicalUniqueAndOrderedByTime(t *testing.T) {
+	seen := map[string]bool{}
+	var ordered []string
+	base := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	for i := range 5000 {
+		id := at(base.Add(time.Duration(i) * time.Millisecond))
+		if !canonical.MatchString(id) {
+			t.Fatalf("%q is not a canonical version-7 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("%q made twice", id)
+		}
+		seen[id] = true
+		ordered = append(ordered, id)
+	}
+	if !slices.IsSorted(ordered) {
+		t.Errorf("identifiers made one millisecond apart do not sort in the order they were made")
+	}
+	if a, b := at(base), at(base.Add(time.Hour)); a[:8] == b[:8] && a[9:13] == b[9:13] {
+		t.Errorf("an hour apart, the time part did not change: %s %s", a, b)
+	}
+	if id := New(); !canonical.MatchString(id) {
+		t.Errorf("New: %q", id)
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		New()
+	}
+}
