@@ -148,6 +148,7 @@ func (c *committer) commit(batch []*groupItem) {
 	if errors.Is(err, errItemFailed) {
 		err = c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, true) })
 	}
+	c.db.committed()
 	for i, it := range batch {
 		if err != nil && results[i] == nil {
 			results[i] = err

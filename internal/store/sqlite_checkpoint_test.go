@@ -28,7 +28,7 @@ func TestCommittedRowsReachTheDatabaseFileWithoutTheWriter(t *testing.T) {
 		return st.Size()
 	}
 	// Let the checkpointer take in what the migrations wrote, then measure from there.
-	time.Sleep(3 * checkpointEvery)
+	time.Sleep(20 * checkpointGap)
 	before := size(path)
 	const rows = 2000 // some 60 pages in the file, a few hundred frames of log: far below the backstop
 	for i := range rows {

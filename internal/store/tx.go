@@ -23,6 +23,7 @@ const maxAttempts = 4
 // context ends first. On SQLite every write shares one connection, so fn must not call WithTx or
 // another writing method of db itself: that would wait forever for the connection fn holds.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer db.committed()
 	return db.retry(ctx, func() error {
 		tx, err := db.write.BeginTx(ctx, nil)
 		if err != nil {
@@ -35,6 +36,13 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		return tx.Commit()
 	})
+}
+
+// committed tells a SQLite store's checkpointer that the log may have grown.
+func (db *DB) committed() {
+	if db.ckpt != nil {
+		db.ckpt.committed()
+	}
 }
 
 func (db *DB) retry(ctx context.Context, attempt func() error) error {
