@@ -14,11 +14,17 @@ import (
 
 // SQLStore is the Store on a store.DB (SQLite or PostgreSQL; one query set for both).
 type SQLStore struct {
-	db *store.DB
+	// MerchantTTL is how long merchant look-ups answer from the merchants read last
+	// (DefaultMerchantTTL unless changed); zero or less reads the database every time. Set it before
+	// the store is used.
+	MerchantTTL time.Duration
+
+	db        *store.DB
+	merchants merchantCache
 }
 
 // NewSQLStore wraps an open store whose schema includes migration 0007.
-func NewSQLStore(db *store.DB) *SQLStore { return &SQLStore{db: db} }
+func NewSQLStore(db *store.DB) *SQLStore { return &SQLStore{db: db, MerchantTTL: DefaultMerchantTTL} }
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 
@@ -54,6 +60,7 @@ func scanMerchant(sc interface{ Scan(...any) error }) (Merchant, error) {
 
 // AddMerchant implements Store.
 func (s *SQLStore) AddMerchant(ctx context.Context, m Merchant, keyHash string) error {
+	defer s.merchants.invalidate()
 	return s.exec(ctx, "merchant", `INSERT INTO tdss_merchants (`+merchantColumns+`, api_key_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, m.Name, m.RequestorID, m.RequestorName, m.RequestorURL,
 		m.AcquirerBIN, m.AcquirerMerchantID, m.MCC, m.Country, m.WebhookURL, store.Time(m.CreatedAt), keyHash)
@@ -61,6 +68,7 @@ func (s *SQLStore) AddMerchant(ctx context.Context, m Merchant, keyHash string) 
 
 // ChangeMerchant implements Store.
 func (s *SQLStore) ChangeMerchant(ctx context.Context, m Merchant, keyHash string) error {
+	defer s.merchants.invalidate()
 	return s.exec(ctx, "merchant", `UPDATE tdss_merchants SET name = ?, requestor_id = ?, requestor_name = ?,
 		requestor_url = ?, acquirer_bin = ?, acquirer_merchant_id = ?, mcc = ?, country = ?, webhook_url = ?,
 		api_key_hash = CASE WHEN ? = '' THEN api_key_hash ELSE ? END WHERE id = ?`,
@@ -78,15 +86,23 @@ func (s *SQLStore) RemoveMerchant(ctx context.Context, id string) error {
 	if n > 0 {
 		return fmt.Errorf("merchant %s has %d transactions: %w", id, n, store.ErrConflict)
 	}
+	defer s.merchants.invalidate()
 	return s.exec(ctx, "merchant", `DELETE FROM tdss_merchants WHERE id = ?`, id)
 }
 
-// Merchant implements Store.
+// Merchant implements Store. It answers from the merchant cache (MerchantTTL): what it returns
+// decides nothing about access.
 func (s *SQLStore) Merchant(ctx context.Context, id string) (Merchant, error) {
+	if s.MerchantTTL > 0 {
+		return s.cachedMerchant(ctx, id)
+	}
 	return scanMerchant(s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+merchantColumns+` FROM tdss_merchants WHERE id = ?`), id))
 }
 
 // MerchantKeyHash implements Store.
+//
+// It always reads the database, as MerchantByKey does: a rotated key takes effect at once on every
+// instance, for the merchant's calls and for the signatures of its webhooks.
 func (s *SQLStore) MerchantKeyHash(ctx context.Context, id string) (Merchant, string, error) {
 	var hash string
 	row := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+merchantColumns+`, api_key_hash FROM tdss_merchants WHERE id = ?`), id)

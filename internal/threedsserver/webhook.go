@@ -30,6 +30,10 @@ func Sign(key string, t time.Time, body []byte) string {
 // notify posts the final result of t to its merchant's webhook, if it has one, in the background:
 // a few attempts with back-off, then it gives up (the merchant can always GET the result).
 func (s *Server) notify(ctx context.Context, t Transaction) {
+	// Most merchants have no webhook: the (cached) merchant says so without reading its key.
+	if m, err := s.cfg.Store.Merchant(ctx, t.MerchantID); err != nil || m.WebhookURL == "" {
+		return
+	}
 	m, keyHash, err := s.cfg.Store.MerchantKeyHash(ctx, t.MerchantID)
 	if err != nil || m.WebhookURL == "" {
 		return
