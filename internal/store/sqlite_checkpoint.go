@@ -11,10 +11,10 @@ import (
 // 1,000 pages, so every few hundred AReqs one of them (and every writer queued behind the one
 // connection) waits while pages are copied and the file is synced: on the ACS's AReq path that was
 // a fifth of the writer's time (BENCHMARKS.md). Instead a connection of its own checkpoints beside
-// the writer, soon after each commit: a passive checkpoint takes no lock a writer or reader needs,
-// and small, frequent checkpoints keep the stalls they still cause short (at half the ACS's top
-// rate, p99 went from 107 ms with a checkpoint a second to 10 ms with one every 5 ms). An idle
-// store does not checkpoint at all.
+// the writer, after commits: a passive checkpoint takes no lock a writer or reader needs, and
+// small checkpoints keep the stalls they still cause short (at half the ACS's top rate, p99 went
+// from 107 ms with a checkpoint a second to 10 ms with one every 5 ms). The gap between two
+// checkpoints adapts so that each copies about checkpointPages; an idle store does not checkpoint.
 //
 // The writer keeps an automatic checkpoint at walBackstopPages, far above what the background keeps
 // the log at, as a backstop for a checkpointer that cannot keep up (or a process that writes
@@ -22,7 +22,9 @@ import (
 // beginning less often than it is checkpointed and the file keeps its largest size; walSizeLimit
 // truncates it back when it restarts.
 const (
-	checkpointGap    = 5 * time.Millisecond
+	checkpointMinGap = 5 * time.Millisecond
+	checkpointMaxGap = 200 * time.Millisecond
+	checkpointPages  = 256
 	walBackstopPages = 16000
 	walSizeLimit     = 64 << 20
 )
@@ -59,6 +61,7 @@ func (c *checkpointer) committed() {
 
 func (c *checkpointer) run() {
 	defer close(c.done)
+	gap, lastLog := checkpointMinGap, 0
 	for {
 		select {
 		case <-c.stop:
@@ -68,14 +71,33 @@ func (c *checkpointer) run() {
 		// A checkpoint that fails (another process checkpointing, the file busy) is tried again
 		// after the next commit; what it leaves behind stays safely in the log meanwhile.
 		var busy, logPages, copied int
-		_ = c.conn.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
+		if err := c.conn.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err == nil && logPages >= 0 {
+			gap, lastLog = nextCheckpointGap(gap, lastLog, logPages)
+		}
 		// Commits during the gap are taken by one checkpoint after it.
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(checkpointGap):
+		case <-time.After(gap):
 		}
 	}
+}
+
+// nextCheckpointGap aims each checkpoint at about checkpointPages new pages of log: a busy store
+// checkpoints often and briefly, a quiet one seldom (each checkpoint syncs the file, whatever it
+// copies). logPages is the log's length now; it starts again from zero when the log restarts.
+func nextCheckpointGap(gap time.Duration, lastLog, logPages int) (time.Duration, int) {
+	grown := logPages - lastLog
+	if grown < 0 {
+		grown = logPages
+	}
+	switch {
+	case grown > checkpointPages:
+		gap = max(gap/2, checkpointMinGap)
+	case grown < checkpointPages/4:
+		gap = min(gap*2, checkpointMaxGap)
+	}
+	return gap, logPages
 }
 
 // close stops checkpointing; SQLite checkpoints once more itself when the last connection closes.

@@ -28,7 +28,7 @@ func TestCommittedRowsReachTheDatabaseFileWithoutTheWriter(t *testing.T) {
 		return st.Size()
 	}
 	// Let the checkpointer take in what the migrations wrote, then measure from there.
-	time.Sleep(20 * checkpointGap)
+	time.Sleep(2 * checkpointMaxGap)
 	before := size(path)
 	const rows = 2000 // some 60 pages in the file, a few hundred frames of log: far below the backstop
 	for i := range rows {
@@ -47,5 +47,24 @@ func TestCommittedRowsReachTheDatabaseFileWithoutTheWriter(t *testing.T) {
 	}
 	if wal := size(path + "-wal"); wal > walSizeLimit+int64(walBackstopPages)*4096 {
 		t.Errorf("the log file is %d bytes", wal)
+	}
+}
+
+func TestCheckpointGapFollowsTheLoad(t *testing.T) {
+	gap, last := checkpointMinGap, 0
+	for range 10 { // a quiet store: a few pages between checkpoints
+		gap, last = nextCheckpointGap(gap, last, last+3)
+	}
+	if gap != checkpointMaxGap {
+		t.Errorf("quiet: gap %v, want %v", gap, checkpointMaxGap)
+	}
+	for range 10 { // a busy one: far more than checkpointPages each time
+		gap, last = nextCheckpointGap(gap, last, last+4*checkpointPages)
+	}
+	if gap != checkpointMinGap {
+		t.Errorf("busy: gap %v, want %v", gap, checkpointMinGap)
+	}
+	if g, l := nextCheckpointGap(checkpointMinGap, 5000, 10); g != checkpointMinGap*2 || l != 10 {
+		t.Errorf("after the log restarts: %v %d", g, l)
 	}
 }
