@@ -115,12 +115,21 @@ func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
 	if err != nil {
 		return err
 	}
-	// Every message a role handles leaves one of these, so they go by group commit (WithGroupTx).
-	wctx := context.WithoutCancel(ctx)
-	err = db.WithGroupTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(wctx, query, args...)
-		return err
-	})
+	// Every message a role handles leaves one of these, so on SQLite they go by group commit
+	// (WithGroupTx); on PostgreSQL the one statement commits on its own, sparing BEGIN and COMMIT
+	// their round trips.
+	if db.group == nil {
+		err = db.retry(ctx, func() error {
+			_, err := db.write.ExecContext(ctx, query, args...)
+			return err
+		})
+	} else {
+		wctx := context.WithoutCancel(ctx)
+		err = db.WithGroupTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(wctx, query, args...)
+			return err
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("store: record exchange: %w", err)
 	}

@@ -59,8 +59,14 @@ func newCommitter(db *DB, workers int) *committer {
 //
 // WithGroupTx returns only once fn's writes are committed or known lost. It gives up waiting when
 // ctx ends before fn has started; once fn runs, the commit decides.
+//
+// On PostgreSQL it is WithTx: PostgreSQL already overlaps the commits of concurrent connections,
+// and funnelling them through a few committers halved its rate of parallel inserts (BENCHMARKS.md).
 func (db *DB) WithGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	c := db.group
+	if c == nil {
+		return db.WithTx(ctx, fn)
+	}
 	c.start.Do(c.run)
 	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {

@@ -48,9 +48,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("store: connect to PostgreSQL: %w", err)
 	}
-	db := &DB{dialect: Postgres, q: dialectSQLs[Postgres], write: write, read: read}
-	db.group = newCommitter(db, 4)
-	return db, nil
+	return &DB{dialect: Postgres, q: dialectSQLs[Postgres], write: write, read: read}, nil
 }
 
 func configurePGPool(db *sql.DB) {

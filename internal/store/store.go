@@ -59,8 +59,7 @@ type DB struct {
 	// read serves queries and refuses writes, on both back ends, so that a role cannot write
 	// outside WithTx by mistake.
 	read *sql.DB
-	// group commits WithGroupTx's callers together: one worker on SQLite, whose one writer
-	// connection it would only queue for; a few on PostgreSQL, whose commits overlap.
+	// group commits WithGroupTx's callers together on SQLite; nil on PostgreSQL.
 	group *committer
 	// ckpt checkpoints a SQLite database's log beside the writer; nil on PostgreSQL.
 	ckpt *checkpointer
@@ -123,7 +122,9 @@ func (db *DB) Reader() *sql.DB { return db.read }
 
 // Close releases every connection. It returns the first error either pool reports on closing.
 func (db *DB) Close() error {
-	db.group.stop()
+	if db.group != nil {
+		db.group.stop()
+	}
 	var ckptErr error
 	if db.ckpt != nil {
 		ckptErr = db.ckpt.close()
