@@ -101,14 +101,10 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 	if creq == nil {
 		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The challenge request could not be read.", Err: cerr}
 	}
-	row, err := b.Challenges.Challenge(ctx, creq.ACSTransID)
+	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, creq.ACSTransID)
 	if errors.Is(err, store.ErrNotFound) {
 		return &httpx.Problem{Status: http.StatusNotFound, Title: "This purchase is not known.", Err: err}
 	}
-	if err != nil {
-		return err
-	}
-	t, err := b.Service.Store.Transaction(ctx, row.ACSTransID)
 	if err != nil {
 		return err
 	}

@@ -64,14 +64,10 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The request could not be read."}
 	}
 	f := r.PostForm
-	row, err := b.Challenges.Challenge(ctx, f.Get("id"))
+	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, f.Get("id"))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1) {
 		return &httpx.Problem{Status: http.StatusForbidden, Title: "This page is not valid for this purchase."}
 	}
-	if err != nil {
-		return err
-	}
-	t, err := b.Service.Store.Transaction(ctx, row.ACSTransID)
 	if err != nil {
 		return err
 	}
@@ -134,7 +130,7 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	}
 	to, ok := pick(ch, kind, i)
 	if !ok {
-		return b.renderStep(ctx, w, row, t, msgs["choose"])
+		return b.renderStepFor(ctx, w, row, t, &ch, msgs["choose"])
 	}
 	codes, now := b.policy(ctx, t), b.Service.now()
 	var code string
@@ -147,9 +143,9 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	var cool *otp.CoolDownError
 	switch {
 	case errors.As(err, &cool):
-		return b.renderStep(ctx, w, row, t, fmt.Sprintf(msgs["resend_wait"], int((cool.Wait+time.Second-1)/time.Second)))
+		return b.renderStepFor(ctx, w, row, t, &ch, fmt.Sprintf(msgs["resend_wait"], int((cool.Wait+time.Second-1)/time.Second)))
 	case errors.Is(err, otp.ErrNoResendsLeft):
-		return b.renderStep(ctx, w, row, t, msgs["resend_none"])
+		return b.renderStepFor(ctx, w, row, t, &ch, msgs["resend_none"])
 	case errors.Is(err, otp.ErrFinished):
 		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
 	case err != nil:
@@ -178,7 +174,7 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 		return b.conflict(err)
 	}
 	row.Version++
-	return b.renderStep(ctx, w, row, t, "")
+	return b.renderStepFor(ctx, w, row, t, &ch, "")
 }
 
 // check judges one entry. What the shopper sees of a failure is always otp.ShopperMessage (in their

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/otp"
@@ -52,6 +53,8 @@ type ChallengeRow struct {
 type ChallengeStore interface {
 	CreateChallenge(ctx context.Context, c ChallengeRow) error
 	Challenge(ctx context.Context, acsTransID string) (ChallengeRow, error)
+	// ChallengeWithTransaction reads a challenge and its transaction together: every page needs both.
+	ChallengeWithTransaction(ctx context.Context, acsTransID string) (ChallengeRow, Transaction, error)
 	// UpdateChallenge writes c if nobody updated the row since c was read (c.Version), and returns
 	// store.ErrConflict otherwise.
 	UpdateChallenge(ctx context.Context, c ChallengeRow) error
@@ -111,6 +114,35 @@ func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, erro
 	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges WHERE acs_trans_id = ?`), id)
 	c, err := scanChallenge(row.Scan)
 	return c, store.MapError(err)
+}
+
+// challengeWithTransaction is one query for both rows, by primary key on each side.
+var challengeWithTransaction = `SELECT ` + qualified("c", chCols) + `, ` + qualified("t", txCols) + `
+	FROM acs_challenges c JOIN acs_transactions t ON t.acs_trans_id = c.acs_trans_id WHERE c.acs_trans_id = ?`
+
+// qualified prefixes every column of a comma-separated list with alias.
+func qualified(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *SQLStore) ChallengeWithTransaction(ctx context.Context, id string) (ChallengeRow, Transaction, error) {
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(challengeWithTransaction), id)
+	var c ChallengeRow
+	// scanTransaction hands its destinations to the inner scan, which puts the challenge's before
+	// them: one Scan fills both, and each scanner then finishes its own row.
+	t, err := scanTransaction(func(tdest ...any) error {
+		var cerr error
+		c, cerr = scanChallenge(func(cdest ...any) error { return row.Scan(append(cdest, tdest...)...) })
+		return cerr
+	})
+	if err != nil {
+		return ChallengeRow{}, Transaction{}, store.MapError(err)
+	}
+	return c, t, nil
 }
 
 func (s *SQLStore) UpdateChallenge(ctx context.Context, c ChallengeRow) error {

@@ -3,6 +3,7 @@ package acs_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -48,6 +49,9 @@ func TestChallengeStoreContract(t *testing.T) {
 			if _, err := st.Challenge(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("unknown challenge: %v", err)
 			}
+			if _, _, err := st.ChallengeWithTransaction(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("unknown challenge with its transaction: %v", err)
+			}
 			for _, at := range []time.Time{now.Add(-25 * time.Hour), now.Add(-time.Hour), now} {
 				if err := st.RecordOTPFailure(ctx, "hash", at); err != nil {
 					t.Fatal(err)
@@ -91,8 +95,16 @@ func TestEndingAChallengeClosesItInTheSameCommit(t *testing.T) {
 			if err := st.EndTransaction(ctx, end, acs.OutboxRow{URL: "https://ds.example/rreq", Body: []byte(`{}`)}); err != nil {
 				t.Fatal(err)
 			}
-			got, _ := st.Challenge(ctx, row.ACSTransID)
-			tx, _ := st.Transaction(ctx, row.ACSTransID)
+			got, tx, err := st.ChallengeWithTransaction(ctx, row.ACSTransID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if alone, _ := st.Challenge(ctx, row.ACSTransID); !reflect.DeepEqual(alone, got) {
+				t.Errorf("read with its transaction %+v, alone %+v", got, alone)
+			}
+			if alone, _ := st.Transaction(ctx, row.ACSTransID); alone.MaskedPAN != tx.MaskedPAN || !alone.EndedAt.Equal(tx.EndedAt) {
+				t.Errorf("transaction read with its challenge %+v, alone %+v", tx, alone)
+			}
 			if got.Step != acs.StepDone || got.Result != "Y" || got.Version != 1 || tx.TransStatus != "Y" || tx.EndedAt.IsZero() {
 				t.Errorf("after the end: challenge %+v, transaction %+v", got, tx)
 			}

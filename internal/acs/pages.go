@@ -1,11 +1,13 @@
 package acs
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/notify"
@@ -52,21 +54,28 @@ func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction)
 // renderStep shows the choice or the code page, with errMsg (already in the shopper's language) in
 // the live region.
 func (b *Browser) renderStep(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, errMsg string) error {
+	return b.renderStepFor(ctx, w, row, t, nil, errMsg)
+}
+
+// renderStepFor is renderStep with the cardholder when the caller has just read it (nil: read it).
+func (b *Browser) renderStepFor(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, ch *Cardholder, errMsg string) error {
 	p := b.basePage(ctx, row, t)
 	p.Error = errMsg
-	switch row.Step {
-	case StepChoose:
-		ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
+	if ch == nil && (row.Step == StepChoose || row.Step == StepCode) {
+		c, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
 		if err != nil {
 			return err
 		}
-		p.Destinations = destinations(ch, p.T)
+		ch = &c
+	}
+	switch row.Step {
+	case StepChoose:
+		p.Destinations = destinations(*ch, p.T)
 	case StepCode:
 		pol := b.policy(ctx, t).Policy()
 		p.Digits = pol.Digits
 		to := ""
-		ch, _ := b.Service.Store.Cardholder(ctx, t.CardholderID)
-		if d, ok := pick(ch, row.Channel, row.DestIndex); ok {
+		if d, ok := pick(*ch, row.Channel, row.DestIndex); ok {
 			to = notify.Mask(notify.Channel(row.Channel), d)
 		}
 		p.Hint = fmt.Sprintf(p.T["code_hint"], pol.Digits, to)
@@ -110,13 +119,22 @@ func (b *Browser) renderFinal(w http.ResponseWriter, row ChallengeRow, cres stri
 	return renderChallenge(w, p)
 }
 
+// pageBuffers keeps the buffers pages are rendered into: a page is written whole or not at all.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func renderChallenge(w http.ResponseWriter, p challengePage) error {
-	var sb strings.Builder
-	if err := web.Render(&sb, "challenge.html", p); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	if err := web.Render(buf, "challenge.html", p); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, err := w.Write([]byte(sb.String()))
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

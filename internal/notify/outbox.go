@@ -30,7 +30,7 @@ type OutboxEntry struct {
 	Text          string    `json:"text"`
 	Code          string    `json:"code"`
 	TransactionID string    `json:"transactionId,omitempty"`
-	dest          string    // the full destination, only to filter on
+	dest          string    // the full destination as sameDest writes it, only to filter on
 }
 
 // NewOutbox returns an outbox keeping the last limit messages (100 when limit ≤ 0).
@@ -52,7 +52,7 @@ func (o *Outbox) Send(_ context.Context, m Message) (Receipt, error) {
 		return rc, err
 	}
 	e := OutboxEntry{ID: m.ID, Time: o.now().UTC(), Channel: m.Channel, To: rc.To, Code: m.Code,
-		TransactionID: m.TransactionID, dest: m.To, Text: r.SMS}
+		TransactionID: m.TransactionID, dest: sameDest(m.To), Text: r.SMS}
 	if m.Channel == Email {
 		e.Subject, e.Text = r.Subject, r.Text
 	}
@@ -74,7 +74,7 @@ func (o *Outbox) Messages(to string) []OutboxEntry {
 	out := []OutboxEntry{}
 	want := sameDest(to)
 	for i := len(o.entries) - 1; i >= 0; i-- {
-		if to == "" || sameDest(o.entries[i].dest) == want {
+		if to == "" || o.entries[i].dest == want {
 			out = append(out, o.entries[i])
 		}
 	}
@@ -111,6 +111,9 @@ var outboxPage = template.Must(template.New("outbox").Parse(`<!DOCTYPE html>
 </body></html>
 `))
 
+// destPunctuation is what people type inside phone numbers and the outbox ignores when it matches one.
+var destPunctuation = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "")
+
 func sameDest(s string) string {
-	return strings.ToLower(strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(s))
+	return strings.ToLower(destPunctuation.Replace(s))
 }
