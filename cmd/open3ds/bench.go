@@ -31,6 +31,7 @@ type benchFlags struct {
 	demo, url, pki, ca, cert    string
 	key, apiURL, apiKey, outbox string
 	cards, requestorID, tdssURL string
+	refNumber                   string
 	expect                      string
 	pid                         int
 	set                         map[string]bool // the flags given
@@ -75,6 +76,7 @@ func parseBenchFlags(e env, args []string) (f benchFlags, ok bool, err error) {
 	fs.StringVar(&f.cards, "cards", "", "card numbers, comma-separated, or @FILE: enrolled frictionless cards, or cards the ACS challenges for challenge")
 	fs.StringVar(&f.requestorID, "requestor-id", "", "threeDSRequestorID (ds-areq: one the 3DS Server's certificate is registered for)")
 	fs.StringVar(&f.tdssURL, "threeds-server-url", "", "threeDSServerURL the AReqs carry")
+	fs.StringVar(&f.refNumber, "ref-number", "", "threeDSServerRefNumber the AReqs carry (ds-areq: the one the DS registered for the 3DS Server's certificate)")
 	fs.StringVar(&f.expect, "expect", "Y", "transStatus values that count as success, comma-separated")
 	fs.IntVar(&f.pid, "pid", 0, "server process whose CPU time and peak memory to report (default: the demo's)")
 

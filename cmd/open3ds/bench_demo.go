@@ -42,6 +42,7 @@ type benchDemo struct {
 	} `json:"cards"`
 	ThreeDSServerURL   string `json:"threeDSServerURL"`
 	RequestorID        string `json:"requestorID"`
+	ThreeDSServerRef   string `json:"threeDSServerRefNumber"`
 	AcquirerBIN        string `json:"acquirerBIN"`
 	AcquirerMerchantID string `json:"acquirerMerchantID"`
 	MerchantName       string `json:"merchantName"`

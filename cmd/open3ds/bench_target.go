@@ -136,7 +136,7 @@ func (t *benchTarget) protocol(s benchSource, cards []string) error {
 
 	cfg := bench.AReqConfig{Cards: cards, RequestorID: firstOf(requestor, "OPEN3DS*BENCH"), RequestorName: "open3ds bench",
 		ThreeDSServerURL:   firstOf(f.tdssURL, s.demoOr(func(d *benchDemo) string { return d.ThreeDSServerURL }), "https://localhost/3ds/rreq"),
-		ThreeDSServerRef:   "OPEN3DS-BENCH",
+		ThreeDSServerRef:   firstOf(f.refNumber, s.demoOr(func(d *benchDemo) string { return d.ThreeDSServerRef }), "OPEN3DS-BENCH"),
 		AcquirerBIN:        firstOf(s.demoOr(func(d *benchDemo) string { return d.AcquirerBIN }), "412345"),
 		AcquirerMerchantID: firstOf(s.demoOr(func(d *benchDemo) string { return d.AcquirerMerchantID }), "BENCH0001"),
 		MerchantName:       firstOf(s.demoOr(func(d *benchDemo) string { return d.MerchantName }), "Bench Shop"),

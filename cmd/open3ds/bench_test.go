@@ -62,7 +62,7 @@ func benchTargets(n *netNetwork, cards []string) map[string][]string {
 	return map[string][]string{
 		"acs-areq": append([]string{"acs-areq", "--url", "https://" + n.acs.protocol + "/areq"}, common...),
 		"ds-areq": append([]string{"ds-areq", "--url", "https://" + n.ds.protocol + "/", "--requestor-id", netRequestor,
-			"--threeds-server-url", n.results}, common...),
+			"--ref-number", netTDSSRef, "--threeds-server-url", n.results}, common...),
 	}
 }
 

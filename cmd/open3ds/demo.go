@@ -246,6 +246,7 @@ type demoInfo struct {
 	Cards            map[string][]string `json:"cards"`
 	ThreeDSServerURL string              `json:"threeDSServerURL"`
 	RequestorID      string              `json:"requestorID"`
+	ThreeDSServerRef string              `json:"threeDSServerRefNumber"`
 	AcquirerBIN      string              `json:"acquirerBIN"`
 	AcquirerMerchant string              `json:"acquirerMerchantID"`
 	MerchantName     string              `json:"merchantName"`
@@ -265,7 +266,7 @@ func (d *demoNetwork) writeInfo() error {
 		ACS:  map[string]string{"protocol": u.ACSProtocol, "public": u.ACSPublic, "admin": u.ACSAdmin},
 		TDSS: map[string]string{"protocol": u.TDSS, "api": u.TDSSAPI, "public": u.TDSSPublic, "admin": u.TDSSAdmin},
 		Shop: u.Shop, Outbox: d.outboxURL(), MerchantKeyFile: d.paths.merchantKey, Cards: cards,
-		ThreeDSServerURL: u.TDSS + "/3ds/rreq", RequestorID: demoRequestorID, AcquirerBIN: demoAcquirerBIN,
+		ThreeDSServerURL: u.TDSS + "/3ds/rreq", RequestorID: demoRequestorID, ThreeDSServerRef: demoTDSSRef, AcquirerBIN: demoAcquirerBIN,
 		AcquirerMerchant: demoAcquirerMerchant, MerchantName: demoMerchantName}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	return os.WriteFile(d.paths.info, append(b, '\n'), 0o600)

@@ -63,8 +63,8 @@ func runEnrolDS3DSS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	name := c.fs.String("name", "", "the 3DS Server's name: the identity in its client certificate")
-	ref := c.fs.String("ref", "", "its EMVCo reference number (threeDSServerRefNumber)")
-	op := c.fs.String("operator-id", "", "its operator id (threeDSServerOperatorID)")
+	ref := c.fs.String("ref", "", "its EMVCo reference number: every AReq and PReq it sends must carry it as threeDSServerRefNumber")
+	op := c.fs.String("operator-id", "", "its operator id: when set, every AReq and PReq it sends must carry it as threeDSServerOperatorID")
 	reqs := c.fs.String("requestors", "", "comma-separated 3DS Requestor ids it may send AReqs for")
 	st, done, err := dsOpen(ctx, c, args)
 	if err != nil {

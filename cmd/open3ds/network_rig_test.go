@@ -38,6 +38,7 @@ const (
 
 	netRequestor = "10075020*SHOPDEMO"
 	netDSRef     = "DS-REF-NET"
+	netTDSSRef   = "3DSS-REF-NET"
 	netACSRef    = "ACS-REF-NET"
 	netACSURL    = "https://acs.bank.example/challenge"
 	netACSToken  = "acs-admin-token-for-tests"
@@ -175,7 +176,7 @@ func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
 	n.netRun("enrol", "scheme", "set", "--dsn", dsDSN, "--ds-id", "F000000001", "--ref", netDSRef, "--eci", "default",
 		"--stand-in-not-enrolled", "attempts", "--stand-in-unavailable", "unavailable")
 	n.netRun("enrol", "acs", "add", "--dsn", dsDSN, "--name", "acs", "--ref", netACSRef, "--url", "https://"+n.acs.protocol+"/areq")
-	n.netRun("enrol", "3dss", "add", "--dsn", dsDSN, "--name", "3dss", "--ref", "3DSS-REF-NET", "--requestors", netRequestor)
+	n.netRun("enrol", "3dss", "add", "--dsn", dsDSN, "--name", "3dss", "--ref", netTDSSRef, "--requestors", netRequestor)
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4000000000000000", "--end", "4000009999999999", "--acs", "acs")
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4111110000000000", "--end", "4111119999999999", "--acs", "acs")
 	n.ds = n.netStart("ds", &dsListening, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsDSN,
@@ -248,7 +249,7 @@ func (n *netNetwork) netGolden(version, fixture, pan, amount string, change func
 	if amount != "" {
 		m["purchaseAmount"] = amount
 	}
-	m["threeDSRequestorID"], m["threeDSServerURL"], m["threeDSServerRefNumber"] = netRequestor, n.results, "3DSS-REF-NET"
+	m["threeDSRequestorID"], m["threeDSServerURL"], m["threeDSServerRefNumber"] = netRequestor, n.results, netTDSSRef
 	if change != nil {
 		change(m)
 	}

@@ -32,7 +32,7 @@ func start3DSS(t *testing.T, layout pki.Layout, dsProtocol, dsn string) (api, pu
 	var stderr bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"serve", "3dss", "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0",
-			"--public-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsn, "--ds-url", "https://" + dsProtocol + "/",
+			"--public-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsn, "--ds-url", "https://" + dsProtocol + "/", "--reference-number", "REF",
 			"--tls.ca", layout.CA.Cert, "--tls.cert", layout.ThreeDSServer.Cert, "--tls.key", layout.ThreeDSServer.Key},
 			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &stderr)
 	}()

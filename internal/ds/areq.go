@@ -18,10 +18,13 @@ import (
 func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *store.Exchange) (emv.Message, error) {
 	ex.ThreeDSServerTransID, ex.MaskedPAN = areq.ThreeDSServerTransID, maskPAN(areq.AcctNumber)
 	owner, err := s.cfg.Store.RequestorOwner(ctx, areq.ThreeDSRequestorID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && owner != c.name) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && owner.Name != c.name) {
 		return nil, about(emv.Errorf(emv.CodeAccessDenied, "threeDSRequestorID"), areq)
 	} else if err != nil {
 		return nil, err
+	}
+	if field := identityMismatch(owner, areq.ThreeDSServerRefNumber, areq.ThreeDSServerOperatorID); field != "" {
+		return nil, about(emv.Errorf(emv.CodeAccessDenied, "%s", field), areq)
 	}
 	scheme, err := s.cfg.Store.Scheme(ctx)
 	if err != nil {
@@ -81,6 +84,21 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 		return nil, err
 	}
 	return answer, nil
+}
+
+// identityMismatch names the field in which a 3DS Server's message disagrees with what the scheme
+// registered for the certificate it came with, or "". The reference number (the EMVCo approval
+// number) must be the registered one. An operator id is DS-specific: when the scheme registered one,
+// the message must carry it; when it did not, whatever the message carries is not checked. Both
+// answer 303 (access denied), as a wrong requestor id does.
+func identityMismatch(registered ThreeDSServer, refNumber, operatorID string) string {
+	switch {
+	case refNumber != registered.ReferenceNumber:
+		return "threeDSServerRefNumber"
+	case registered.OperatorID != "" && operatorID != registered.OperatorID:
+		return "threeDSServerOperatorID"
+	}
+	return ""
 }
 
 // checkARes parses the ACS's answer to fwd. An Erro from the ACS is relayed as it is; an ARes must

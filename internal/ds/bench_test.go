@@ -60,7 +60,7 @@ func BenchmarkPReqFull10k(b *testing.B) {
 		r := testRange(fmt.Sprintf("5%07d00000000", i), fmt.Sprintf("5%07d99999999", i), "bank")
 		must(b, n.store.AddRange(ctx, r))
 	}
-	preq := &emv.PReq{MessageType: emv.TypePReq, MessageVersion: "2.2.0", ThreeDSServerTransID: newID(), ThreeDSServerRefNumber: "R"}
+	preq := &emv.PReq{MessageType: emv.TypePReq, MessageVersion: "2.2.0", ThreeDSServerTransID: newID(), ThreeDSServerRefNumber: pspRef}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for b.Loop() {

@@ -204,6 +204,7 @@ func TestAStandInAResIsValidForEveryGoldenAReq(t *testing.T) {
 				must(t, err)
 				areq := m.(*emv.AReq)
 				areq.ThreeDSServerTransID, areq.AcctNumber, areq.ThreeDSRequestorID = newID(), "5100000000000008", "10075020*SHOPDEMO"
+				areq.ThreeDSServerRefNumber = pspRef // one 3DS Server whatever the version
 				ares, ok := n.send(t, n.psp, areq).(*emv.ARes)
 				if !ok {
 					t.Fatal("no ARes")

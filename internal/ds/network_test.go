@@ -216,7 +216,7 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	n.ds = startTLS(t, pki.RoleDS, "ds", server.Handler())
 	ctx := context.Background()
 	must(t, n.store.AddACS(ctx, ds.ACS{Name: "bank", ReferenceNumber: "ACS-REF", URL: n.acs.srv.URL}))
-	must(t, n.store.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: "3DS_LOA_SER_OPNS_020200_00001",
+	must(t, n.store.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: pspRef,
 		RequestorIDs: []string{"10075020*SHOPDEMO"}}))
 	must(t, n.store.AddRange(ctx, testRange("4000000000000000", "4000000000009999", "bank")))
 	n.psp = clientFor(t, pki.RoleThreeDSServer, "psp")
@@ -281,6 +281,10 @@ func sample(tb testing.TB, version, name string) []byte {
 
 // areq is the golden 2.2.0 browser AReq with a fresh transaction id, the PAN given and the
 // psp peer as its threeDSServerURL.
+// pspRef is the reference number the scheme registered for the test network's 3DS Server "psp", as
+// its golden 2.2.0 AReq carries it.
+const pspRef = "3DS_LOA_SER_OPNS_020200_00001"
+
 func (n *network) areq(tb testing.TB, pan string) *emv.AReq {
 	tb.Helper()
 	m, err := emv.ParseAs(sample(tb, "2.2.0", "areq-browser-pa.json"), emv.TypeAReq, nil)

@@ -120,9 +120,10 @@ func TestAnRReqFromAnotherACSIsRefused(t *testing.T) {
 func TestPReqAnswersDeltasSinceASerialAndPacesEach3DSServer(t *testing.T) {
 	n := newNetwork(t, netOptions{every: time.Hour})
 	ctx := context.Background()
+	ref := pspRef
 	preq := func(serial string) *emv.PReq {
 		return &emv.PReq{MessageType: emv.TypePReq, MessageVersion: "2.2.0", ThreeDSServerTransID: newID(),
-			ThreeDSServerRefNumber: "3DS_LOA_SER_OPNS_020200_00001", SerialNum: serial}
+			ThreeDSServerRefNumber: ref, SerialNum: serial}
 	}
 	full := n.send(t, n.psp, preq("")).(*emv.PRes)
 	wantErro(t, n.send(t, n.psp, preq("")), "103", "")
@@ -136,7 +137,7 @@ func TestPReqAnswersDeltasSinceASerialAndPacesEach3DSServer(t *testing.T) {
 	// admitted at once.
 	wantErro(t, n.send(t, n.psp, preq("99999")), "103", "")
 	must(t, n.store.AddThreeDSServer(ctx, dsThreeDSServer("fresh")))
-	fresh := clientFor(t, "3dss", "fresh")
+	fresh, ref := clientFor(t, "3dss", "fresh"), dsThreeDSServer("fresh").ReferenceNumber
 	wantErro(t, n.send(t, fresh, preq("99999")), "307", "serialNum")
 	if _, ok := n.send(t, fresh, preq("")).(*emv.PRes); !ok {
 		t.Fatal("the full reload after 307 was not admitted")
@@ -144,6 +145,7 @@ func TestPReqAnswersDeltasSinceASerialAndPacesEach3DSServer(t *testing.T) {
 	wantErro(t, n.send(t, fresh, preq("")), "103", "")
 
 	must(t, n.store.AddThreeDSServer(ctx, dsThreeDSServer("delta")))
+	ref = dsThreeDSServer("delta").ReferenceNumber
 	delta := n.send(t, clientFor(t, "3dss", "delta"), preq(full.SerialNum)).(*emv.PRes)
 	var got []string
 	for _, r := range delta.CardRangeData {
@@ -153,6 +155,43 @@ func TestPReqAnswersDeltasSinceASerialAndPacesEach3DSServer(t *testing.T) {
 		t.Errorf("delta = %v", got)
 	}
 	must(t, emv.Validate(delta, nil))
+}
+
+// TestA3DSServerMustShowWhatTheSchemeRegisteredForIt checks that the DS compares the reference
+// number (and, once the scheme registers one, the operator id) of every AReq and PReq with the
+// registration behind the client certificate, and refuses a difference with 303 naming the field.
+func TestA3DSServerMustShowWhatTheSchemeRegisteredForIt(t *testing.T) {
+	n := newNetwork(t, netOptions{})
+	ctx := context.Background()
+	areq := func(ref, operator string) *emv.AReq {
+		a := n.areq(t, "4000000000001091")
+		a.ThreeDSServerRefNumber, a.ThreeDSServerOperatorID = ref, operator
+		return a
+	}
+	wantErro(t, n.send(t, n.psp, areq("3DS_LOA_SER_OPNS_020200_99999", "")), "303", "threeDSServerRefNumber")
+	preq := &emv.PReq{MessageType: emv.TypePReq, MessageVersion: "2.2.0", ThreeDSServerTransID: newID(), ThreeDSServerRefNumber: "SOMEONE-ELSE"}
+	wantErro(t, n.send(t, n.psp, preq), "303", "threeDSServerRefNumber")
+	if got := len(n.acs.received(emv.TypeAReq)); got != 0 {
+		t.Errorf("the ACS got %d AReqs from a 3DS Server with the wrong reference number", got)
+	}
+	if _, ok := n.send(t, n.psp, areq(pspRef, "anything")).(*emv.ARes); !ok {
+		t.Fatal("with no operator id registered, the one an AReq carries is not checked")
+	}
+
+	psp, err := n.store.ThreeDSServer(ctx, "psp")
+	must(t, err)
+	psp.OperatorID = "OP-PSP-1"
+	must(t, n.store.ChangeThreeDSServer(ctx, psp))
+	wantErro(t, n.send(t, n.psp, areq(pspRef, "")), "303", "threeDSServerOperatorID")
+	wantErro(t, n.send(t, n.psp, areq(pspRef, "OP-PSP-2")), "303", "threeDSServerOperatorID")
+	if _, ok := n.send(t, n.psp, areq(pspRef, "OP-PSP-1")).(*emv.ARes); !ok {
+		t.Fatal("the registered reference number and operator id were refused")
+	}
+	preq = &emv.PReq{MessageType: emv.TypePReq, MessageVersion: "2.2.0", ThreeDSServerTransID: newID(), ThreeDSServerRefNumber: pspRef,
+		ThreeDSServerOperatorID: "OP-PSP-1"}
+	if _, ok := n.send(t, n.psp, preq).(*emv.PRes); !ok {
+		t.Fatal("a PReq with the registered reference number and operator id was refused")
+	}
 }
 
 func TestAnErroFromAPeerIsAcknowledgedAndRecorded(t *testing.T) {

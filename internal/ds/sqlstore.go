@@ -257,9 +257,11 @@ func (s *SQLStore) threeDSServers(ctx context.Context, where string, args ...any
 }
 
 // RequestorOwner implements Store.
-func (s *SQLStore) RequestorOwner(ctx context.Context, requestorID string) (string, error) {
-	var owner string
-	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT server_name FROM ds_requestors WHERE requestor_id = ?`), requestorID).Scan(&owner)
+func (s *SQLStore) RequestorOwner(ctx context.Context, requestorID string) (ThreeDSServer, error) {
+	var owner ThreeDSServer
+	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT s.name, s.reference_number, s.operator_id
+		FROM ds_requestors r JOIN ds_3ds_servers s ON s.name = r.server_name WHERE r.requestor_id = ?`), requestorID).
+		Scan(&owner.Name, &owner.ReferenceNumber, &owner.OperatorID)
 	return owner, store.MapError(err)
 }
 

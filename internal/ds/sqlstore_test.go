@@ -136,8 +136,8 @@ func TestStoreKeepsEachRequestorIDWithOneThreeDSServer(t *testing.T) {
 			t.Errorf("the refused 3DS Server was half-written: %v", err)
 		}
 		owner, err := s.RequestorOwner(ctx, "R2")
-		if err != nil || owner != "psp" {
-			t.Errorf("owner of R2 = %q, %v", owner, err)
+		if err != nil || owner.Name != "psp" || owner.ReferenceNumber == "" {
+			t.Errorf("owner of R2 = %+v, %v", owner, err)
 		}
 		must(t, s.ChangeThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: "REF2", RequestorIDs: []string{"R3"}}))
 		got, err := s.ThreeDSServer(ctx, "psp")
