@@ -112,6 +112,10 @@ func (t *benchTarget) protocol(s benchSource, cards []string) error {
 	if requestor == "" && f.mode == "ds-areq" {
 		return usageError("bench: --requestor-id: the DS accepts only a requestor registered for the 3DS Server's certificate: give --requestor-id or --demo")
 	}
+	ref := firstOf(f.refNumber, s.demoOr(func(d *benchDemo) string { return d.ThreeDSServerRef }))
+	if ref == "" && f.mode == "ds-areq" {
+		return usageError("bench: --ref-number: the DS accepts only the reference number it enrolled for the 3DS Server's certificate: give --ref-number or --demo (of this version)")
+	}
 	ca := s.file(f.ca, func(l pki.Layout) string { return l.CA.Cert })
 	cert := s.file(f.cert, func(l pki.Layout) string { return l.TLS(client).Cert })
 	key := s.file(f.key, func(l pki.Layout) string { return l.TLS(client).Key })
@@ -136,7 +140,7 @@ func (t *benchTarget) protocol(s benchSource, cards []string) error {
 
 	cfg := bench.AReqConfig{Cards: cards, RequestorID: firstOf(requestor, "OPEN3DS*BENCH"), RequestorName: "open3ds bench",
 		ThreeDSServerURL:   firstOf(f.tdssURL, s.demoOr(func(d *benchDemo) string { return d.ThreeDSServerURL }), "https://localhost/3ds/rreq"),
-		ThreeDSServerRef:   firstOf(f.refNumber, s.demoOr(func(d *benchDemo) string { return d.ThreeDSServerRef }), "OPEN3DS-BENCH"),
+		ThreeDSServerRef:   firstOf(ref, "OPEN3DS-BENCH"),
 		AcquirerBIN:        firstOf(s.demoOr(func(d *benchDemo) string { return d.AcquirerBIN }), "412345"),
 		AcquirerMerchantID: firstOf(s.demoOr(func(d *benchDemo) string { return d.AcquirerMerchantID }), "BENCH0001"),
 		MerchantName:       firstOf(s.demoOr(func(d *benchDemo) string { return d.MerchantName }), "Bench Shop"),

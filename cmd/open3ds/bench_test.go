@@ -154,6 +154,8 @@ func TestBenchRefusesBadFlagsNamingTheFlag(t *testing.T) {
 		{"no URL and no demo", []string{"acs-areq", "--demo", "", "--cards", netPANEnrolled}, "--url"},
 		{"a demo directory without demo.json", []string{"acs-areq", "--demo", "/nonexistent"}, "--demo"},
 		{"ds-areq without a requestor", []string{"ds-areq", "--url", "https://127.0.0.1:1/", "--pki", "/nonexistent", "--cards", netPANEnrolled}, "--requestor-id"},
+		{"ds-areq without a reference number", []string{"ds-areq", "--url", "https://127.0.0.1:1/", "--pki", "/nonexistent", "--cards", netPANEnrolled,
+			"--requestor-id", netRequestor}, "--ref-number"},
 		{"e2e without an API key", []string{"e2e", "--api-url", "http://127.0.0.1:1", "--cards", netPANEnrolled}, "--api-key"},
 	} {
 		_, errOut, err := benchRun(c.args...)

@@ -296,3 +296,27 @@ func TestAForgedStepIsRefused(t *testing.T) {
 		t.Errorf("a forged cancel ended the transaction")
 	}
 }
+
+// TestTheCodePageOutlivesItsCardholderRecord checks that a cardholder the issuer removes while the
+// shopper is on the code page does not break the page: a wrong entry is still announced, and the right
+// code still ends the challenge.
+func TestTheCodePageOutlivesItsCardholderRecord(t *testing.T) {
+	s := newShop(t)
+	id, server := s.challenge(t, "en")
+	p := s.act(t, s.start(t, id, server), "send", "dest", "sms:0")
+	right := s.code(t, mobile, 1)
+	ch, err := s.e.store.CardholderByPAN(context.Background(), panEnrolled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.e.store.DeleteCardholder(context.Background(), ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p = s.act(t, p, "submit", "code", wrongCode(right)); p.status != http.StatusOK || !strings.Contains(p.body, otp.ShopperMessage) {
+		t.Fatalf("after a wrong entry: status %d\n%s", p.status, p.body)
+	}
+	cres, _ := s.final(t, s.act(t, p, "submit", "code", right), id)
+	if cres.TransStatus != "Y" {
+		t.Errorf("transStatus %s, want Y", cres.TransStatus)
+	}
+}

@@ -64,8 +64,13 @@ func (b *Browser) renderStepFor(ctx context.Context, w http.ResponseWriter, row 
 	if ch == nil && (row.Step == StepChoose || row.Step == StepCode) {
 		c, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
 		if err != nil {
-			return err
+			if row.Step == StepChoose {
+				return err
+			}
+			c = Cardholder{}
 		}
+		// The code page still works without the cardholder (a record deleted mid-challenge, a read
+		// that failed): it then names no destination.
 		ch = &c
 	}
 	switch row.Step {

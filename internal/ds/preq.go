@@ -15,13 +15,7 @@ import (
 // after which one full PReq is admitted at once.
 func (s *Server) handlePReq(ctx context.Context, c caller, preq *emv.PReq, ex *store.Exchange) (emv.Message, error) {
 	ex.ThreeDSServerTransID = preq.ThreeDSServerTransID
-	registered, err := s.cfg.Store.ThreeDSServer(ctx, c.name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, about(emv.Errorf(emv.CodeAccessDenied, "threeDSServerRefNumber"), preq)
-	} else if err != nil {
-		return nil, err
-	}
-	if field := identityMismatch(registered, preq.ThreeDSServerRefNumber, preq.ThreeDSServerOperatorID); field != "" {
+	if field := identityMismatch(c.server, preq.ThreeDSServerRefNumber, preq.ThreeDSServerOperatorID); field != "" {
 		return nil, about(emv.Errorf(emv.CodeAccessDenied, "%s", field), preq)
 	}
 	full := preq.SerialNum == ""

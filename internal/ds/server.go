@@ -85,6 +85,8 @@ var roleNames = map[pki.Role]string{pki.RoleThreeDSServer: "3DS Server", pki.Rol
 type caller struct {
 	role pki.Role
 	name string
+	// server is the registry's entry for a 3DS Server caller.
+	server ThreeDSServer
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
@@ -164,7 +166,7 @@ func (s *Server) identify(ctx context.Context, id pki.Identity) (caller, error) 
 	var err error
 	switch id.Role {
 	case pki.RoleThreeDSServer:
-		_, err = s.cfg.Store.ThreeDSServer(ctx, id.Name)
+		c.server, err = s.cfg.Store.ThreeDSServer(ctx, id.Name)
 	case pki.RoleACS:
 		_, err = s.cfg.Store.ACS(ctx, id.Name)
 	default:
