@@ -28,6 +28,11 @@ func at(t time.Time) string {
 	copy(b[:6], ms[2:])
 	b[6] = b[6]&0x0f | 0x70 // version 7
 	b[8] = b[8]&0x3f | 0x80 // RFC variant
+	return Format(b)
+}
+
+// Format writes 16 bytes in the canonical lower-case 8-4-4-4-12 form.
+func Format(b [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'

@@ -35,6 +35,13 @@ func TestIDsAreCanonicalUniqueAndOrderedByTime(t *testing.T) {
 	}
 }
 
+func TestFormatWritesTheCanonicalForm(t *testing.T) {
+	b := [16]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}
+	if got, want := Format(b), "01234567-89ab-cdef-fedc-ba9876543210"; got != want {
+		t.Errorf("Format = %s, want %s", got, want)
+	}
+}
+
 func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
 		New()
