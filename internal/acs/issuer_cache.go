@@ -1,12 +1,9 @@
 package acs
 
 import (
-	"context"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -15,19 +12,9 @@ import (
 // database, so a change made through another instance must show within a few seconds.
 const DefaultIssuerTTL = 5 * time.Second
 
-// issuerCache keeps every issuer and card range in memory, so that an AReq finds its issuer by a
-// binary search instead of two queries.
-type issuerCache struct {
-	snap atomic.Pointer[issuerSnapshot]
-	// gen counts invalidations, so that a load that read the tables before a change commits cannot
-	// store its out-of-date snapshot after the change cleared the cache.
-	gen atomic.Uint64
-	// loading lets one caller read the tables when the snapshot expires; the others wait for it.
-	loading sync.Mutex
-}
-
+// issuerSnapshot is every issuer and card range in memory (SQLStore keeps one in a store.Snapshot),
+// so that an AReq finds its issuer by a binary search instead of two queries.
 type issuerSnapshot struct {
-	loaded time.Time
 	// ranges are sorted by start; enrolment refuses overlapping ranges, so at most one holds a PAN.
 	ranges []cachedRange
 	byID   map[string]*Issuer
@@ -38,29 +25,9 @@ type cachedRange struct {
 	issuer     *Issuer
 }
 
-// invalidate drops the snapshot, so that the next look-up reads the change this instance made.
-func (c *issuerCache) invalidate() {
-	c.gen.Add(1)
-	c.snap.Store(nil)
-}
-
-// current returns a snapshot younger than ttl, reading the tables when there is none.
-func (c *issuerCache) current(ctx context.Context, now time.Time, ttl time.Duration, load func(context.Context) ([]Issuer, error)) (*issuerSnapshot, error) {
-	if s := c.snap.Load(); s != nil && now.Sub(s.loaded) < ttl {
-		return s, nil
-	}
-	c.loading.Lock()
-	defer c.loading.Unlock()
-	// Another caller may have loaded while this one waited.
-	if s := c.snap.Load(); s != nil && now.Sub(s.loaded) < ttl {
-		return s, nil
-	}
-	gen := c.gen.Load()
-	all, err := load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s := &issuerSnapshot{loaded: now, byID: make(map[string]*Issuer, len(all))}
+// newIssuerSnapshot indexes the issuers all by id and by card range.
+func newIssuerSnapshot(all []Issuer) *issuerSnapshot {
+	s := &issuerSnapshot{byID: make(map[string]*Issuer, len(all))}
 	for i := range all {
 		s.byID[all[i].ID] = &all[i]
 		for _, r := range all[i].Ranges {
@@ -68,10 +35,7 @@ func (c *issuerCache) current(ctx context.Context, now time.Time, ttl time.Durat
 		}
 	}
 	slices.SortFunc(s.ranges, func(a, b cachedRange) int { return strings.Compare(a.start, b.start) })
-	if c.gen.Load() == gen {
-		c.snap.Store(s)
-	}
-	return s, nil
+	return s
 }
 
 // find returns the issuer whose range holds the padded PAN p.

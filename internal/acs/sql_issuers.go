@@ -22,7 +22,7 @@ type SQLStore struct {
 	db      *store.DB
 	vault   PANVault
 	now     func() time.Time
-	issuers issuerCache
+	issuers store.Snapshot[*issuerSnapshot]
 }
 
 // NewSQLStore keeps the ACS's state in db, sealing PANs with v.
@@ -39,7 +39,7 @@ func (s *SQLStore) CreateIssuer(ctx context.Context, is Issuer) error {
 		return err
 	}
 	now := s.now()
-	defer s.issuers.invalidate()
+	defer s.issuers.Invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_issuers (`+issuerCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), issuerArgs(is, now)...)
@@ -85,7 +85,7 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 	if err := is.Check(); err != nil {
 		return err
 	}
-	defer s.issuers.invalidate()
+	defer s.issuers.Invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		args := issuerArgs(is, s.now())
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_issuers SET name = ?, eci_style = ?, authvalue_key_ref = ?,
@@ -106,7 +106,7 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 // every challenge page needs its issuer's policy and branding.
 func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
 	if s.IssuerTTL > 0 {
-		snap, err := s.issuers.current(ctx, s.now(), s.IssuerTTL, s.Issuers)
+		snap, err := s.issuerSnapshot(ctx)
 		if err != nil {
 			return Issuer{}, err
 		}
@@ -127,6 +127,17 @@ func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
 
 func (s *SQLStore) Issuers(ctx context.Context) ([]Issuer, error) { return s.readIssuers(ctx, "") }
 
+// issuerSnapshot is every issuer, read at most IssuerTTL ago.
+func (s *SQLStore) issuerSnapshot(ctx context.Context) (*issuerSnapshot, error) {
+	return s.issuers.Get(ctx, s.now(), s.IssuerTTL, func(ctx context.Context) (*issuerSnapshot, error) {
+		all, err := s.Issuers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newIssuerSnapshot(all), nil
+	})
+}
+
 // IssuerForPAN answers from the issuer cache while it is younger than IssuerTTL.
 func (s *SQLStore) IssuerForPAN(ctx context.Context, pan string) (Issuer, error) {
 	if !digits(pan) || len(pan) > 19 {
@@ -134,7 +145,7 @@ func (s *SQLStore) IssuerForPAN(ctx context.Context, pan string) (Issuer, error)
 	}
 	p := lowBound(pan)
 	if s.IssuerTTL > 0 {
-		snap, err := s.issuers.current(ctx, s.now(), s.IssuerTTL, s.Issuers)
+		snap, err := s.issuerSnapshot(ctx)
 		if err != nil {
 			return Issuer{}, err
 		}
@@ -218,7 +229,7 @@ func (s *SQLStore) addRanges(ctx context.Context, issuers []Issuer) error {
 
 // DeleteIssuer removes an issuer and its ranges. It returns ErrConflict while cardholders remain.
 func (s *SQLStore) DeleteIssuer(ctx context.Context, id string) error {
-	defer s.issuers.invalidate()
+	defer s.issuers.Invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT COUNT(*) FROM acs_cardholders WHERE issuer_id = ?`), id).Scan(&n); err != nil {

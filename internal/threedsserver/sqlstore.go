@@ -20,7 +20,7 @@ type SQLStore struct {
 	MerchantTTL time.Duration
 
 	db        *store.DB
-	merchants merchantCache
+	merchants store.Snapshot[map[string]Merchant]
 }
 
 // NewSQLStore wraps an open store whose schema includes migration 0007.
@@ -60,7 +60,7 @@ func scanMerchant(sc interface{ Scan(...any) error }) (Merchant, error) {
 
 // AddMerchant implements Store.
 func (s *SQLStore) AddMerchant(ctx context.Context, m Merchant, keyHash string) error {
-	defer s.merchants.invalidate()
+	defer s.merchants.Invalidate()
 	return s.exec(ctx, "merchant", `INSERT INTO tdss_merchants (`+merchantColumns+`, api_key_hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, m.Name, m.RequestorID, m.RequestorName, m.RequestorURL,
 		m.AcquirerBIN, m.AcquirerMerchantID, m.MCC, m.Country, m.WebhookURL, store.Time(m.CreatedAt), keyHash)
@@ -68,7 +68,7 @@ func (s *SQLStore) AddMerchant(ctx context.Context, m Merchant, keyHash string) 
 
 // ChangeMerchant implements Store.
 func (s *SQLStore) ChangeMerchant(ctx context.Context, m Merchant, keyHash string) error {
-	defer s.merchants.invalidate()
+	defer s.merchants.Invalidate()
 	return s.exec(ctx, "merchant", `UPDATE tdss_merchants SET name = ?, requestor_id = ?, requestor_name = ?,
 		requestor_url = ?, acquirer_bin = ?, acquirer_merchant_id = ?, mcc = ?, country = ?, webhook_url = ?,
 		api_key_hash = CASE WHEN ? = '' THEN api_key_hash ELSE ? END WHERE id = ?`,
@@ -86,7 +86,7 @@ func (s *SQLStore) RemoveMerchant(ctx context.Context, id string) error {
 	if n > 0 {
 		return fmt.Errorf("merchant %s has %d transactions: %w", id, n, store.ErrConflict)
 	}
-	defer s.merchants.invalidate()
+	defer s.merchants.Invalidate()
 	return s.exec(ctx, "merchant", `DELETE FROM tdss_merchants WHERE id = ?`, id)
 }
 
