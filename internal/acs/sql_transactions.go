@@ -96,13 +96,8 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 		}
 	}
 	// Every decided AReq writes here, so the rows go in by group commit (store.WithGroupTx): one
-	// commit for the AReqs that arrive together, each still durable before its ARes leaves. The
-	// statements run without the caller's cancellation, which on SQLite would interrupt the shared
-	// connection in the middle of a neighbour's statement; a caller that is gone is refused before
-	// its turn instead.
-	wctx := context.WithoutCancel(ctx)
-	return s.db.WithGroupTx(ctx, func(tx *sql.Tx) error {
-		ctx := wctx
+	// commit for the AReqs that arrive together, each still durable before its ARes leaves.
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_transactions (`+txCols+`, pan_sealed, pan_key_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.ACSTransID, t.ThreeDSServerTransID, t.DSTransID, t.SDKTransID, t.IssuerID, t.CardholderID, t.PANHash,

@@ -124,9 +124,8 @@ func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
 			return err
 		})
 	} else {
-		wctx := context.WithoutCancel(ctx)
-		err = db.WithGroupTx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(wctx, query, args...)
+		err = db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, query, args...)
 			return err
 		})
 	}

@@ -30,29 +30,35 @@ var errClosed = errors.New("store: the database is closed")
 
 type groupItem struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(context.Context, *sql.Tx) error
 	done chan error
 }
 
+// committer is one worker, since SQLite has one writing connection.
 type committer struct {
 	db      *DB
 	queue   chan *groupItem
-	workers int
-	start   sync.Once
 	quit    chan struct{}
-	stopped sync.WaitGroup
-	// dead closes once the workers are gone and the queue is drained: a caller still waiting
-	// then has its answer in done, or never will.
+	stopped chan struct{} // closes when the worker returns
+	// dead closes once the worker is gone and the queue is drained: a caller still waiting then
+	// has its answer in done, or never will.
 	dead    chan struct{}
 	closing sync.Once
 }
 
-func newCommitter(db *DB, workers int) *committer {
-	return &committer{db: db, queue: make(chan *groupItem, 4*maxGroup), workers: workers, quit: make(chan struct{}), dead: make(chan struct{})}
+// newCommitter starts the worker that commits db's grouped writes.
+func newCommitter(db *DB) *committer {
+	c := &committer{db: db, queue: make(chan *groupItem, 4*maxGroup), quit: make(chan struct{}), stopped: make(chan struct{}),
+		dead: make(chan struct{})}
+	go c.work()
+	return c
 }
 
 // WithGroupTx runs fn as WithTx does, with the same contract (fn may run more than once and must
-// not write through db itself), but commits it together with other callers' functions. fn runs
+// not write through db itself), but commits it together with other callers' functions. fn's
+// statements use the context it is given: on SQLite that is the batch's, which no caller's
+// cancellation ends (cancelling the one writing connection mid-statement would interrupt a
+// neighbour's write); a caller whose ctx ends before its turn is refused instead. fn runs
 // inside a savepoint: when it returns an error its writes are undone and that error comes back to
 // this caller alone, while the others' writes commit. When the shared commit fails, every caller in
 // the batch gets the failure, and none of their writes is kept.
@@ -62,12 +68,11 @@ func newCommitter(db *DB, workers int) *committer {
 //
 // On PostgreSQL it is WithTx: PostgreSQL already overlaps the commits of concurrent connections,
 // and funnelling them through a few committers halved its rate of parallel inserts (BENCHMARKS.md).
-func (db *DB) WithGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) WithGroupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	c := db.group
 	if c == nil {
-		return db.WithTx(ctx, fn)
+		return db.WithTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 	}
-	c.start.Do(c.run)
 	it := &groupItem{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case c.queue <- it:
@@ -92,18 +97,11 @@ func (db *DB) WithGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	return err
 }
 
-func (c *committer) run() {
-	for range c.workers {
-		c.stopped.Add(1)
-		go c.work()
-	}
-}
-
-// stop ends the workers once their batches are committed; items still queued are answered errClosed.
+// stop ends the worker once its batch is committed; items still queued are answered errClosed.
 func (c *committer) stop() {
 	c.closing.Do(func() {
 		close(c.quit)
-		c.stopped.Wait()
+		<-c.stopped
 		for {
 			select {
 			case it := <-c.queue:
@@ -117,7 +115,7 @@ func (c *committer) stop() {
 }
 
 func (c *committer) work() {
-	defer c.stopped.Done()
+	defer close(c.stopped)
 	batch := make([]*groupItem, 0, maxGroup)
 	for {
 		select {
@@ -152,7 +150,11 @@ func (c *committer) commit(batch []*groupItem) {
 	results := make([]error, len(batch))
 	err := c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, false) })
 	if errors.Is(err, errItemFailed) {
-		err = c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, true) })
+		if len(batch) == 1 {
+			err = nil // its one function failed, and results holds why: nothing else to commit
+		} else {
+			err = c.db.retry(ctx, func() error { return c.attempt(ctx, batch, results, true) })
+		}
 	}
 	c.db.committed()
 	for i, it := range batch {
@@ -178,10 +180,11 @@ func (c *committer) attempt(ctx context.Context, batch []*groupItem, results []e
 			continue
 		}
 		if !savepoints {
-			if err := c.call(it, tx); err != nil {
+			if err := c.call(ctx, it, tx); err != nil {
 				if isRetryable(err) {
 					return err
 				}
+				results[i] = itemError(err)
 				return errItemFailed
 			}
 			continue
@@ -189,15 +192,11 @@ func (c *committer) attempt(ctx context.Context, batch []*groupItem, results []e
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT grp"); err != nil {
 			return err
 		}
-		if err := c.call(it, tx); err != nil {
+		if err := c.call(ctx, it, tx); err != nil {
 			if isRetryable(err) {
 				return err // the whole batch goes again
 			}
-			if _, ok := err.(groupPanic); ok {
-				results[i] = err
-			} else {
-				results[i] = MapError(err)
-			}
+			results[i] = itemError(err)
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT grp"); err != nil {
 				return err
 			}
@@ -214,13 +213,22 @@ type groupPanic struct{ v any }
 
 func (p groupPanic) Error() string { return "store: a grouped write panicked" }
 
-// call runs one caller's function; a panic becomes that caller's alone, so that one bad function
-// neither kills the committer nor fails its neighbours.
-func (c *committer) call(it *groupItem, tx *sql.Tx) (err error) {
+// itemError is what a caller hears of its function's failure: the panic to repeat, or the error
+// mapped as WithTx maps it.
+func itemError(err error) error {
+	if _, ok := err.(groupPanic); ok {
+		return err
+	}
+	return MapError(err)
+}
+
+// call runs one caller's function with the batch's context; a panic becomes that caller's alone, so
+// that one bad function neither kills the committer nor fails its neighbours.
+func (c *committer) call(ctx context.Context, it *groupItem, tx *sql.Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = groupPanic{r}
 		}
 	}()
-	return it.fn(tx)
+	return it.fn(ctx, tx)
 }

@@ -72,7 +72,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
 	}
 	db := &DB{dialect: SQLite, q: dialectSQLs[SQLite], write: write, read: read, ckpt: ckpt}
-	db.group = newCommitter(db, 1)
+	db.group = newCommitter(db)
 	return db, nil
 }
 

@@ -33,9 +33,8 @@ func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 // A purchase writes its transaction several times on the way (started, AReq sent, ARes, result), so
 // these writes go by group commit: each durable when exec returns, many purchases per commit.
 func (s *SQLStore) exec(ctx context.Context, what, query string, args ...any) error {
-	wctx := context.WithoutCancel(ctx)
-	return store.MapError(s.db.WithGroupTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(wctx, s.q(query), args...)
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(query), args...)
 		if err != nil {
 			return err
 		}
@@ -43,7 +42,7 @@ func (s *SQLStore) exec(ctx context.Context, what, query string, args ...any) er
 			return fmt.Errorf("%s: %w", what, store.ErrNotFound)
 		}
 		return nil
-	}))
+	})
 }
 
 const merchantColumns = `id, name, requestor_id, requestor_name, requestor_url, acquirer_bin, acquirer_merchant_id, mcc, country, webhook_url, created_at`
