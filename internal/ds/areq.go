@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/ids"
@@ -17,13 +18,11 @@ import (
 // the ARes and records the transaction before answering.
 func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *store.Exchange) (emv.Message, error) {
 	ex.ThreeDSServerTransID, ex.MaskedPAN = areq.ThreeDSServerTransID, maskPAN(areq.AcctNumber)
-	owner, err := s.cfg.Store.RequestorOwner(ctx, areq.ThreeDSRequestorID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && owner.Name != c.name) {
+	// identify read the caller's registration: its requestor ids, reference number and operator id.
+	if !slices.Contains(c.server.RequestorIDs, areq.ThreeDSRequestorID) {
 		return nil, about(emv.Errorf(emv.CodeAccessDenied, "threeDSRequestorID"), areq)
-	} else if err != nil {
-		return nil, err
 	}
-	if field := identityMismatch(owner, areq.ThreeDSServerRefNumber, areq.ThreeDSServerOperatorID); field != "" {
+	if field := identityMismatch(c.server, areq.ThreeDSServerRefNumber, areq.ThreeDSServerOperatorID); field != "" {
 		return nil, about(emv.Errorf(emv.CodeAccessDenied, "%s", field), areq)
 	}
 	scheme, err := s.cfg.Store.Scheme(ctx)

@@ -256,15 +256,6 @@ func (s *SQLStore) threeDSServers(ctx context.Context, where string, args ...any
 	return out, rows.Err()
 }
 
-// RequestorOwner implements Store.
-func (s *SQLStore) RequestorOwner(ctx context.Context, requestorID string) (ThreeDSServer, error) {
-	var owner ThreeDSServer
-	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT s.name, s.reference_number, s.operator_id
-		FROM ds_requestors r JOIN ds_3ds_servers s ON s.name = r.server_name WHERE r.requestor_id = ?`), requestorID).
-		Scan(&owner.Name, &owner.ReferenceNumber, &owner.OperatorID)
-	return owner, store.MapError(err)
-}
-
 func joinInd(v []string) string { return strings.Join(v, ",") }
 
 func splitInd(s string) []string {

@@ -25,9 +25,6 @@ type Store interface {
 	RemoveThreeDSServer(ctx context.Context, name string) error
 	ThreeDSServer(ctx context.Context, name string) (ThreeDSServer, error)
 	ListThreeDSServers(ctx context.Context) ([]ThreeDSServer, error)
-	// RequestorOwner is the 3DS Server a requestor id belongs to (its name, reference number and
-	// operator id; RequestorIDs left empty).
-	RequestorOwner(ctx context.Context, requestorID string) (ThreeDSServer, error)
 
 	AddRange(ctx context.Context, r Range) error
 	ChangeRange(ctx context.Context, r Range) error
