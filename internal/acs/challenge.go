@@ -131,7 +131,7 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 	row.SessionData, row.WindowSize, row.LastActivity = session, creq.ChallengeWindowSize, now
 	if now.Sub(row.AResAt) > FirstCReqWithin {
 		b.Service.log().InfoContext(ctx, "first CReq too late", "acsTransID", row.ACSTransID, "after", now.Sub(row.AResAt))
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "05"})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "05"})
 	}
 	row.Step = StepChoose
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
@@ -174,13 +174,14 @@ func (b *Browser) conflict(err error) error {
 
 // finish ends the authentication: the RReq is written to the outbox first (EndAuthentication), and
 // only then is the CRes form sent to the browser. An authentication that another instance (or the
-// timeout sweeper) already ended shows that outcome.
-func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row ChallengeRow, end End) error {
+// timeout sweeper) already ended shows that outcome. t is the challenge's transaction as the caller
+// read it with the row, or nil.
+func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t *Transaction, end End) error {
 	end.InteractionCounter = row.OTP.Interactions
 	// The usual case ends the transaction, queues the RReq and closes the challenge in one commit.
 	final := row
 	final.Step, final.Result, final.LastActivity = StepDone, end.TransStatus, b.Service.now()
-	t, err := b.Service.endAuthentication(ctx, end, &final)
+	cur, err := b.Service.endAuthentication(ctx, end, &final, t)
 	switch {
 	case err == nil:
 		row = final
@@ -192,22 +193,22 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 		if err := b.Service.EndAuthentication(ctx, end); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		if t, err = b.Service.Store.Transaction(ctx, row.ACSTransID); err != nil {
+		if cur, err = b.Service.Store.Transaction(ctx, row.ACSTransID); err != nil {
 			return err
 		}
-		row.Step, row.Result, row.LastActivity = StepDone, t.TransStatus, b.Service.now()
+		row.Step, row.Result, row.LastActivity = StepDone, cur.TransStatus, b.Service.now()
 		if err := b.Challenges.UpdateChallenge(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 	default:
 		return err
 	}
-	b.Service.log().InfoContext(ctx, "challenge ended", "acsTransID", row.ACSTransID, "pan", t.MaskedPAN,
-		"transStatus", t.TransStatus, "reason", t.Reason, "challengeCancel", end.ChallengeCancel, "interactions", end.InteractionCounter)
+	b.Service.log().InfoContext(ctx, "challenge ended", "acsTransID", row.ACSTransID, "pan", cur.MaskedPAN,
+		"transStatus", cur.TransStatus, "reason", cur.Reason, "challengeCancel", end.ChallengeCancel, "interactions", end.InteractionCounter)
 	if w == nil {
 		return nil
 	}
-	return b.renderDone(w, row, t)
+	return b.renderDone(w, row, cur)
 }
 
 // finalCRes is the browser's final CRes for a challenge that ended with status.

@@ -79,13 +79,13 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := b.Service.now()
 	if now.Sub(row.LastActivity) > IdleLimit {
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"})
 	}
 	row.LastActivity = now
 	msgs := web.Text(web.Lang(row.BrowserLanguage))
 	switch f.Get("action") {
 	case "cancel":
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeCancel: "01"})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeCancel: "01"})
 	case "send":
 		if row.Step != StepChoose {
 			return b.renderStep(ctx, w, row, t, "")
@@ -147,7 +147,7 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	case errors.Is(err, otp.ErrNoResendsLeft):
 		return b.renderStepFor(ctx, w, row, t, &ch, msgs["resend_none"])
 	case errors.Is(err, otp.ErrFinished):
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
 	case err != nil:
 		return err
 	}
@@ -196,11 +196,11 @@ func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row Challeng
 	row.OTP = st
 	switch out.Result {
 	case otp.Accepted:
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "Y"})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "Y"})
 	case otp.Exhausted:
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeFailed: true})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeFailed: true})
 	case otp.Locked:
-		return b.finish(ctx, w, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
 	}
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
 		return b.conflict(err)
@@ -234,7 +234,7 @@ func (b *Browser) ExpireStale(ctx context.Context) (int, error) {
 		if row.Step == StepWaiting {
 			end.ChallengeCancel = "05"
 		}
-		if err := b.finish(ctx, nil, row, end); err != nil {
+		if err := b.finish(ctx, nil, row, nil, end); err != nil {
 			b.Service.log().WarnContext(ctx, "ending a stale challenge", "acsTransID", row.ACSTransID, "err", err)
 			continue
 		}

@@ -33,16 +33,22 @@ type End struct {
 // value for Y or A, and records the outcome with its RReq in the outbox in one store transaction, so
 // that the RReq is sent (by a Sender) exactly when the outcome is kept. Ending twice is ErrConflict.
 func (s *Service) EndAuthentication(ctx context.Context, end End) error {
-	_, err := s.endAuthentication(ctx, end, nil)
+	_, err := s.endAuthentication(ctx, end, nil, nil)
 	return err
 }
 
 // endAuthentication is EndAuthentication that also writes a challenge's final state in the same
-// commit (when challenge is set) and returns the transaction as it now stands.
-func (s *Service) endAuthentication(ctx context.Context, end End, challenge *ChallengeRow) (Transaction, error) {
-	t, err := s.Store.Transaction(ctx, end.ACSTransID)
-	if err != nil {
-		return t, err
+// commit (when challenge is set) and returns the transaction as it now stands. read is the
+// transaction as the caller just read it, or nil to read it here.
+func (s *Service) endAuthentication(ctx context.Context, end End, challenge *ChallengeRow, read *Transaction) (Transaction, error) {
+	var t Transaction
+	if read != nil {
+		t = *read
+	} else {
+		var err error
+		if t, err = s.Store.Transaction(ctx, end.ACSTransID); err != nil {
+			return t, err
+		}
 	}
 	is, err := s.Store.Issuer(ctx, t.IssuerID)
 	if err != nil {

@@ -108,14 +108,13 @@ func (s *Service) record(ctx context.Context, ex store.Exchange, err error) {
 		return
 	}
 	ex.Duration = time.Since(ex.StartedAt)
-	switch e := emv.AsError(err); {
-	case e != nil:
-		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(e.Code)), string(emv.ComponentACS)
-		if ex.ThreeDSServerTransID == "" {
-			ex.ThreeDSServerTransID, ex.DSTransID, ex.MessageVersion = e.ThreeDSServerTransID, e.DSTransID, e.MessageVersion
-		}
-	default:
-		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(emv.CodeTransientFailure)), string(emv.ComponentACS)
+	// The answer was an Erro (AsError makes any failure one): no transaction was stored, so the row
+	// names none, even when the AReq got as far as being given an acsTransID.
+	e := emv.AsError(err)
+	ex.ACSTransID = ""
+	ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", fmt.Sprint(int(e.Code)), string(emv.ComponentACS)
+	if ex.ThreeDSServerTransID == "" {
+		ex.ThreeDSServerTransID, ex.DSTransID, ex.MessageVersion = e.ThreeDSServerTransID, e.DSTransID, e.MessageVersion
 	}
 	if rerr := s.Exchanges.RecordExchange(ctx, ex); rerr != nil {
 		s.log().WarnContext(ctx, "recording an exchange", "err", rerr)
