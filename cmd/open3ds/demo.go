@@ -85,6 +85,7 @@ type demoOptions struct {
 	host     string
 	port     int // 0: every listener on a port the kernel picks (tests)
 	logLevel string
+	pprof    bool // OPEN3DS_PPROF=1: every role serves /debug/pprof/ on its admin listener
 }
 
 // demoNetwork is a started demo: its addresses and the servers to run.
@@ -99,13 +100,14 @@ type demoNetwork struct {
 	stop      func()     // ends serving
 	done      chan error // serving's end
 	finished  bool       // done was received
+	pprof     bool       // the roles serve /debug/pprof/
 }
 
 // demoStarted, when set (by tests), hears the network once every listener serves.
 var demoStarted func(*demoNetwork)
 
 func runDemo(ctx context.Context, e env, args []string) error {
-	o := demoOptions{}
+	o := demoOptions{pprof: e.getenv("OPEN3DS_PPROF") == "1"}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.dir, "dir", "open3ds-data", "data directory: PKI, secrets and SQLite stores, kept between runs")
@@ -180,7 +182,7 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 	for i, off := range demoPorts {
 		lns[off] = opened[i]
 	}
-	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1)}
+	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1), pprof: o.pprof}
 	n.closers = append(n.closers, func() { closeAll(opened) })
 	fail := func(err error) (*demoNetwork, error) {
 		n.close()

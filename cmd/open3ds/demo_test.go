@@ -34,6 +34,12 @@ type testDemo struct {
 // port) until the test ends.
 func startTestDemo(t testing.TB, dir string, port int) *testDemo {
 	t.Helper()
+	return startTestDemoEnv(t, dir, port, nil)
+}
+
+// startTestDemoEnv is startTestDemo with these environment variables.
+func startTestDemoEnv(t testing.TB, dir string, port int, environ map[string]string) *testDemo {
+	t.Helper()
 	d := &testDemo{t: t, stdout: &netLog{}, logs: &netLog{}}
 	started := make(chan *demoNetwork, 1)
 	demoStarted = func(n *demoNetwork) { started <- n }
@@ -42,7 +48,7 @@ func startTestDemo(t testing.TB, dir string, port int) *testDemo {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--dir", dir, "--port", strconv.Itoa(port), "--log-level", "info"},
-			func(string) string { return "" }, strings.NewReader(""), d.stdout, d.logs)
+			func(k string) string { return environ[k] }, strings.NewReader(""), d.stdout, d.logs)
 	}()
 	select {
 	case d.net = <-started:
@@ -237,13 +243,28 @@ func TestDemoKeepsItsDataBetweenRunsAndRefusesOtherPorts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "open3ds-data")
 	port := freePortBase(t)
 	first := startTestDemo(t, dir, port)
+	pprofStatus := func(d *testDemo) int {
+		t.Helper()
+		resp, err := http.Get(d.net.urls.ACSAdmin + "/debug/pprof/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := pprofStatus(first); code != http.StatusNotFound {
+		t.Errorf("profiles served without OPEN3DS_PPROF: %d", code)
+	}
 	id := first.buy("4000000000001000", "2400")["id"].(string)
 	key := first.key
 	if err := first.stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	again := startTestDemo(t, dir, port)
+	again := startTestDemoEnv(t, dir, port, map[string]string{"OPEN3DS_PPROF": "1"})
+	if code := pprofStatus(again); code != http.StatusOK {
+		t.Errorf("with OPEN3DS_PPROF=1 the ACS's admin listener answers /debug/pprof/ with %d", code)
+	}
 	if !strings.Contains(again.stdout.String(), "data reused") {
 		t.Errorf("the second run did not reuse the data:\n%s", again.stdout)
 	}

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,12 +28,13 @@ import (
 // run their listeners the same way. The steps are separate functions so that `open3ds demo`, which
 // runs every role in one process, can build each role from the same pieces without its flags.
 
-// RoleLog is the logging configuration of every role, embedded last in each role's configuration,
-// where the fields always stood, so that their flags, variables and YAML keys are shared. It is
-// exported only because the configuration loader reads exported fields alone.
+// RoleLog is the logging and profiling configuration of every role, embedded last in each role's
+// configuration, where the fields always stood, so that their flags, variables and YAML keys are
+// shared. It is exported only because the configuration loader reads exported fields alone.
 type RoleLog struct {
 	LogLevel  string `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
+	Pprof     bool   `yaml:"pprof" env:"PPROF" flag:"pprof" help:"serve /debug/pprof/ on the admin listener, for measuring (BENCHMARKS.md)"`
 }
 
 // defaultRoleLog is the logging every role starts from before its configuration is read.
@@ -64,6 +64,7 @@ type roleBase struct {
 	CA      string // the scheme CA: peers' certificates must chain to it
 	Cert    string // the role's own certificate and key, for its protocol listener and as a client
 	Key     string
+	Pprof   bool // serve /debug/pprof/ on the admin listener
 }
 
 // loadConfig reads a role's configuration from its defaults, file, environment and args. ok is false
@@ -90,6 +91,7 @@ type roleRuntime struct {
 	pool    *x509.CertPool  // the scheme CA
 	reg     *prometheus.Registry
 	metrics *httpx.Metrics
+	pprof   bool
 }
 
 // openRole opens the store and loads the role's key pair and the CA pool. The caller closes the
@@ -99,7 +101,7 @@ func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, 
 	if err != nil {
 		return nil, err
 	}
-	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry()}
+	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof}
 	if err := rt.load(b); err != nil {
 		db.Close()
 		return nil, err
@@ -145,8 +147,8 @@ func (rt *roleRuntime) adminMux(api http.Handler) *http.ServeMux {
 	mux.Handle("/v1/", api)
 	mux.Handle("GET /metrics", httpx.MetricsHandler(rt.reg))
 	// Profiles are for the engineer measuring a role (BENCHMARKS.md); they are off unless asked for,
-	// and only ever on the admin listener, which stays on loopback.
-	if os.Getenv("OPEN3DS_PPROF") == "1" {
+	// and only ever on the admin listener.
+	if rt.pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)

@@ -131,7 +131,7 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 
 // base is what the shared start-up needs of this configuration.
 func (c *acsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof}
 }
 
 // acsListening, when set (by tests), hears the listeners' addresses once both are open.
