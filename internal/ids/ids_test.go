@@ -30,6 +30,14 @@ func TestIDsAreCanonicalUniqueAndOrderedByTime(t *testing.T) {
 	if a, b := at(base), at(base.Add(time.Hour)); a[:8] == b[:8] && a[9:13] == b[9:13] {
 		t.Errorf("an hour apart, the time part did not change: %s %s", a, b)
 	}
+	// Within one millisecond only the random bits tell identifiers apart.
+	same := map[string]bool{}
+	for range 1000 {
+		same[at(base)] = true
+	}
+	if len(same) != 1000 {
+		t.Errorf("1,000 identifiers made in the same millisecond: %d distinct", len(same))
+	}
 	if id := New(); !canonical.MatchString(id) {
 		t.Errorf("New: %q", id)
 	}

@@ -11,7 +11,8 @@ import (
 
 // TestCommittedRowsReachTheDatabaseFileWithoutTheWriter checks the background checkpointer: rows
 // committed to the log reach the database file on their own, long before the writer's backstop
-// (walBackstopPages) would move them, and the log file stays within walSizeLimit.
+// (walBackstopPages) would move them. The log file's size is only bounded here: under continuous
+// writes the log seldom restarts, so it keeps growing whether or not it is checkpointed.
 func TestCommittedRowsReachTheDatabaseFileWithoutTheWriter(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ckpt.db")
@@ -45,8 +46,8 @@ func TestCommittedRowsReachTheDatabaseFileWithoutTheWriter(t *testing.T) {
 	if grown := size(path) - before; grown < 32*4096 {
 		t.Fatalf("the database file grew %d bytes after %d committed rows: the log was not checkpointed", grown, rows)
 	}
-	if wal := size(path + "-wal"); wal > walSizeLimit+int64(walBackstopPages)*4096 {
-		t.Errorf("the log file is %d bytes", wal)
+	if wal := size(path + "-wal"); wal > walSizeLimit {
+		t.Errorf("the log file is %d bytes, past walSizeLimit", wal)
 	}
 }
 
