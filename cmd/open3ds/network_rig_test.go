@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +19,7 @@ import (
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -245,7 +244,7 @@ func (n *netNetwork) netGolden(version, fixture, pan, amount string, change func
 	for _, k := range []string{"dsTransID", "dsReferenceNumber", "dsURL"} {
 		delete(m, k)
 	}
-	m["threeDSServerTransID"], m["acctNumber"] = netUUID(), pan
+	m["threeDSServerTransID"], m["acctNumber"] = ids.New(), pan
 	if amount != "" {
 		m["purchaseAmount"] = amount
 	}
@@ -307,13 +306,6 @@ func (n *netNetwork) netVerify(pan, amount, value string) netVerdict {
 		n.t.Fatalf("verify answered HTTP %d", resp.StatusCode)
 	}
 	return v
-}
-
-func netUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // netWaitUntil polls cond until it holds or the bound passes; it never sleeps longer than it must.
