@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/open3ds/open3ds/internal/store"
 )
 
 // DefaultIssuerTTL is how long SQLStore answers IssuerForPAN from memory before reading the issuers
@@ -39,21 +41,21 @@ func newIssuerSnapshot(all []Issuer) *issuerSnapshot {
 }
 
 // find returns the issuer whose range holds the padded PAN p.
-func (s *issuerSnapshot) find(p string) (Issuer, bool) {
+func (s *issuerSnapshot) find(p string) (Issuer, error) {
 	i := sort.Search(len(s.ranges), func(i int) bool { return s.ranges[i].start > p }) - 1
 	if i < 0 || s.ranges[i].end < p {
-		return Issuer{}, false
+		return Issuer{}, store.ErrNotFound
 	}
-	return own(s.ranges[i].issuer), true
+	return own(s.ranges[i].issuer), nil
 }
 
 // byIssuerID returns the issuer with the id.
-func (s *issuerSnapshot) byIssuerID(id string) (Issuer, bool) {
+func (s *issuerSnapshot) byIssuerID(id string) (Issuer, error) {
 	is, ok := s.byID[id]
 	if !ok {
-		return Issuer{}, false
+		return Issuer{}, store.ErrNotFound
 	}
-	return own(is), true
+	return own(is), nil
 }
 
 // own copies a cached issuer: the snapshot is shared by every request, so the caller gets ranges

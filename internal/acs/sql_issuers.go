@@ -110,12 +110,13 @@ func (s *SQLStore) Issuer(ctx context.Context, id string) (Issuer, error) {
 		if err != nil {
 			return Issuer{}, err
 		}
-		if is, ok := snap.byIssuerID(id); ok {
-			return is, nil
-		}
-		return Issuer{}, store.ErrNotFound
+		return snap.byIssuerID(id)
 	}
-	all, err := s.readIssuers(ctx, `WHERE id = ?`, id)
+	return only(s.readIssuers(ctx, `WHERE id = ?`, id))
+}
+
+// only is the one issuer a look-up found, or ErrNotFound.
+func only(all []Issuer, err error) (Issuer, error) {
 	if err != nil {
 		return Issuer{}, err
 	}
@@ -149,21 +150,10 @@ func (s *SQLStore) IssuerForPAN(ctx context.Context, pan string) (Issuer, error)
 		if err != nil {
 			return Issuer{}, err
 		}
-		is, ok := snap.find(p)
-		if !ok {
-			return Issuer{}, store.ErrNotFound
-		}
-		return is, nil
+		return snap.find(p)
 	}
-	all, err := s.readIssuers(ctx, `WHERE id = (SELECT issuer_id FROM acs_card_ranges WHERE range_start <= ? AND range_end >= ?
-		ORDER BY range_start DESC LIMIT 1)`, p, p)
-	if err != nil {
-		return Issuer{}, err
-	}
-	if len(all) == 0 {
-		return Issuer{}, store.ErrNotFound
-	}
-	return all[0], nil
+	return only(s.readIssuers(ctx, `WHERE id = (SELECT issuer_id FROM acs_card_ranges WHERE range_start <= ? AND range_end >= ?
+		ORDER BY range_start DESC LIMIT 1)`, p, p))
 }
 
 func (s *SQLStore) readIssuers(ctx context.Context, where string, args ...any) ([]Issuer, error) {
