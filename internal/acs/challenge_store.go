@@ -51,8 +51,6 @@ type ChallengeRow struct {
 // ChallengeStore keeps browser challenges and the card-lock failure count. SQLStore implements it.
 // Service.Authenticate opens a challenge row through Store.RecordAReq, with its transaction.
 type ChallengeStore interface {
-	CreateChallenge(ctx context.Context, c ChallengeRow) error
-	Challenge(ctx context.Context, acsTransID string) (ChallengeRow, error)
 	// ChallengeWithTransaction reads a challenge and its transaction together: every page needs both.
 	ChallengeWithTransaction(ctx context.Context, acsTransID string) (ChallengeRow, Transaction, error)
 	// UpdateChallenge writes c if nobody updated the row since c was read (c.Version), and returns
@@ -70,17 +68,6 @@ type ChallengeStore interface {
 
 const chCols = `acs_trans_id, notification_url, browser_language, merchant_name, exponent, step, token, session_data,
 	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity`
-
-func (s *SQLStore) CreateChallenge(ctx context.Context, c ChallengeRow) error {
-	args, err := challengeArgs(c)
-	if err != nil {
-		return err
-	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), args...)
-		return err
-	})
-}
 
 const insertChallenge = `INSERT INTO acs_challenges (` + chCols + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -108,12 +95,6 @@ func scanChallenge(scan func(...any) error) (ChallengeRow, error) {
 		return c, fmt.Errorf("acs: challenge %s: code state: %w", c.ACSTransID, err)
 	}
 	return c, nil
-}
-
-func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, error) {
-	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges WHERE acs_trans_id = ?`), id)
-	c, err := scanChallenge(row.Scan)
-	return c, store.MapError(err)
 }
 
 // challengeWithTransaction is one query for both rows, by primary key on each side.

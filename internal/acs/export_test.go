@@ -1,0 +1,28 @@
+package acs
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// The tests open and read a challenge alone; the ACS opens one with its transaction (RecordAReq) and
+// reads it with its transaction (ChallengeWithTransaction).
+
+func (s *SQLStore) CreateChallenge(ctx context.Context, c ChallengeRow) error {
+	args, err := challengeArgs(c)
+	if err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), args...)
+		return err
+	})
+}
+
+func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, error) {
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges WHERE acs_trans_id = ?`), id)
+	c, err := scanChallenge(row.Scan)
+	return c, store.MapError(err)
+}
