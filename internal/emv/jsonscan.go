@@ -77,15 +77,24 @@ type scanner struct {
 	// open holds the members of the objects being parsed, innermost last; a finished object takes
 	// its own off the top in one exact-size slice, so that no object grows its members by appending.
 	open []member
+	// looks counts the keys the repeated-key checks looked at: the work that a message full of
+	// keys could make grow faster than the message (tests hold it linear).
+	looks int
 }
 
 // scan parses one JSON text. It fails only on malformed JSON; duplicate keys are reported in dups.
 func scan(data []byte) (node, []string, error) {
+	v, dups, _, err := scanCounting(data)
+	return v, dups, err
+}
+
+// scanCounting is scan that also returns the scanner's key looks.
+func scanCounting(data []byte) (node, []string, int, error) {
 	// Bytes that are not UTF-8 are malformed wherever they are: outside a string no byte above 0x7F
 	// is JSON at all, and inside one the protocol wants text. One check of the whole message replaces
 	// one per string.
 	if !utf8.Valid(data) {
-		return node{}, nil, errSyntax
+		return node{}, nil, 0, errSyntax
 	}
 	open := openStacks.Get().(*[]member)
 	s := scanner{data: data, text: string(data), open: *open}
@@ -97,13 +106,13 @@ func scan(data []byte) (node, []string, error) {
 	s.skipSpace()
 	v, err := s.value()
 	if err != nil {
-		return node{}, nil, err
+		return node{}, nil, s.looks, err
 	}
 	s.skipSpace()
 	if s.pos != len(s.data) {
-		return node{}, nil, errSyntax
+		return node{}, nil, s.looks, errSyntax
 	}
-	return v, s.dups, nil
+	return v, s.dups, s.looks, nil
 }
 
 func (s *scanner) skipSpace() {
@@ -212,8 +221,10 @@ func (s *scanner) object() (node, error) {
 		if seen != nil {
 			_, repeated = seen[key]
 			seen[key] = struct{}{}
+			s.looks++
 		} else {
 			repeated = slices.ContainsFunc(mine, func(m member) bool { return m.key == key })
+			s.looks += len(mine)
 		}
 		if repeated {
 			s.duplicate()
@@ -251,6 +262,7 @@ func (s *scanner) close(from int) []member {
 func (s *scanner) duplicate() {
 	// A set keeps a message full of repeated keys linear to refuse: a hostile browser can post one.
 	p := strings.Join(s.path, ".")
+	s.looks++
 	if s.seen[p] {
 		return
 	}
