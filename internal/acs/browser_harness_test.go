@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+
+	"github.com/open3ds/open3ds/internal/browsertest"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -175,18 +177,7 @@ func inFrame(t *testing.T, ctx context.Context, what string, build func(in chrom
 // inFrameOf is inFrame for the iframe with the given id.
 func inFrameOf(t *testing.T, ctx context.Context, id, what string, build func(in chromedp.QueryOption) []chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	var last error
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		// Short attempts: a query bound to the frame's previous page never succeeds, so retry soon
-		// with the frame's current document.
-		sctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
-		last = chromedp.Do(sctx, build(frame(t, ctx, id))...)
-		cancel()
-		if last == nil {
-			return
-		}
-	}
-	t.Fatalf("%s: %v", what, last)
+	browsertest.InFrame(t, ctx, "#"+id, what, build)
 }
 
 // notClipped checks the framed page fits its width (it may scroll down, never sideways) and saves

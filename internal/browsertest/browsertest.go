@@ -95,19 +95,22 @@ func document(ctx context.Context, sel string) cdp.NodeID {
 func InFrame(t testing.TB, ctx context.Context, sel, what string, build Actions) {
 	t.Helper()
 	last := errors.New("no such frame")
+	attempt := 500 * time.Millisecond
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		in, _, ok := Frame(ctx, sel)
 		if !ok {
 			continue
 		}
 		// Short attempts: a query bound to the frame's previous page never succeeds, so retry soon
-		// with the frame's current document.
-		sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		// with the frame's current document. Each retry allows twice as long (up to 3 s), so that a
+		// browser slowed by a loaded machine still gets an attempt long enough to finish.
+		sctx, cancel := context.WithTimeout(ctx, attempt)
 		last = chromedp.Do(sctx, build(in)...)
 		cancel()
 		if last == nil {
 			return
 		}
+		attempt = min(2*attempt, 3*time.Second)
 	}
 	t.Fatalf("%s: %v", what, last)
 }
