@@ -51,7 +51,7 @@ var demoCards = []demoCard{
 	{PAN: "4000020000001008", Kind: "other",
 		Want: "A", Ending: "Issuer's ACS down: the DS stands in with attempts (A, ECI 06)"},
 	{PAN: "4000010000004003", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Locked: true, Kind: "other",
-		Want: "N", Ending: "Locked card: ten wrong codes in 24 h; the challenge ends Not authenticated (N, reason 19)"},
+		Want: "N", Ending: "Locked card: ten wrong codes in 24 h; the bank's page says the card is locked, sends no code, and ends Not authenticated (N, reason 19)"},
 }
 
 // demoBenchCardCount is how many frictionless accounts the demo enrols for `open3ds bench`. A real

@@ -124,7 +124,7 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 	now := b.Service.now()
 	switch row.Step {
 	case StepDone:
-		return b.renderDone(w, row, t)
+		return b.renderDone(ctx, w, row, t)
 	case StepChoose, StepCode:
 		return b.renderStep(ctx, w, row, t, "")
 	}
@@ -132,6 +132,11 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 	if now.Sub(row.AResAt) > FirstCReqWithin {
 		b.Service.log().InfoContext(ctx, "first CReq too late", "acsTransID", row.ACSTransID, "after", now.Sub(row.AResAt))
 		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "05"})
+	}
+	if locked, err := b.cardLocked(ctx, t); err != nil {
+		return err
+	} else if locked {
+		return b.finishLocked(ctx, w, row, &t)
 	}
 	row.Step = StepChoose
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
@@ -162,7 +167,21 @@ func (b *Browser) postErro(ctx context.Context, w http.ResponseWriter, row Chall
 		session = ""
 	}
 	row.SessionData = session
-	return b.renderFinal(w, row, base64.RawURLEncoding.EncodeToString(body), false)
+	return b.renderFinal(ctx, w, row, t, base64.RawURLEncoding.EncodeToString(body), endFailed)
+}
+
+// cardLocked reports whether the card already has as many failed entries within the issuer's lock
+// window as its policy allows: such a card is told so at once, and no code is sent to it.
+func (b *Browser) cardLocked(ctx context.Context, t Transaction) (bool, error) {
+	pol := b.policy(ctx, t).Policy()
+	n, err := b.Challenges.OTPFailures(ctx, t.PANHash, b.Service.now().Add(-pol.CardLockWindow))
+	return n >= pol.CardLockFailures, err
+}
+
+// finishLocked ends the challenge of a locked card before any code goes out (transStatusReason 19).
+func (b *Browser) finishLocked(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t *Transaction) error {
+	b.Service.log().InfoContext(ctx, "card locked, no code sent", "acsTransID", row.ACSTransID)
+	return b.finish(ctx, w, row, t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"})
 }
 
 func (b *Browser) conflict(err error) error {
@@ -208,7 +227,7 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 	if w == nil {
 		return nil
 	}
-	return b.renderDone(w, row, cur)
+	return b.renderDone(ctx, w, row, cur)
 }
 
 // finalCRes is the browser's final CRes for a challenge that ended with status.
@@ -221,10 +240,35 @@ func finalCRes(t Transaction, status string) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(body), err
 }
 
-func (b *Browser) renderDone(w http.ResponseWriter, row ChallengeRow, t Transaction) error {
+func (b *Browser) renderDone(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction) error {
 	cres, err := finalCRes(t, row.Result)
 	if err != nil {
 		return err
 	}
-	return b.renderFinal(w, row, cres, row.Result == "Y")
+	return b.renderFinal(ctx, w, row, t, cres, endingOf(row, t))
 }
+
+// endingOf names how a challenge ended, for the words of the final page: a shopper who cancelled
+// is not told that the purchase failed a check, and a locked card is told to call the bank.
+func endingOf(row ChallengeRow, t Transaction) string {
+	switch {
+	case row.Result == "Y":
+		return endOK
+	case t.Reason == "19":
+		return endLocked
+	case t.Reason == "14":
+		return endExpired
+	case t.Reason == "01" && !t.ChallengeFailed:
+		return endCancelled
+	}
+	return endFailed
+}
+
+// The endings the final page tells apart.
+const (
+	endOK        = "ok"
+	endFailed    = "failed"
+	endCancelled = "cancelled"
+	endLocked    = "locked"
+	endExpired   = "expired"
+)

@@ -177,7 +177,7 @@ func TestChromiumFailurePaths(t *testing.T) {
 				inFrame(t, ctx, "the code page again", visible("#code"))
 				submit(t, ctx, "entering the new code", typeCode(s.code(t, mobile, sent+2)))
 			}},
-		{name: "cancel ends not authenticated with challengeCancel 01", want: "Not authenticated", status: "N", reason: "01", cancel: "01",
+		{name: "cancel ends not authenticated with challengeCancel 01", want: "Purchase cancelled", status: "N", reason: "01", cancel: "01",
 			play: func(t *testing.T, sent int) {
 				submit(t, ctx, "cancelling", press(`button[value="cancel"]`))
 			}},

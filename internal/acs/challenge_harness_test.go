@@ -19,6 +19,7 @@ import (
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/otp"
+	"github.com/open3ds/open3ds/internal/store"
 )
 
 // clock is a settable time shared by the ACS and the test, so timeouts are tested without waiting.
@@ -61,7 +62,13 @@ const notificationURL = "https://merchant.example/3ds/notify?order=42"
 
 func newShop(tb testing.TB) *shop {
 	tb.Helper()
-	e := newACS(tb)
+	return newShopOn(tb, backends[0].open)
+}
+
+// newShopOn is newShop on the store open gives (one of backends).
+func newShopOn(tb testing.TB, open func(testing.TB) *store.DB) *shop {
+	tb.Helper()
+	e := newACSOn(tb, open)
 	s := &shop{e: e, outbox: notify.NewOutbox(0), clock: &clock{t: time.Now().UTC()}, rreqBeforeCRes: map[string]bool{}}
 	e.svc.Now = s.clock.now
 	codes, err := otp.New(bytes.Repeat([]byte("k"), 32), otp.Policy{})

@@ -72,7 +72,10 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if row.Step == StepDone {
-		return b.renderDone(w, row, t)
+		return b.renderDone(ctx, w, row, t)
+	}
+	if end, ok := pendingEnd(row); ok {
+		return b.finish(ctx, w, row, &t, end)
 	}
 	if row.Step == StepWaiting {
 		return &httpx.Problem{Status: http.StatusConflict, Title: "This purchase has not started its check."}
@@ -132,6 +135,12 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	if !ok {
 		return b.renderStepFor(ctx, w, row, t, &ch, msgs["choose"])
 	}
+	// Another purchase may have locked the card since this page was shown.
+	if locked, err := b.cardLocked(ctx, t); err != nil {
+		return err
+	} else if locked {
+		return b.finishLocked(ctx, w, row, &t)
+	}
 	codes, now := b.policy(ctx, t), b.Service.now()
 	var code string
 	var st otp.State
@@ -177,37 +186,84 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	return b.renderStepFor(ctx, w, row, t, &ch, "")
 }
 
-// check judges one entry. What the shopper sees of a failure is always otp.ShopperMessage (in their
-// language); the log and the transaction keep the real reason.
+// check judges one entry. The entry is counted and compared inside one store transaction that holds
+// the challenge and the card's failure count (ChallengeStore.JudgeEntry), so entries posted at once,
+// from one page or many, are judged one after another: at most the policy's number of wrong entries
+// is ever compared, and the card lock cannot overshoot. What the shopper sees of a failure is always
+// the same message (in their language); the log and the transaction keep the real reason.
 func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, entered string) error {
 	codes, now := b.policy(ctx, t), b.Service.now()
 	pol := codes.Policy()
-	failures, err := b.Challenges.OTPFailures(ctx, t.PANHash, now.Add(-pol.CardLockWindow))
+	entered = strings.TrimSpace(entered)
+	var out otp.Outcome
+	next, err := b.Challenges.JudgeEntry(ctx, row.ACSTransID, t.PANHash, now.Add(-pol.CardLockWindow),
+		func(c ChallengeRow, failures int) (ChallengeRow, bool, error) {
+			if c.Step != StepCode || c.Result != "" {
+				return c, false, errMovedOn
+			}
+			var st otp.State
+			out, st = codes.Check(c.OTP, entered, now, failures)
+			c.OTP, c.LastActivity = st, now
+			if out.Result.Final() {
+				c.Result = pendingStatus(out.Result)
+			}
+			return c, out.CardFailure, nil
+		})
+	if errors.Is(err, errMovedOn) {
+		// Another entry or window moved the challenge on while this one waited: show where it is now.
+		if row, t, err = b.Challenges.ChallengeWithTransaction(ctx, row.ACSTransID); err != nil {
+			return err
+		}
+		if end, ok := pendingEnd(row); ok {
+			return b.finish(ctx, w, row, &t, end)
+		}
+		if row.Step == StepDone {
+			return b.renderDone(ctx, w, row, t)
+		}
+		return b.renderStep(ctx, w, row, t, "")
+	}
 	if err != nil {
 		return err
 	}
-	out, st := codes.Check(row.OTP, strings.TrimSpace(entered), now, failures)
-	if out.CardFailure {
-		if err := b.Challenges.RecordOTPFailure(ctx, t.PANHash, now); err != nil {
-			return err
-		}
-	}
 	b.Service.log().InfoContext(ctx, "code entered", "acsTransID", t.ACSTransID, "result", out.Result.String(), "remaining", out.Remaining)
-	row.OTP = st
-	switch out.Result {
+	if end, ok := pendingEnd(next); ok {
+		return b.finish(ctx, w, next, &t, end)
+	}
+	msgs := web.Text(web.Lang(next.BrowserLanguage))
+	return b.renderStep(ctx, w, next, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+}
+
+// errMovedOn stops a judgement when the challenge is no longer waiting for a code.
+var errMovedOn = errors.New("acs: the challenge is no longer waiting for a code")
+
+// pendingStatus is the transStatus an entry's final result ends the challenge with, recorded with
+// the judgement so that the end is known even if this instance stops before it finishes it: "Y"
+// for an accepted code, "L" (our own marker, never sent) for a locked card, "N" when the attempts
+// ran out.
+func pendingStatus(r otp.Result) string {
+	switch r {
 	case otp.Accepted:
-		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "Y"})
-	case otp.Exhausted:
-		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeFailed: true})
+		return "Y"
 	case otp.Locked:
-		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+		return "L"
 	}
-	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
-		return b.conflict(err)
+	return "N"
+}
+
+// pendingEnd is the end a judged but unfinished challenge is owed: its entry's judgement committed,
+// and the authentication it decides has not ended yet (an instance stopped in between, or a
+// concurrent entry finds it so).
+func pendingEnd(row ChallengeRow) (End, bool) {
+	if row.Step == StepDone || row.Result == "" {
+		return End{}, false
 	}
-	row.Version++
-	msgs := web.Text(web.Lang(row.BrowserLanguage))
-	return b.renderStep(ctx, w, row, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+	switch row.Result {
+	case "Y":
+		return End{ACSTransID: row.ACSTransID, TransStatus: "Y"}, true
+	case "L":
+		return End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true}, true
+	}
+	return End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01", ChallengeFailed: true}, true
 }
 
 func firstNonEmpty(s ...string) string {
@@ -230,9 +286,12 @@ func (b *Browser) ExpireStale(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, row := range rows {
-		end := End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"}
-		if row.Step == StepWaiting {
-			end.ChallengeCancel = "05"
+		end, ok := pendingEnd(row)
+		if !ok {
+			end = End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "04"}
+			if row.Step == StepWaiting {
+				end.ChallengeCancel = "05"
+			}
 		}
 		if err := b.finish(ctx, nil, row, nil, end); err != nil {
 			b.Service.log().WarnContext(ctx, "ending a stale challenge", "acsTransID", row.ACSTransID, "err", err)

@@ -40,7 +40,9 @@ type ChallengeRow struct {
 	OTP       otp.State
 	// MessageID is the notify queue's id of the latest code sent, for its delivery status.
 	MessageID string
-	// Result is the final transStatus (Y or N) once the step is done.
+	// Result is the final transStatus (Y or N) once the step is done. Before that, a judged entry
+	// that ends the challenge records the end it is owed here (pendingEnd), in the judgement's own
+	// commit, so that the end survives an instance that stops before it finishes the authentication.
 	Result string
 	// Version increases with every update, so two instances cannot both act on one page.
 	Version      int
@@ -62,9 +64,23 @@ type ChallengeStore interface {
 	// UpdateDeviceData replaces the device key and data the 3DS Method stored for a transaction
 	// with what its script found; ErrNotFound when the method never reached the server.
 	UpdateDeviceData(ctx context.Context, threeDSServerTransID, deviceKey, data string) error
+	// JudgeEntry judges one code entry under lock: it holds the challenge's row and the card's
+	// failure count against every other entry (on this instance or another) until it commits,
+	// hands judge the challenge as stored and the card's failed entries since since, and writes
+	// the challenge judge returns, with a failure for the card when judge says the entry counts
+	// against it, in the same commit. So N entries at once are judged one after the other, each
+	// seeing the attempts the ones before it spent. It returns the challenge as written,
+	// store.ErrNotFound for an unknown challenge, or judge's own error (nothing is written then).
+	JudgeEntry(ctx context.Context, acsTransID, panHash string, since time.Time, judge Judge) (ChallengeRow, error)
+	// RecordOTPFailure records a failed entry for the card outside a challenge (the demo's locked
+	// card is made with it).
 	RecordOTPFailure(ctx context.Context, panHash string, at time.Time) error
 	OTPFailures(ctx context.Context, panHash string, since time.Time) (int, error)
 }
+
+// Judge decides one code entry from the challenge as stored and the card's recent failures: it
+// returns the challenge to store and whether the entry counts against the card.
+type Judge func(c ChallengeRow, cardFailures int) (next ChallengeRow, cardFailure bool, err error)
 
 const chCols = `acs_trans_id, notification_url, browser_language, merchant_name, exponent, step, token, session_data,
 	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity`
@@ -168,6 +184,57 @@ func (s *SQLStore) StaleChallenges(ctx context.Context, firstCReq, idle time.Tim
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// JudgeEntry serialises entries per card. On PostgreSQL a transaction-scoped advisory lock keyed by
+// the card's hash (and the schema, so that stores sharing a server keep apart) covers every challenge
+// of that card (two tabs, two purchases), and the challenge
+// row is read FOR UPDATE; SQLite has one writer, and its transactions begin IMMEDIATE, so the
+// transaction alone holds both. The count and the new failure are read and written inside it, which
+// is what keeps the card lock from overshooting when entries for one card arrive together.
+func (s *SQLStore) JudgeEntry(ctx context.Context, id, panHash string, since time.Time, judge Judge) (ChallengeRow, error) {
+	var out ChallengeRow
+	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+		lockRow := ""
+		if s.db.Dialect() == store.Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('acs-card:' || coalesce(current_schema(), '') || ':' || $1, 0))`, panHash); err != nil {
+				return err
+			}
+			lockRow = " FOR UPDATE"
+		}
+		c, err := scanChallenge(tx.QueryRowContext(ctx, s.db.Rebind(`SELECT `+chCols+` FROM acs_challenges
+			WHERE acs_trans_id = ?`+lockRow), id).Scan)
+		if err != nil {
+			return store.MapError(err)
+		}
+		var failures int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT COUNT(*) FROM acs_otp_failures
+			WHERE pan_hash = ? AND failed_at >= ?`), panHash, store.Time(since)).Scan(&failures); err != nil {
+			return err
+		}
+		next, cardFailure, err := judge(c, failures)
+		if err != nil {
+			return err
+		}
+		next.ACSTransID, next.Version = c.ACSTransID, c.Version
+		st, err := json.Marshal(next.OTP)
+		if err != nil {
+			return err
+		}
+		if err := s.updateChallengeTx(ctx, tx, next, st); err != nil {
+			return err
+		}
+		if cardFailure {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_otp_failures (pan_hash, failed_at) VALUES (?, ?)`),
+				panHash, store.Time(next.LastActivity)); err != nil {
+				return err
+			}
+		}
+		next.Version++
+		out = next
+		return nil
+	})
+	return out, err
 }
 
 func (s *SQLStore) RecordOTPFailure(ctx context.Context, panHash string, at time.Time) error {

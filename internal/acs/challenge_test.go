@@ -24,6 +24,8 @@ func TestChallengeEndings(t *testing.T) {
 		status, reason, cancel string
 		interactions           string
 		wantValue, wantFailed  bool
+		// heading is what the result page says; "Not authenticated" when empty and the status is N.
+		heading string
 	}{
 		{name: "the right code sent by SMS authenticates the shopper",
 			play: func(t *testing.T, s *shop, p page) page {
@@ -66,22 +68,22 @@ func TestChallengeEndings(t *testing.T) {
 			play: func(t *testing.T, s *shop, p page) page {
 				p = s.act(t, p, "send", "dest", "sms:0")
 				return s.act(t, p, "cancel")
-			}, status: "N", reason: "01", cancel: "01", interactions: "00"},
+			}, status: "N", reason: "01", cancel: "01", interactions: "00", heading: "Purchase cancelled"},
 		{name: "ten minutes without interaction end the challenge with challengeCancel 04",
 			play: func(t *testing.T, s *shop, p page) page {
 				p = s.act(t, p, "send", "dest", "sms:0")
 				code := s.code(t, mobile, 1)
 				s.clock.add(acs.IdleLimit + time.Second)
 				return s.act(t, p, "submit", "code", code)
-			}, status: "N", reason: "14", cancel: "04", interactions: "00"},
-		{name: "a locked card is not authenticated even with the right code, reason 19",
+			}, status: "N", reason: "14", cancel: "04", interactions: "00", heading: "Time ran out"},
+		{name: "a card locked by another purchase after the code was sent is not authenticated with the right code, reason 19",
 			play: func(t *testing.T, s *shop, p page) page {
+				p = s.act(t, p, "send", "dest", "sms:0")
 				for range 10 {
 					s.e.store.RecordOTPFailure(context.Background(), s.e.store.LookupHash(panEnrolled), s.clock.now())
 				}
-				p = s.act(t, p, "send", "dest", "sms:0")
 				return s.act(t, p, "submit", "code", s.code(t, mobile, 1))
-			}, status: "N", reason: "19", interactions: "01", wantFailed: true},
+			}, status: "N", reason: "19", interactions: "01", wantFailed: true, heading: "Card locked for online checks"},
 		{name: "a resend within the cool-down is refused visibly, after it a new code works",
 			play: func(t *testing.T, s *shop, p page) page {
 				p = s.act(t, p, "send", "dest", "sms:0")
@@ -136,12 +138,19 @@ func TestChallengeEndings(t *testing.T) {
 			if tx.ChallengeFailed != tc.wantFailed || tx.TransStatus != tc.status {
 				t.Errorf("transaction %s failed=%v, want %s failed=%v", tx.TransStatus, tx.ChallengeFailed, tc.status, tc.wantFailed)
 			}
-			want := "Authenticated"
-			if tc.status != "Y" {
+			want := tc.heading
+			switch {
+			case tc.status == "Y":
+				want = "Authenticated"
+			case want == "":
 				want = "Not authenticated"
 			}
 			if !strings.Contains(res.body, ">"+want+"<") {
 				t.Errorf("the result page does not say %q", want)
+			}
+			// The result page stays the bank's: its name is on it as on every page before.
+			if !strings.Contains(res.body, `alt="Bank bank-a"`) {
+				t.Errorf("the result page does not carry the bank's name: %s", res.body)
 			}
 			// The page may be posted again (a reload): it shows the same result and ends nothing twice.
 			again := s.act(t, first, "submit", "code", "000000")

@@ -66,7 +66,7 @@ type acsEnv struct {
 	url    string
 	ds     *http.Client // presents the DS certificate
 	other  *http.Client // presents the 3DS Server certificate
-	logs   *bytes.Buffer
+	logs   *syncBuffer
 	keys   acs.AuthValueKeys
 	server *httptest.Server
 	admin  string // the admin API's base URL
@@ -89,6 +89,12 @@ const (
 
 func newACS(tb testing.TB) *acsEnv {
 	tb.Helper()
+	return newACSOn(tb, backends[0].open)
+}
+
+// newACSOn is newACS on the store open gives (one of backends).
+func newACSOn(tb testing.TB, open func(testing.TB) *store.DB) *acsEnv {
+	tb.Helper()
 	ctx := context.Background()
 	l := testPKI(tb)
 	spec, err := authvalue.NewRandomSpec()
@@ -99,8 +105,8 @@ func newACS(tb testing.TB) *acsEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &acsEnv{vault: newKeyring(tb).ring(tb), logs: &bytes.Buffer{}, keys: acs.AuthValues(keys)}
-	e.db = backends[0].open(tb)
+	e := &acsEnv{vault: newKeyring(tb).ring(tb), logs: &syncBuffer{}, keys: acs.AuthValues(keys)}
+	e.db = open(tb)
 	e.store = acs.NewSQLStore(e.db, e.vault)
 	a := testIssuer("bank-a", "4000", "4000")
 	b := testIssuer("bank-m", "5100", "5100")
@@ -155,4 +161,22 @@ func client(tb testing.TB, fp pki.FilePair, pool *x509.CertPool) *http.Client {
 	}
 	cfg := pki.ClientConfig(&cert, pool, "127.0.0.1")
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+}
+
+// syncBuffer is the log the ACS writes from its request goroutines while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

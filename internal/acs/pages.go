@@ -33,8 +33,10 @@ type challengePage struct {
 	Digits, Wait                int
 	WaitText                    string
 	NoResend, OK, OtherChannels bool
-	NotificationURL, CRes       string
-	SessionData                 string
+	// Ending is how a finished challenge ended (endOK, endCancelled, …): the final page's words.
+	Ending                string
+	NotificationURL, CRes string
+	SessionData           string
 }
 
 func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction) challengePage {
@@ -116,11 +118,11 @@ func (b *Browser) statusOf(id string) (notify.State, bool) {
 	return notify.Queued, true
 }
 
-// renderFinal shows the result and the form that carries cres (a CRes or an Erro) to the requestor.
-func (b *Browser) renderFinal(w http.ResponseWriter, row ChallengeRow, cres string, ok bool) error {
-	lang := web.Lang(row.BrowserLanguage)
-	p := challengePage{Base: b.Base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: StepDone, OK: ok,
-		NotificationURL: row.NotificationURL, CRes: cres, SessionData: row.SessionData}
+// renderFinal shows how the challenge ended, under the bank's name, and the form that carries cres
+// (a CRes or an Erro) to the requestor.
+func (b *Browser) renderFinal(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, cres, ending string) error {
+	p := b.basePage(ctx, row, t)
+	p.Step, p.OK, p.Ending, p.CRes = StepDone, ending == endOK, ending, cres
 	return renderChallenge(w, p)
 }
 
