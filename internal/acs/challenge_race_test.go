@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/otp"
 )
 
@@ -174,5 +175,51 @@ func TestALockedCardIsToldAtOnceAndSentNothing(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // a code, had one been queued, reaches the outbox within milliseconds
 	if msgs := s.outbox.Messages(mobile); len(msgs) != 0 {
 		t.Errorf("%d codes were sent to a locked card", len(msgs))
+	}
+}
+
+// TestAJudgedEntryIsFinishedByTheNextPageOrTheSweeper: an instance that stops between committing an
+// entry's judgement and ending the authentication leaves the end it decided on the row; the next
+// page the shopper posts, or the expiry sweeper, ends the authentication with it.
+func TestAJudgedEntryIsFinishedByTheNextPageOrTheSweeper(t *testing.T) {
+	for _, how := range []string{"next page", "sweeper"} {
+		t.Run(how, func(t *testing.T) {
+			s := newShop(t)
+			s.unwatched = true
+			ctx := context.Background()
+			id, server := s.challenge(t, "en-GB")
+			p := s.act(t, s.start(t, id, server), "send", "dest", "sms:0")
+			tx, err := s.e.store.Transaction(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The judgement of a right code committed; the instance stopped before it ended anything.
+			_, err = s.e.store.JudgeEntry(ctx, id, tx.PANHash, s.clock.now().Add(-24*time.Hour),
+				func(c acs.ChallengeRow, _ int) (acs.ChallengeRow, bool, error) {
+					c.OTP.Finished, c.OTP.Interactions, c.Result = true, 1, "Y"
+					return c, false, nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if how == "next page" {
+				p = s.act(t, p, "resend")
+				if c, _ := s.final(t, p, id); c.TransStatus != "Y" {
+					t.Errorf("the next page shows %s, want the Y the entry decided", c.TransStatus)
+				}
+			} else {
+				s.clock.add(acs.IdleLimit + time.Second)
+				if n, err := s.b.ExpireStale(ctx); err != nil || n != 1 {
+					t.Fatalf("the sweeper ended %d, %v", n, err)
+				}
+			}
+			r, err := s.e.store.Outbox(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(r.Body), `"transStatus":"Y"`) {
+				t.Errorf("the RReq does not carry the decided Y: %s", r.Body)
+			}
+		})
 	}
 }
