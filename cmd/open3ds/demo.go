@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -274,8 +275,12 @@ func (d *demoNetwork) writeInfo() error {
 	return os.WriteFile(d.paths.info, append(b, '\n'), 0o600)
 }
 
-// outboxURL is the development outbox page, where the demo's codes arrive.
-func (d *demoNetwork) outboxURL() string { return d.urls.ACSAdmin + "/outbox/" }
+// outboxURL is the development outbox page, where the demo's codes arrive. The page asks for the
+// ACS's admin token, which the link carries, so that only whoever started the demo (and can read
+// what it prints or its demo.json) sees the codes.
+func (d *demoNetwork) outboxURL() string {
+	return d.urls.ACSAdmin + "/outbox/?" + url.Values{"token": {d.secrets.ACSAdmin}}.Encode()
+}
 
 // printReady tells the person where everything is.
 func (d *demoNetwork) printReady(w io.Writer, took time.Duration) {

@@ -60,7 +60,12 @@ type outboxMessage struct {
 
 // outbox reads the development outbox's JSON for one destination, newest first.
 func (s *shopper) outbox(dest string) []outboxMessage {
-	res, err := http.Get(s.d.net.outboxURL() + "outbox.json?" + url.Values{"to": {dest}}.Encode())
+	req, err := http.NewRequest("GET", s.d.net.urls.ACSAdmin+"/outbox/outbox.json?"+url.Values{"to": {dest}}.Encode(), nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.d.net.secrets.ACSAdmin)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	}
 	acsCfg := &acsConfig{DSN: p.acs, ChallengeURL: u.ACSPublic + "/challenge", Reference: demoACSRef, DSURL: u.DS + "/",
 		MethodMode: "page", RiskPolicies: p.risk, VaultKeys: logx.Secret(sec.VaultKeys), AuthValueKeys: logx.Secret(sec.AuthValueKeys),
-		AdminToken: logx.Secret(sec.ACSAdmin), OTPKey: logx.Secret(sec.OTPKey), RoleLog: quiet}
+		AdminToken: logx.Secret(sec.ACSAdmin), OTPKey: logx.Secret(sec.OTPKey), DevOutbox: true, RoleLog: quiet}
 	acsCfg.TLS.CA, acsCfg.TLS.Cert, acsCfg.TLS.Key = l.CA.Cert, l.ACS.Cert, l.ACS.Key
 	acsRT, err := d.open(ctx, log.With("role", "acs"), acsCfg.base())
 	if err != nil {

@@ -35,6 +35,10 @@ type RoleLog struct {
 	LogLevel  string `yaml:"log_level" env:"LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
 	LogFormat string `yaml:"log_format" env:"LOG_FORMAT" flag:"log-format" help:"json or text"`
 	Pprof     bool   `yaml:"pprof" env:"PPROF" flag:"pprof" help:"serve /debug/pprof/ on the admin listener, for measuring (BENCHMARKS.md)"`
+	// MetricsToken, when set, is the bearer token /metrics asks of a scraper; without it /metrics
+	// answers anyone who reaches the admin listener, which should then be on loopback or a private
+	// network only.
+	MetricsToken logx.Secret `yaml:"metrics_token" env:"METRICS_TOKEN" help:"bearer token /metrics requires; /metrics is open when empty"`
 }
 
 // defaultRoleLog is the logging every role starts from before its configuration is read.
@@ -65,6 +69,8 @@ type roleBase struct {
 	Cert    string // the role's own certificate and key, for its protocol listener and as a client
 	Key     string
 	Pprof   bool // serve /debug/pprof/ on the admin listener
+	// MetricsToken is the bearer token /metrics requires; empty leaves it open.
+	MetricsToken string
 }
 
 // loadConfig reads a role's configuration from its defaults, file, environment and args. ok is false
@@ -92,6 +98,8 @@ type roleRuntime struct {
 	reg     *prometheus.Registry
 	metrics *httpx.Metrics
 	pprof   bool
+	// metricsToken is the bearer token /metrics requires; empty leaves it open.
+	metricsToken string
 }
 
 // openRole opens the store and loads the role's key pair and the CA pool. The caller closes the
@@ -101,7 +109,7 @@ func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, 
 	if err != nil {
 		return nil, err
 	}
-	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof}
+	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken}
 	if err := rt.load(b); err != nil {
 		db.Close()
 		return nil, err
@@ -145,7 +153,11 @@ func (rt *roleRuntime) protocolTLS() *tls.Config { return pki.ServerConfig(rt.ce
 func (rt *roleRuntime) adminMux(api http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
-	mux.Handle("GET /metrics", httpx.MetricsHandler(rt.reg))
+	var metrics http.Handler = httpx.MetricsHandler(rt.reg)
+	if rt.metricsToken != "" {
+		metrics = httpx.RequireToken("open3ds-metrics", rt.metricsToken, false)(metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
 	// Profiles are for the engineer measuring a role (BENCHMARKS.md); they are off unless asked for,
 	// and only ever on the admin listener.
 	if rt.pprof {

@@ -82,7 +82,7 @@ func (c *tdssConfig) Validate() error {
 
 // base is what the shared start-up needs of this configuration.
 func (c *tdssConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
 }
 
 // tdssListening, when set (by tests), hears the listeners' addresses once all are open.

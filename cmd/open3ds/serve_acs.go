@@ -57,6 +57,10 @@ type acsConfig struct {
 	// Notify configures the providers that carry codes; serve_acs_notify.go explains the choice per issuer.
 	Notify        notify.Config `yaml:"notify" env:"ACS_NOTIFY" flag:"notify"`
 	NotifyIssuers []string      `yaml:"notify_issuers" env:"ACS_NOTIFY_ISSUERS" flag:"notify-issuers" help:"issuers' own providers, ISSUER_ID=SMS/EMAIL (e.g. bank-a=smpp/smtp); others use notify.sms and notify.email"`
+	// DevOutbox allows the development outbox as a provider. It keeps every code it is given and
+	// shows it on the admin listener (to the admin token's holder), which no cardholder's code should
+	// ever be: a production ACS names real providers and leaves this off.
+	DevOutbox bool `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
 	RoleLog
 }
 
@@ -90,6 +94,9 @@ func (c *acsConfig) Validate() error {
 		p.Add("method_mode", "must be page or redirect")
 	}
 	c.checkNotifyIssuers(&p)
+	if c.PublicListen != "" && !c.DevOutbox {
+		c.checkNoOutbox(&p)
+	}
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -131,7 +138,7 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 
 // base is what the shared start-up needs of this configuration.
 func (c *acsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
 }
 
 // acsListening, when set (by tests), hears the listeners' addresses once both are open.

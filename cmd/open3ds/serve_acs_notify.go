@@ -67,6 +67,28 @@ func (c *acsConfig) checkNotifyIssuers(p *config.Problems) {
 	}
 }
 
+// checkNoOutbox adds a problem for every channel that would go to the development outbox: the
+// default of notify.sms and notify.email, and any issuer's choice. It runs unless dev_outbox is set.
+func (c *acsConfig) checkNoOutbox(p *config.Problems) {
+	isOutbox := func(name string) bool { return name == "" || name == "outbox" }
+	const fix = "is the development outbox, which shows every code on the admin listener: name a real provider, or set dev_outbox (--dev-outbox) for development"
+	if isOutbox(c.Notify.SMS) {
+		p.Add("notify.sms", "%s", fix)
+	}
+	if isOutbox(c.Notify.Email) {
+		p.Add("notify.email", "%s", fix)
+	}
+	byIssuer, err := parseNotifyIssuers(c.NotifyIssuers)
+	if err != nil {
+		return // checkNotifyIssuers has said so
+	}
+	for id, ch := range byIssuer {
+		if ch.sms == "outbox" || ch.email == "outbox" {
+			p.Add("notify_issuers", "issuer %s %s", id, fix)
+		}
+	}
+}
+
 func firstSet(a, b string) string {
 	if a != "" {
 		return a

@@ -43,7 +43,9 @@ func buildACSPublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	if err != nil {
 		return nil, err
 	}
-	r.adminMux.Handle("/outbox/", http.StripPrefix("/outbox", delivery.outbox.Handler()))
+	// Only the admin token's holder sees the codes; the link the demo prints carries it.
+	r.adminMux.Handle("/outbox/", httpx.RequireToken("open3ds-acs", cfg.AdminToken.Reveal(), true)(
+		http.StripPrefix("/outbox", delivery.outbox.Handler())))
 	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
 	sctx, cancel := context.WithCancel(ctx)
 	swept := make(chan struct{})

@@ -16,7 +16,8 @@ import (
 )
 
 // TestServeACSPublicListenerServesTheThreeDSMethod runs `open3ds serve acs --public-listen` and posts
-// a 3DS Method form to it over HTTPS, as a shopper's browser would.
+// a 3DS Method form to it over HTTPS, as a shopper's browser would. The development outbox it runs
+// with shows codes only to the admin token's holder, and /metrics asks for its own token.
 func TestServeACSPublicListenerServesTheThreeDSMethod(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := pki.Init(filepath.Join(dir, "pki"), pki.InitOptions{}); err != nil {
@@ -30,22 +31,38 @@ func TestServeACSPublicListenerServesTheThreeDSMethod(t *testing.T) {
 		"OPEN3DS_ACS_OTP_KEY": strings.Repeat("o", 32)} {
 		c.environ[k] = v
 	}
+	getenv := func(k string) string { return c.environ[k] }
+
+	// Without a provider and without --dev-outbox the codes would go to the outbox: refused at start.
+	var errOut strings.Builder
+	err := run(context.Background(), []string{"serve", "acs"}, getenv, strings.NewReader(""), io.Discard, &errOut)
+	if err == nil || !strings.Contains(err.Error()+errOut.String(), "notify.sms") || !strings.Contains(err.Error()+errOut.String(), "dev-outbox") {
+		t.Fatalf("serve acs with the outbox and no --dev-outbox: %v\n%s", err, errOut.String())
+	}
+
+	c.environ["OPEN3DS_ACS_DEV_OUTBOX"] = "true"
+	c.environ["OPEN3DS_METRICS_TOKEN"] = "scrape"
 	public := make(chan string, 1)
+	admin := make(chan string, 1)
 	acsPublicListening = func(a string) { public <- a }
-	t.Cleanup(func() { acsPublicListening = nil })
+	acsListening = func(_, a string) { admin <- a }
+	t.Cleanup(func() { acsPublicListening, acsListening = nil, nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs strings.Builder
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "acs"}, func(k string) string { return c.environ[k] }, strings.NewReader(""), io.Discard, &logs)
+		done <- run(ctx, []string{"serve", "acs"}, getenv, strings.NewReader(""), io.Discard, &logs)
 	}()
-	var addr string
-	select {
-	case addr = <-public:
-	case err := <-done:
-		t.Fatalf("serve acs ended: %v\n%s", err, logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve acs did not start")
+	var addr, adminAddr string
+	for addr == "" || adminAddr == "" {
+		select {
+		case addr = <-public:
+		case adminAddr = <-admin:
+		case err := <-done:
+			t.Fatalf("serve acs ended: %v\n%s", err, logs.String())
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve acs did not start")
+		}
 	}
 	defer func() {
 		cancel()
@@ -62,5 +79,33 @@ func TestServeACSPublicListenerServesTheThreeDSMethod(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `action="https://m.example/n"`) {
 		t.Errorf("3DS Method: %d %s", resp.StatusCode, body)
+	}
+
+	for _, tc := range []struct {
+		name, path, bearer string
+		want               int
+	}{
+		{"the outbox without a token", "/outbox/", "", http.StatusUnauthorized},
+		{"the outbox's JSON without a token", "/outbox/outbox.json", "", http.StatusUnauthorized},
+		{"the outbox with a wrong token", "/outbox/?token=nope", "", http.StatusUnauthorized},
+		{"the outbox with the admin token in its link", "/outbox/?token=tok", "", http.StatusOK},
+		{"the outbox's JSON with the admin token as bearer", "/outbox/outbox.json", "tok", http.StatusOK},
+		{"/metrics without its token", "/metrics", "", http.StatusUnauthorized},
+		{"/metrics with the admin token", "/metrics", "tok", http.StatusUnauthorized},
+		{"/metrics with its token in the link", "/metrics?token=scrape", "", http.StatusUnauthorized},
+		{"/metrics with its token as bearer", "/metrics", "scrape", http.StatusOK},
+	} {
+		req, _ := http.NewRequest("GET", "http://"+adminAddr+tc.path, nil)
+		if tc.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.bearer)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, res.StatusCode, tc.want)
+		}
 	}
 }

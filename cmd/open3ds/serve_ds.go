@@ -66,7 +66,7 @@ func (c *dsConfig) Validate() error {
 
 // base is what the shared start-up needs of this configuration.
 func (c *dsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
 }
 
 // dsListening, when set (by tests), hears the listeners' addresses once both are open.

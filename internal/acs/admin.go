@@ -1,11 +1,8 @@
 package acs
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
@@ -39,26 +36,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("DELETE /v1/cardholders/{id}", httpx.API(a.deleteCardholder))
 	mux.Handle("POST /v1/cardholders/{id}/unlock", httpx.API(a.unlockCardholder))
 	mux.Handle("POST /v1/authentication-values/verify", httpx.API(a.verify))
-	return a.authorise(mux)
-}
-
-// authorise lets through only requests with the token. Both sides are hashed first so that the
-// comparison takes the same time whatever the token's length.
-func (a *Admin) authorise(next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(a.Token))
-	deny := httpx.API(func(http.ResponseWriter, *http.Request) error {
-		return httpx.NewProblem(http.StatusUnauthorized, "a valid bearer token is required")
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(got))
-		if !ok || a.Token == "" || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="open3ds-acs"`)
-			deny.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return httpx.RequireToken("open3ds-acs", a.Token, false)(mux)
 }
 
 // problem turns store and validation errors into what the client sees.

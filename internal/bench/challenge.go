@@ -19,8 +19,9 @@ import (
 type ChallengeScenario struct {
 	API     *MerchantAPI
 	Browser *http.Client // the shopper's browser: trusts the scheme CA, presents no certificate
-	// Outbox is the ACS's development outbox (e.g. http://127.0.0.1:8421/outbox); the code of each
-	// challenge is found there by its acsTransID.
+	// Outbox is the ACS's development outbox (e.g. http://127.0.0.1:8421/outbox/?token=…, the token
+	// being the ACS's admin token, sent as a bearer token); the code of each challenge is found there
+	// by its acsTransID.
 	Outbox string
 	Cards  []string // cards the ACS challenges, used in turn
 	// Expect lists the final transStatus values that count as success; empty means Y alone.
@@ -117,7 +118,7 @@ func (s *ChallengeScenario) post(ctx context.Context, step, target string, value
 func (s *ChallengeScenario) code(ctx context.Context, acsTransID string) (string, error) {
 	var found string
 	err := s.poll(ctx, "code not in the outbox", func() (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(s.Outbox, "/")+"/outbox.json", nil)
+		req, err := s.outboxRequest(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -189,4 +190,25 @@ func (s *ChallengeScenario) poll(ctx context.Context, class string, try func() (
 		}
 		wait = min(wait*2, 50*time.Millisecond)
 	}
+}
+
+// outboxRequest asks the outbox for its messages. Outbox may carry the admin token as its token query
+// parameter (the link the demo prints and writes to demo.json); the request sends it as the bearer
+// token the outbox asks for.
+func (s *ChallengeScenario) outboxRequest(ctx context.Context) (*http.Request, error) {
+	u, err := url.Parse(s.Outbox)
+	if err != nil {
+		return nil, fmt.Errorf("bench: outbox URL: %w", err)
+	}
+	token := u.Query().Get("token")
+	u.RawQuery = ""
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/outbox.json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
 }
