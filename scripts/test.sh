@@ -5,25 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\n== %s\n' "$*"; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=
-apt_install() {
-	if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
-}
+# say, as_root and apt_install (which waits for another apt's lock and says what it installs and why).
+. scripts/lib.sh
 
 export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || { echo "Go is not installed (expected at /usr/local/go)"; exit 1; }
 
 say "tools"
-command -v openssl >/dev/null || apt_install openssl
-command -v gcc >/dev/null || apt_install gcc libc6-dev # the race detector needs cgo
-[ -x /usr/bin/chromium ] || apt_install chromium # the ACS challenge pages are tested in a real browser
+command -v openssl >/dev/null || apt_install "the PKI tests check our certificates with openssl" openssl
+command -v gcc >/dev/null || apt_install "the race detector needs cgo" gcc libc6-dev
+[ -x /usr/bin/chromium ] || apt_install "the ACS challenge pages and the demo shop are tested in a real browser" chromium
 
 say "Node test packages"
 # The SMPP tests run an independent SMSC, the npm "smpp" package, from internal/notify/testdata/smsc.
-command -v node >/dev/null || apt_install nodejs npm
+command -v node >/dev/null || apt_install "the SMPP tests talk to an independent SMSC written for Node" nodejs npm
 smsc_dir=internal/notify/testdata/smsc
 if [ ! -f "$smsc_dir/node_modules/smpp/package.json" ]; then
 	(cd "$smsc_dir" && npm ci --no-audit --no-fund)
@@ -33,7 +28,7 @@ say "PostgreSQL"
 PGHOST_ADDR=127.0.0.1
 PGPORT_NUM=5432
 if ! command -v pg_ctlcluster >/dev/null; then
-	apt_install postgresql
+	apt_install "the store suite runs against a real PostgreSQL as well as SQLite" postgresql
 	fresh_pg=1
 fi
 if ! pg_isready -q -h "$PGHOST_ADDR" -p "$PGPORT_NUM"; then

@@ -94,3 +94,26 @@ func (d *benchDemo) merchantKey() (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// benchModeFlags are the flags that stand in for demo.json, for each mode.
+var benchModeFlags = map[string]string{
+	"acs-areq":  "--url, --pki (or --ca, --cert and --key) and --cards",
+	"ds-areq":   "--url, --pki (or --ca, --cert and --key), --cards, --requestor-id and --ref-number",
+	"e2e":       "--api-url, --api-key, --ca (for an HTTPS API) and --cards",
+	"challenge": "--api-url, --api-key, --ca (for an HTTPS API), --outbox-url and --cards",
+}
+
+// withoutBenchDemo adds to a usage error where bench looked for demo.json, as an absolute path, and
+// what to give instead. Other errors pass unchanged.
+func withoutBenchDemo(err error, mode string) error {
+	var ex exitError
+	if !errors.As(err, &ex) || ex.code != 2 {
+		return err
+	}
+	where := filepath.Join(benchDemoDefault, "demo.json")
+	if abs, aerr := filepath.Abs(where); aerr == nil {
+		where = abs
+	}
+	return exitError{code: 2, msg: fmt.Sprintf("%s\nbench: no demo.json at %s: run bench in the directory where `open3ds demo` runs, "+
+		"or give --demo DIR (the demo's %s directory), or give %s the flags %s", ex.msg, where, benchDemoDefault, mode, benchModeFlags[mode])}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -21,5 +23,29 @@ func TestBenchRunsEveryModeAgainstTheDemoWithNoFlagButItsDirectory(t *testing.T)
 				t.Errorf("the demo's process was not measured: %+v", s)
 			}
 		})
+	}
+}
+
+// TestBenchOutsideTheDemoFolderSaysWhereItLookedAndWhatToGive runs bench with no flag in a directory
+// without open3ds-data, the first mistake of someone who started the demo in another terminal.
+func TestBenchOutsideTheDemoFolderSaysWhereItLookedAndWhatToGive(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	looked := filepath.Join(dir, "open3ds-data", "demo.json")
+	for mode, flags := range map[string][]string{
+		"acs-areq":  {"--url", "--pki", "--cards"},
+		"ds-areq":   {"--url", "--pki", "--requestor-id", "--ref-number"},
+		"e2e":       {"--api-url", "--api-key", "--cards"},
+		"challenge": {"--api-url", "--outbox-url", "--cards"},
+	} {
+		_, _, err := benchRun(mode)
+		if exitCode(err) != 2 {
+			t.Fatalf("%s: exit %d (%v), want 2", mode, exitCode(err), err)
+		}
+		for _, want := range append([]string{looked, "--demo"}, flags...) {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: the error does not mention %s:\n%v", mode, want, err)
+			}
+		}
 	}
 }

@@ -61,6 +61,16 @@ func resolveBenchTarget(e env, f benchFlags, workers int) (*benchTarget, error) 
 	if err != nil {
 		return nil, err
 	}
+	t, err := resolveBenchFrom(e, f, d, workers)
+	if err != nil && d == nil && f.demo == "" {
+		// Most often bench was started outside the demo's folder: say so, not only which flag is missing.
+		err = withoutBenchDemo(err, f.mode)
+	}
+	return t, err
+}
+
+// resolveBenchFrom builds the target from the flags and d, the demo file (nil when there is none).
+func resolveBenchFrom(e env, f benchFlags, d *benchDemo, workers int) (*benchTarget, error) {
 	s := benchSource{f: f, demo: d, getenv: e.getenv}
 	dir := f.pki
 	if dir == "" && d != nil && d.PKI != "" {

@@ -33,7 +33,7 @@ func runValidate(_ context.Context, e env, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: open3ds validate [flags] FILE|-\n\n"+
 			"Validates one message as the chosen component would on receipt. Prints `valid <type> <version>`\n"+
-			"and exits 0, or prints the Erro it would answer with and exits 1.\n\nFlags:")
+			"and exits 0, or prints the Erro it would answer with and exits 1. A file it cannot read exits 2.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	areqPath := fs.String("areq", "", "the transaction's AReq `file`, for the rules of an ARes, CReq, CRes, RReq or RRes")
@@ -104,6 +104,12 @@ func runValidate(_ context.Context, e env, args []string) error {
 	return exitError{code: 1}
 }
 
+// unreadable ends validate with status 2, as a usage mistake does: 1 means the message was read
+// and is invalid, and a script must be able to tell the two apart.
+func unreadable(err error) error {
+	return exitError{code: 2, msg: "validate: " + err.Error()}
+}
+
 // readMessage reads a file, or standard input for "-", up to maxMessageSize.
 func readMessage(e env, path string) ([]byte, error) {
 	var r io.Reader
@@ -112,14 +118,14 @@ func readMessage(e env, path string) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("validate: %w", err)
+			return nil, unreadable(err)
 		}
 		defer f.Close()
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxMessageSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("validate: reading %s: %w", path, err)
+		return nil, unreadable(fmt.Errorf("reading %s: %w", path, err))
 	}
 	if len(data) > maxMessageSize {
 		return nil, fmt.Errorf("validate: %s is larger than %d bytes", path, maxMessageSize)

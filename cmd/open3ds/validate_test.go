@@ -167,8 +167,9 @@ func TestValidateFailsPlainly(t *testing.T) {
 		code int
 		say  string // what the error must mention
 	}{
-		{"a missing file is exit 1", []string{missing}, 1, "no-such-message.json"},
-		{"a missing --areq file is exit 1", []string{"--areq", missing, valid}, 1, "no-such-message.json"},
+		{"a missing file is exit 2, not the 1 of an invalid message", []string{missing}, 2, "no-such-message.json"},
+		{"a missing --areq file is exit 2", []string{"--areq", missing, valid}, 2, "no-such-message.json"},
+		{"a directory is exit 2", []string{t.TempDir()}, 2, "validate:"},
 		{"an --areq that is not an AReq is exit 1", []string{"--areq", valid, valid}, 1, "not a valid AReq"},
 		{"no file is a usage error", nil, 2, "want one FILE"},
 		{"two files are a usage error", []string{valid, valid}, 2, "want one FILE"},
