@@ -18,10 +18,16 @@ command -v gcc >/dev/null || apt_install "the race detector needs cgo" gcc libc6
 
 say "Node test packages"
 # The SMPP tests run an independent SMSC, the npm "smpp" package, from internal/notify/testdata/smsc.
-command -v node >/dev/null || apt_install "the SMPP tests talk to an independent SMSC written for Node" nodejs npm
+command -v node >/dev/null || apt_install "the SMPP and JOSE tests talk to independent peers written for Node" nodejs npm
 smsc_dir=internal/notify/testdata/smsc
 if [ ! -f "$smsc_dir/node_modules/smpp/package.json" ]; then
 	(cd "$smsc_dir" && npm ci --no-audit --no-fund)
+fi
+# The app channel's JOSE is checked against an independent peer, the npm "jose" package under Node,
+# from internal/sdkcrypto/testdata/josesdk.
+jose_dir=internal/sdkcrypto/testdata/josesdk
+if [ ! -f "$jose_dir/node_modules/jose/package.json" ]; then
+	(cd "$jose_dir" && npm ci --no-audit --no-fund)
 fi
 
 say "PostgreSQL"
