@@ -198,7 +198,7 @@ func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, 
 	b := req.Browser
 	a := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
 		DeviceChannel: emv.ChannelBrowser, ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
-		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + "/3ds/rreq",
+		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + RReqPath,
 		ThreeDSRequestorID: m.RequestorID, ThreeDSRequestorName: m.RequestorName, ThreeDSRequestorURL: m.RequestorURL,
 		ThreeDSRequestorAuthenticationInd: "01", ThreeDSCompInd: req.ThreeDSCompInd,
 		AcquirerBIN: m.AcquirerBIN, AcquirerMerchantID: m.AcquirerMerchantID, MCC: m.MCC,

@@ -12,11 +12,15 @@ import (
 	"github.com/open3ds/open3ds/internal/store"
 )
 
+// RReqPath is the route of the RReq endpoint under Config.ProtocolURL; each AReq's threeDSServerURL
+// is the two joined.
+const RReqPath = "/3ds/rreq"
+
 // ProtocolHandler is the endpoint the DS calls over mutual TLS: RReq at /3ds/rreq. Only a client
 // certificate of the DS role is admitted.
 func (s *Server) ProtocolHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /3ds/rreq", httpx.Protocol(emv.ComponentThreeDSServ, emv.Version220, s.handleRReq))
+	mux.Handle("POST "+RReqPath, httpx.Protocol(emv.ComponentThreeDSServ, emv.Version220, s.handleRReq))
 	return mux
 }
 
