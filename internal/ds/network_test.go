@@ -213,6 +213,8 @@ type netOptions struct {
 	open    func(testing.TB) *store.DB
 	timeout time.Duration
 	every   time.Duration
+	// wrap, when set, goes around the DS's handler, to watch its requests.
+	wrap func(http.Handler) http.Handler
 }
 
 func newNetwork(t testing.TB, o netOptions) *network {
@@ -235,7 +237,11 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	server := ds.NewServer(ds.Config{Store: n.store, Recorder: n.db, Client: client, URL: "https://ds.example/3ds",
 		Timeout: o.timeout, PReqEvery: o.every, StandInKey: []byte("test stand-in key"), Metrics: metrics,
 		Log: logx.New(n.logs, slog.LevelDebug, "json")})
-	n.ds = startTLS(t, pki.RoleDS, "ds", server.Handler())
+	h := server.Handler()
+	if o.wrap != nil {
+		h = o.wrap(h)
+	}
+	n.ds = startTLS(t, pki.RoleDS, "ds", h)
 	ctx := context.Background()
 	must(t, n.store.AddACS(ctx, ds.ACS{Name: "bank", ReferenceNumber: "ACS-REF", URL: n.acs.srv.URL}))
 	must(t, n.store.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: pspRef,

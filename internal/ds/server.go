@@ -90,6 +90,13 @@ type caller struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
+	// Once a message has come in, its exchange is the DS's to finish: a caller that hangs up must not
+	// cancel the call to the ACS half way (which would count a healthy ACS as down and stand in for
+	// it) nor the write of the transaction, which the RReq relay needs later. It runs to a deadline
+	// of its own instead: the call to the peer, an Erro to it about a bad answer, and the store.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*s.cfg.Timeout+5*time.Second)
+	defer cancel()
+	r = r.WithContext(ctx)
 	start := s.cfg.Now()
 	ex := &store.Exchange{Role: store.RoleDS, Direction: store.In, Peer: "unknown", MessageType: "unknown", StartedAt: start}
 	answer, err := s.dispatch(r, ex)
