@@ -157,10 +157,12 @@ func runServe3DSS(ctx context.Context, e env, args []string) error {
 	if tdssListening != nil {
 		tdssListening(lns[0].Addr().String(), lns[1].Addr().String(), lns[2].Addr().String(), lns[3].Addr().String())
 	}
-	// Any listener failing stops them all; so does ctx ending, which also ends the card-range refresher.
+	// Any listener failing stops them all; so does ctx ending, which also ends the card-range refresher
+	// and the sweeper of transactions left in "sending" (by an instance that died mid-exchange).
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go r.server.RunRefresher(rctx)
+	go r.server.RunSweeper(rctx)
 	return serveListeners(ctx, "serve 3dss", listener{r.proto, lns[0]}, listener{r.api, lns[1]},
 		listener{r.public, lns[2]}, listener{r.admin, lns[3]})
 }
