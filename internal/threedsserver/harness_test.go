@@ -102,8 +102,8 @@ func must(tb testing.TB, err error) {
 // Card numbers of the test range: the test ACS answers by the last digit.
 const (
 	panFrictionless = "4000000000001000"
-	panChallenge    = "4000000000001001"
-	panBadVersion   = "4000000000001002"
+	panChallenge    = "4000000000001091"
+	panBadVersion   = "4000000000001042"
 	panOutside      = "5500000000000004"
 	requestorID     = "10075020*SHOPDEMO"
 )
