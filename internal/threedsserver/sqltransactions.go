@@ -75,8 +75,10 @@ func (s *SQLStore) ClaimAReq(ctx context.Context, id string, at time.Time) error
 
 // StuckInSending implements Store.
 func (s *SQLStore) StuckInSending(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	// The state is written into the statement, not bound, so that both planners can match it with
+	// the partial index of migration 0009, which holds only the rows in "sending".
 	rows, err := s.db.Reader().QueryContext(ctx, s.q(`SELECT id FROM tdss_transactions
-		WHERE state = ? AND sending_at < ? ORDER BY sending_at LIMIT ?`), StateSending, store.Time(before), limit)
+		WHERE state = '`+StateSending+`' AND sending_at < ? ORDER BY sending_at LIMIT ?`), store.Time(before), limit)
 	if err != nil {
 		return nil, store.MapError(err)
 	}
