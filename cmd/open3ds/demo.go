@@ -208,6 +208,7 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 		return fail(fmt.Errorf("demo: the 3DS Server could not load the card ranges from the DS: %w", err))
 	}
 	go n.tdss.RunRefresher(sctx)
+	go n.tdss.RunSweeper(sctx)
 	return n, nil
 }
 

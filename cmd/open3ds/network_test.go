@@ -277,7 +277,7 @@ func BenchmarkNetworkAttemptsAReq(b *testing.B) {
 	n := netStartNetwork(b, storetest.SQLiteDSN(b), storetest.SQLiteDSN(b))
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
-		bodies[i] = n.netAReq(emv.Version220, fmt.Sprintf("411111%010d", i), "1500", nil)
+		bodies[i] = n.netAReq(emv.Version220, luhnComplete(fmt.Sprintf("411111%09d", i)), "1500", nil)
 	}
 	b.ResetTimer()
 	for i := range b.N {

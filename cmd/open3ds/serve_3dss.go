@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/config"
@@ -70,6 +72,11 @@ func (c *tdssConfig) Validate() error {
 	if _, err := vault.ParseKeyring(c.VaultKeys.Reveal()); err != nil {
 		p.Add("vault_keys", "is required and must be a valid keyring spec (OPEN3DS_VAULT_KEYS or _FILE)")
 	}
+	if c.ProtocolURL != "" {
+		if msg := checkProtocolURL(c.ProtocolURL); msg != "" {
+			p.Add("protocol_url", "%s", msg)
+		}
+	}
 	if c.Timeout <= 0 {
 		p.Add("timeout", "must be positive")
 	}
@@ -78,6 +85,28 @@ func (c *tdssConfig) Validate() error {
 	}
 	c.RoleLog.check(&p)
 	return p.Err()
+}
+
+// checkProtocolURL says what is wrong with a --protocol-url, or "". The 3DS Server appends the RReq
+// route (/3ds/rreq) to it for each AReq's threeDSServerURL, so it must be the base of the RReq
+// listener as the DS reaches it. Given with the route already on, every RReq went to
+// …/3ds/rreq/3ds/rreq and was refused with a 404 while the ACS retried for ever; that mistake is
+// refused here, at start. A path in front of the route stays allowed, for a proxy that serves the
+// listener under a prefix.
+func checkProtocolURL(raw string) string {
+	const give = "give the base URL the DS reaches the RReq listener at, such as https://3dss.example:10443" +
+		" (flag --protocol-url, env OPEN3DS_3DSS_PROTOCOL_URL); the 3DS Server adds /3ds/rreq itself"
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil:
+		return "must be an absolute https:// URL: " + give
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return "must have no query or fragment: " + give
+	case strings.HasSuffix(strings.TrimRight(u.Path, "/"), threedsserver.RReqPath):
+		return "ends in " + threedsserver.RReqPath + ", which would send every RReq to …" + threedsserver.RReqPath +
+			threedsserver.RReqPath + ": " + give
+	}
+	return ""
 }
 
 // base is what the shared start-up needs of this configuration.
@@ -128,10 +157,12 @@ func runServe3DSS(ctx context.Context, e env, args []string) error {
 	if tdssListening != nil {
 		tdssListening(lns[0].Addr().String(), lns[1].Addr().String(), lns[2].Addr().String(), lns[3].Addr().String())
 	}
-	// Any listener failing stops them all; so does ctx ending, which also ends the card-range refresher.
+	// Any listener failing stops them all; so does ctx ending, which also ends the card-range refresher
+	// and the sweeper of transactions left in "sending" (by an instance that died mid-exchange).
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go r.server.RunRefresher(rctx)
+	go r.server.RunSweeper(rctx)
 	return serveListeners(ctx, "serve 3dss", listener{r.proto, lns[0]}, listener{r.api, lns[1]},
 		listener{r.public, lns[2]}, listener{r.admin, lns[3]})
 }

@@ -129,3 +129,39 @@ func TestServe3DSSListsEveryConfigurationProblemAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestServe3DSSRefusesAProtocolURLThatWouldMisrouteEveryRReq(t *testing.T) {
+	tests := []struct {
+		name, url string
+		want      []string // in the error; nil when the URL is fine
+	}{
+		{"a URL already ending in the RReq route", "https://3dss.example:10443/3ds/rreq",
+			[]string{"protocol_url", "--protocol-url", "ends in /3ds/rreq", "https://3dss.example:10443"}},
+		{"the same with a trailing slash", "https://3dss.example/3ds/rreq/", []string{"protocol_url", "ends in /3ds/rreq"}},
+		{"a plain HTTP URL, which the DS cannot reach over mutual TLS", "http://3dss.example", []string{"protocol_url", "https://"}},
+		{"a URL with a query", "https://3dss.example/?x=1", []string{"protocol_url", "no query"}},
+		{"a base URL", "https://3dss.example:10443", nil},
+		{"a base URL under a proxy's prefix", "https://gw.example/3dss/", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			// The rest of the configuration is missing too: every problem is listed at once, so the
+			// error shows whether protocol_url is among them.
+			err := run(context.Background(), []string{"serve", "3dss", "--protocol-url", tt.url}, func(string) string { return "" },
+				strings.NewReader(""), io.Discard, &stderr)
+			if err == nil {
+				t.Fatal("serve 3dss started without configuration")
+			}
+			msg := err.Error() + stderr.String()
+			if tt.want == nil && strings.Contains(msg, "protocol_url") {
+				t.Fatalf("a good URL was refused: %v", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the error does not say %q: %v", w, msg)
+				}
+			}
+		})
+	}
+}

@@ -33,7 +33,7 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 		c.environ[k] = v
 	}
 	c.must("enrol", "issuer", "add", "--id", "bank-a", "--name", "Bank A", "--ranges", "400000-400000")
-	if _, _, err := c.run("4000001234567891\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-"); err != nil {
+	if _, _, err := c.run("4000001234547891\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -65,7 +65,7 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 	raw, _ := os.ReadFile("../../internal/emv/testdata/valid/2.2.0/areq-browser-pa.json")
 	var m map[string]any
 	json.Unmarshal(raw, &m)
-	m["acctNumber"], m["purchaseAmount"] = "4000001234567891", "1500"
+	m["acctNumber"], m["purchaseAmount"] = "4000001234547891", "1500"
 	body, _ := json.Marshal(m)
 	resp, err := ds.Post("https://"+addr[0]+"/areq", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -82,7 +82,7 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 		t.Fatalf("transStatus %s %s, want Y from the default policy for a small amount", res.TransStatus, res.TransStatusReason)
 	}
 	{
-		ask, _ := json.Marshal(map[string]string{"pan": "4000001234567891", "amount": "1500", "currency": "978", "authenticationValue": res.AuthenticationValue})
+		ask, _ := json.Marshal(map[string]string{"pan": "4000001234547891", "amount": "1500", "currency": "978", "authenticationValue": res.AuthenticationValue})
 		req, _ := http.NewRequest("POST", "http://"+addr[1]+"/v1/authentication-values/verify", bytes.NewReader(ask))
 		req.Header.Set("Authorization", "Bearer tok")
 		req.Header.Set("Content-Type", "application/json")
@@ -97,7 +97,7 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 			t.Errorf("the value the ACS issued does not verify")
 		}
 	}
-	if strings.Contains(logs.String(), "4000001234567891") {
+	if strings.Contains(logs.String(), "4000001234547891") {
 		t.Errorf("the server's log holds the PAN")
 	}
 }

@@ -186,6 +186,7 @@ func TestAReqErrors(t *testing.T) {
 		{"an AReq without acctNumber is 201 naming it", e.ds, areq(t, "2.2.0", "areq-browser-pa", map[string]any{"acctNumber": nil}), "201", "acctNumber"},
 		{"an AReq the DS did not stamp is 201 dsTransID", e.ds, areq(t, "2.2.0", "areq-browser-pa", map[string]any{"dsTransID": nil}), "201", "dsTransID"},
 		{"a malformed amount is 203 naming it", e.ds, areq(t, "2.2.0", "areq-browser-pa", map[string]any{"purchaseAmount": "12.99"}), "203", "purchaseAmount"},
+		{"an acctNumber that fails the Luhn check is 203 naming it", e.ds, areq(t, "2.2.0", "areq-browser-pa", map[string]any{"acctNumber": "4000001234547892"}), "203", "acctNumber"},
 		{"an unsupported version is 102", e.ds, areq(t, "2.2.0", "areq-browser-pa", map[string]any{"messageVersion": "1.0.2"}), "102", ""},
 		{"an ARes sent to the AReq endpoint is 101", e.ds, []byte(`{"messageType":"ARes","messageVersion":"2.2.0"}`), "101", ""},
 	}

@@ -78,13 +78,15 @@ type acsEnv struct {
 
 const adminToken = "test-admin-token"
 
+// The test cards pass the Luhn check, which every AReq's acctNumber must (emv.LuhnValid); each keeps
+// its last four digits, which tests compare with masked numbers.
 const (
-	panEnrolled    = "4000001234567891"
-	panBlocked     = "4000002222222222"
-	panNotEnrolled = "4000003333333333"
-	panAttempts    = "5100001111111111" // issuer with attempts for cards not enrolled
-	panMastercard  = "5100002222222228"
-	panNoKeys      = "370000111111111" // its issuer's authentication-value keys are not configured
+	panEnrolled    = "4000001234547891"
+	panBlocked     = "4000002222242222"
+	panNotEnrolled = "4000003333303333"
+	panAttempts    = "5100001111141111" // issuer with attempts for cards not enrolled
+	panMastercard  = "5100002222242228"
+	panNoKeys      = "370000111101111" // its issuer's authentication-value keys are not configured
 )
 
 func newACS(tb testing.TB) *acsEnv {

@@ -230,6 +230,12 @@ func (s *Sender) send(ctx context.Context, row OutboxRow) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// An Erro is read first, whatever the HTTP status: the DS's own words (405, "3DS Server did not
+	// answer the RReq") tell the operator what to fix, where parsing it as the RRes we asked for
+	// would only say "101 messageType".
+	if e, ok := emv.PeekErro(body); ok {
+		return "", fmt.Errorf("DS answered %s", e.Summary())
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("DS answered HTTP %d", resp.StatusCode)
 	}

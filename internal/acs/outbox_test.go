@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,10 +19,12 @@ import (
 )
 
 // fakeDS plays the DS's RReq endpoint over mutual TLS: it fails the first `fail` requests with HTTP
-// 503, then answers RRes 01, and remembers every RReq it was sent.
+// 503, then answers RRes 01 (or erro, when set, as the DS does when it cannot relay), and remembers
+// every RReq it was sent.
 type fakeDS struct {
 	mu   sync.Mutex
 	fail int
+	erro *emv.Erro
 	got  []emv.RReq
 	url  string
 }
@@ -47,6 +50,10 @@ func newFakeDS(tb testing.TB, fail int) *fakeDS {
 		f.got = append(f.got, *rreq)
 		if len(f.got) <= f.fail {
 			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		if f.erro != nil {
+			json.NewEncoder(w).Encode(f.erro)
 			return
 		}
 		json.NewEncoder(w).Encode(emv.RRes{MessageType: emv.TypeRRes, MessageVersion: rreq.MessageVersion,
@@ -105,6 +112,27 @@ func TestRReqOutbox(t *testing.T) {
 		tx, _ := e.store.Transaction(ctx, id)
 		if got.TransStatus != "Y" || got.ECI != "05" || got.AuthenticationValue == "" || got.AuthenticationValue != tx.AuthValue {
 			t.Errorf("RReq %+v, transaction %+v", got, tx)
+		}
+	})
+	t.Run("an Erro from the DS is kept as the DS wrote it, its code and detail, not as an unexpected message type", func(t *testing.T) {
+		e, ds := newACS(t), newFakeDS(t, 0)
+		id := challenged(t, e, ds)
+		if err := e.svc.EndAuthentication(ctx, acs.End{ACSTransID: id, TransStatus: "Y", InteractionCounter: 1}); err != nil {
+			t.Fatal(err)
+		}
+		ds.erro = &emv.Erro{MessageType: emv.TypeErro, MessageVersion: "2.2.0", ErrorCode: "405", ErrorComponent: "D",
+			ErrorDescription: "System connection failure", ErrorDetail: "3DS Server answered the RReq with HTTP 404",
+			ErrorMessageType: emv.TypeRReq, ACSTransID: id}
+		s := &acs.Sender{Store: e.store, Client: e.acsTLS}
+		if got := s.SendDue(ctx); got != 0 {
+			t.Fatalf("delivered %d RReqs to a DS that answered an Erro", got)
+		}
+		row, err := e.store.Outbox(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(row.LastError, "Erro 405 from D about RReq: 3DS Server answered the RReq with HTTP 404") {
+			t.Fatalf("the outbox keeps %q; want the DS's code and detail", row.LastError)
 		}
 	})
 	t.Run("a running sender woken by the end sends the RReq at once, long before its next look", func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
@@ -186,12 +188,33 @@ type network struct {
 	reg   *prometheus.Registry // the DS's metrics
 	psp   *http.Client         // the 3DS Server's client to the DS
 	bank  *http.Client         // the ACS's client to the DS
+	logs  *lockedBuffer        // the DS's log, JSON lines
+}
+
+// lockedBuffer is a log the DS's handlers write while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type netOptions struct {
 	open    func(testing.TB) *store.DB
 	timeout time.Duration
 	every   time.Duration
+	// wrap, when set, goes around the DS's handler, to watch its requests.
+	wrap func(http.Handler) http.Handler
 }
 
 func newNetwork(t testing.TB, o netOptions) *network {
@@ -202,7 +225,7 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	if o.timeout == 0 {
 		o.timeout = 2 * time.Second
 	}
-	n := &network{db: o.open(t)}
+	n := &network{db: o.open(t), logs: &lockedBuffer{}}
 	n.store = ds.NewSQLStore(n.db)
 	n.acs = startPeer(t, pki.RoleACS, "bank", frictionless)
 	n.tdss = startPeer(t, pki.RoleThreeDSServer, "psp", acknowledge)
@@ -212,8 +235,13 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	metrics, err := ds.NewMetrics(n.reg)
 	must(t, err)
 	server := ds.NewServer(ds.Config{Store: n.store, Recorder: n.db, Client: client, URL: "https://ds.example/3ds",
-		Timeout: o.timeout, PReqEvery: o.every, StandInKey: []byte("test stand-in key"), Metrics: metrics})
-	n.ds = startTLS(t, pki.RoleDS, "ds", server.Handler())
+		Timeout: o.timeout, PReqEvery: o.every, StandInKey: []byte("test stand-in key"), Metrics: metrics,
+		Log: logx.New(n.logs, slog.LevelDebug, "json")})
+	h := server.Handler()
+	if o.wrap != nil {
+		h = o.wrap(h)
+	}
+	n.ds = startTLS(t, pki.RoleDS, "ds", h)
 	ctx := context.Background()
 	must(t, n.store.AddACS(ctx, ds.ACS{Name: "bank", ReferenceNumber: "ACS-REF", URL: n.acs.srv.URL}))
 	must(t, n.store.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: pspRef,

@@ -3,6 +3,7 @@ package ds
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/store"
@@ -39,13 +40,21 @@ func (s *Server) handleRReq(ctx context.Context, c caller, rreq *emv.RReq, ex *s
 	sent := s.cfg.Now()
 	body, err := s.post(ctx, t.ThreeDSServerURL, rreq)
 	s.recordOut(ctx, *ex, "3dss:"+t.ThreeDSServer, sent, body, err)
-	if err != nil {
-		code := emv.CodeSystemConnectionFailed
-		if errors.Is(err, context.DeadlineExceeded) {
+	peer := "3dss:" + t.ThreeDSServer
+	s.logPeerErro(ctx, "3DS Server answered the RReq with an Erro", peer, t.DSTransID, body)
+	if err != nil && !answeredErro(err, body) {
+		code, detail := emv.CodeSystemConnectionFailed, "3DS Server did not answer the RReq"
+		var se *statusError
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			code = emv.CodeTimeout
+		case errors.As(err, &se):
+			// A status without an Erro is most often a wrong threeDSServerURL (404): the ACS's
+			// operator should read that in our Erro rather than guess.
+			detail = fmt.Sprintf("3DS Server answered the RReq with HTTP %d", se.status)
 		}
 		s.cfg.Log.Warn("3DS Server did not take the RReq", "threeDSServer", t.ThreeDSServer, "dsTransID", t.DSTransID, "err", err)
-		pe := about(emv.Errorf(code, "3DS Server did not answer the RReq"), rreq)
+		pe := about(emv.Errorf(code, "%s", detail), rreq)
 		pe.Err = err
 		return nil, pe
 	}

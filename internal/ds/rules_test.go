@@ -89,6 +89,9 @@ func TestEachBadMessageGetsItsErro(t *testing.T) {
 		{"an RReq with a bad transStatus", n.bank, rreqFor(func(r *emv.RReq) { r.TransStatus = "C" }), "203", "transStatus"},
 		{"an RReq in another version than its AReq", n.bank, rreqFor(func(r *emv.RReq) { r.MessageVersion = "2.3.1"; r.AuthenticationType = "" }), "203", "messageVersion"},
 		{"a PReq without threeDSServerTransID", n.psp, []byte(`{"messageType":"PReq","messageVersion":"2.2.0","threeDSServerRefNumber":"X"}`), "201", "threeDSServerTransID"},
+		{"an AReq whose acctNumber in a range fails the Luhn check", n.psp, areqJSON(func(a *emv.AReq) { a.AcctNumber = "4000000000001092" }), "203", "acctNumber"},
+		// Outside every range the DS would otherwise stand in with an attempts value.
+		{"an AReq whose acctNumber outside the ranges fails the Luhn check", n.psp, areqJSON(func(a *emv.AReq) { a.AcctNumber = "5100000000000009" }), "203", "acctNumber"},
 	}
 	// An ACS range that stops at 2.1.0 cannot take a 2.2.0 AReq: 102.
 	must(t, n.store.AddRange(context.Background(), ds.Range{Start: "4111000000000000", End: "4111999999999999", ACS: "bank",

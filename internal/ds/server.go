@@ -90,6 +90,13 @@ type caller struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
+	// Once a message has come in, its exchange is the DS's to finish: a caller that hangs up must not
+	// cancel the call to the ACS half way (which would count a healthy ACS as down and stand in for
+	// it) nor the write of the transaction, which the RReq relay needs later. It runs to a deadline
+	// of its own instead: the call to the peer, an Erro to it about a bad answer, and the store.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*s.cfg.Timeout+5*time.Second)
+	defer cancel()
+	r = r.WithContext(ctx)
 	start := s.cfg.Now()
 	ex := &store.Exchange{Role: store.RoleDS, Direction: store.In, Peer: "unknown", MessageType: "unknown", StartedAt: start}
 	answer, err := s.dispatch(r, ex)
@@ -153,7 +160,8 @@ func (s *Server) dispatch(r *http.Request, ex *store.Exchange) (emv.Message, err
 		ex.ThreeDSServerTransID, ex.DSTransID, ex.ACSTransID = m.ThreeDSServerTransID, m.DSTransID, m.ACSTransID
 		ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, m.ErrorCode, m.ErrorComponent
 		s.cfg.Log.Warn("a peer reported an error in our message", "peer", ex.Peer, "errorCode", m.ErrorCode,
-			"errorMessageType", m.ErrorMessageType, "dsTransID", m.DSTransID)
+			"errorComponent", m.ErrorComponent, "errorDetail", m.ErrorDetail, "errorMessageType", m.ErrorMessageType,
+			"dsTransID", m.DSTransID)
 		return nil, nil
 	}
 	return nil, about(emv.Errorf(emv.CodeAccessDenied, "the caller is a %s, which may not send %s", roleNames[c.role], m.Type()), m)
@@ -219,7 +227,7 @@ func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string
 	switch {
 	case errors.Is(callErr, context.DeadlineExceeded):
 		out.Outcome = "timeout"
-	case callErr != nil:
+	case callErr != nil && !answeredErro(callErr, answer):
 		out.Outcome = "unreachable"
 	default:
 		var head struct {
@@ -268,8 +276,34 @@ func about(e *emv.Error, m emv.Message) *emv.Error {
 	return e
 }
 
-// post sends m to url over the DS's client and returns the answer's body. A transport failure,
-// a timeout or an HTTP status other than 200 is an error.
+// statusError is a peer's answer with an HTTP status other than 200. post returns it with the body,
+// since that may still be the peer's Erro, which says more than the status does.
+type statusError struct{ status int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("peer answered HTTP %d", e.status) }
+
+// answeredErro reports whether a call that post reported as failed was answered with an Erro all
+// the same, which the caller treats as the peer's answer.
+func answeredErro(err error, body []byte) bool {
+	var se *statusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	_, ok := emv.PeekErro(body)
+	return ok
+}
+
+// logPeerErro says in the log which Erro a peer answered, in the peer's own words (code, component,
+// detail), so that an operator sees the cause and not only that something failed.
+func (s *Server) logPeerErro(ctx context.Context, msg, peer, dsTransID string, body []byte) {
+	if e, ok := emv.PeekErro(body); ok {
+		s.cfg.Log.WarnContext(ctx, msg, "peer", peer, "dsTransID", dsTransID, "errorCode", e.ErrorCode,
+			"errorComponent", e.ErrorComponent, "errorDetail", e.ErrorDetail, "erro", e.Summary())
+	}
+}
+
+// post sends m to url over the DS's client and returns the answer's body. A transport failure or a
+// timeout is an error; so is an HTTP status other than 200, as *statusError with the body.
 func (s *Server) post(ctx context.Context, url string, m emv.Message) ([]byte, error) {
 	body, err := emv.Marshal(m)
 	if err != nil {
@@ -292,7 +326,7 @@ func (s *Server) post(ctx context.Context, url string, m emv.Message) ([]byte, e
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("peer answered HTTP %d", resp.StatusCode)
+		return data, &statusError{status: resp.StatusCode}
 	}
 	return data, nil
 }

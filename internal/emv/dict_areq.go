@@ -59,7 +59,7 @@ var areqElements = join(
 		{name: "sellerInfo", in: v231, f: fAny},
 		{name: "taxId", in: v231, f: fAN, max: 45}, // length [U]
 
-		{name: "acctNumber", in: allV, req: always, f: fN, min: 13, max: 19},
+		{name: "acctNumber", in: allV, req: always, f: fPAN, min: 13, max: 19},
 		{name: "acctType", in: allV, f: fN, min: 2, max: 2, enum: codes("01-03,80-99")},
 		{name: "acctID", in: allV, f: fAN, max: 64},
 		{name: "acctInfo", in: allV, f: fObject, sub: acctInfo},

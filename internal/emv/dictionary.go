@@ -123,6 +123,7 @@ const (
 	fIP                        // IPv4 or IPv6 address
 	fTZ                        // browserTZ: optional sign and 1 to 4 digits
 	fVersion                   // a protocol version such as 2.2.0
+	fPAN                       // a card number: decimal digits ending in their Luhn check digit
 )
 
 // element is one entry of the dictionary.

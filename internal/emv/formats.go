@@ -56,6 +56,8 @@ func stringOK(f format, s string) bool {
 		return true
 	case fN:
 		return digits(s)
+	case fPAN:
+		return LuhnValid(s)
 	case fUUID:
 		return isUUID(s)
 	case fURL:

@@ -82,6 +82,11 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, m Merchant) error
 	if !digits(pan, 13, 19) {
 		return httpx.Invalid(httpx.FieldError{Field: "cardNumber", Detail: "must be 13-19 digits"})
 	}
+	if !emv.LuhnValid(pan) {
+		// A mistyped number would otherwise go all the way to the DS, whose Erro 203 the merchant
+		// would only see after the AReq; the shopper can fix it now.
+		return httpx.Invalid(httpx.FieldError{Field: "cardNumber", Detail: "is not a valid card number (its check digit is wrong)"})
+	}
 	ctx := r.Context()
 	t := Transaction{ID: ids.New(), MerchantID: m.ID, MaskedPAN: maskPAN(pan), State: StateStarted, CreatedAt: s.cfg.Now()}
 	out := StartResponse{ID: t.ID, MaskedPAN: t.MaskedPAN}

@@ -1,6 +1,7 @@
 package threedsserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -123,11 +124,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	if err := emv.Validate(areq, nil); err != nil {
 		return fieldProblem(err)
 	}
-	if err := s.cfg.Store.ClaimAReq(ctx, t.ID); errors.Is(err, store.ErrNotFound) {
-		return httpx.NewProblem(http.StatusConflict, "this authentication is already being sent")
+	if err := s.cfg.Store.ClaimAReq(ctx, t.ID, s.cfg.Now()); errors.Is(err, store.ErrNotFound) {
+		return httpx.NewProblem(http.StatusConflict, "this authentication is already being sent; read its outcome with GET")
 	} else if err != nil {
 		return err
 	}
+	// From the claim on, the exchange is the 3DS Server's, not the merchant's request's: a merchant
+	// that hangs up must not cancel the AReq half way (the DS would count a healthy ACS as down) nor
+	// the write of its outcome (the row would stay in "sending"). It runs to its own deadline, which
+	// the sweeper waits out before it ends a row that no exchange will finish.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.exchangeBudget())
+	defer cancel()
 	t.CompInd, t.PANSealed, t.ReturnURL = req.ThreeDSCompInd, "", req.ReturnURL
 	ares, err := s.sendAReq(ctx, areq)
 	t.AResAt = s.cfg.Now()
@@ -155,7 +162,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 		}
 		s.cfg.Metrics.auth(ares.TransStatus)
 	}
-	if err := s.cfg.Store.UpdateTransaction(ctx, t); err != nil {
+	if err := s.cfg.Store.FinishAReq(ctx, t); errors.Is(err, store.ErrNotFound) {
+		// The sweeper ended the row first, which only an exchange past its deadline allows: the
+		// merchant gets what is stored, the same answer every later GET gives.
+		s.cfg.Log.Warn("the AReq's outcome came after the sweeper had ended the transaction", "id", t.ID)
+		if t, err = s.cfg.Store.Transaction(ctx, t.ID); err != nil {
+			return err
+		}
+		return httpx.WriteJSON(w, http.StatusOK, resultOf(t))
+	} else if err != nil {
 		return err
 	}
 	if t.State != StateChallenge {
@@ -198,7 +213,7 @@ func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, 
 	b := req.Browser
 	a := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
 		DeviceChannel: emv.ChannelBrowser, ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
-		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + "/3ds/rreq",
+		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + RReqPath,
 		ThreeDSRequestorID: m.RequestorID, ThreeDSRequestorName: m.RequestorName, ThreeDSRequestorURL: m.RequestorURL,
 		ThreeDSRequestorAuthenticationInd: "01", ThreeDSCompInd: req.ThreeDSCompInd,
 		AcquirerBIN: m.AcquirerBIN, AcquirerMerchantID: m.AcquirerMerchantID, MCC: m.MCC,

@@ -93,6 +93,7 @@ func TestBadMerchantCallsGetAProblemNamingTheField(t *testing.T) {
 		field      string
 	}{
 		{"a card number with letters", "/v1/authentications", map[string]string{"cardNumber": "4000abcd00001000"}, 422, "cardNumber"},
+		{"a card number whose check digit is wrong", "/v1/authentications", map[string]string{"cardNumber": "4000 0000 0000 1009"}, 422, "cardNumber"},
 		{"an unknown field", "/v1/authentications", `{"cardNumber":"4000000000001000","cvv":"123"}`, 400, "cvv"},
 		{"a missing threeDSCompInd", "/v1/authentications/" + st.ID + "/authenticate", noCompInd, 422, "threeDSCompInd"},
 	}

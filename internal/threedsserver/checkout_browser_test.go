@@ -21,7 +21,7 @@ import (
 )
 
 // panSilent is in a range whose 3DS Method page never sends the notification.
-const panSilent = "4300000000001000"
+const panSilent = "4300000000001080"
 
 // shop is a merchant on its own origin: a checkout page that loads /checkout.js from the 3DS Server
 // under the Content-Security-Policy docs/checkout.md asks for, and a back end that calls the

@@ -76,6 +76,7 @@ func (s *Server) sendAReq(ctx context.Context, areq *emv.AReq) (*emv.ARes, error
 	case errors.As(err, &remote):
 		ex.ResponseType, ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, "Erro", remote.Erro.ErrorCode, remote.Erro.ErrorComponent
 		ex.DSTransID = remote.Erro.DSTransID
+		s.logRemote(ctx, "DS answered the AReq with an Erro", areq.ThreeDSServerTransID, remote)
 		return nil, err
 	case err != nil:
 		ex.ResponseType, ex.Outcome, ex.ErrorCode = emv.TypeARes, "invalid", codeOf(err)
@@ -127,6 +128,14 @@ func (s *Server) reportErro(ctx context.Context, cause error, areq *emv.AReq) {
 	s.record(ctx, store.Exchange{Role: store.Role3DSS, Direction: store.Out, Peer: "ds", MessageType: emv.TypeErro,
 		ThreeDSServerTransID: areq.ThreeDSServerTransID, DSTransID: erro.DSTransID, MessageVersion: erro.MessageVersion,
 		Outcome: "Erro", ErrorCode: erro.ErrorCode, ErrorComponent: erro.ErrorComponent, StartedAt: s.cfg.Now()})
+}
+
+// logRemote says which Erro the DS answered, in the DS's own words: its code, component and detail
+// are what an operator needs to fix the cause.
+func (s *Server) logRemote(ctx context.Context, msg, id string, remote *RemoteError) {
+	e := remote.Erro
+	s.cfg.Log.WarnContext(ctx, msg, "threeDSServerTransID", id, "dsTransID", e.DSTransID, "errorCode", e.ErrorCode,
+		"errorComponent", e.ErrorComponent, "errorDetail", e.ErrorDetail, "erro", e.Summary())
 }
 
 func (s *Server) record(ctx context.Context, ex store.Exchange) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,5 +211,22 @@ func TestAChallengeAndItsRReqRunOnPostgreSQLToo(t *testing.T) {
 	must(t, err)
 	if !won1 || won2 {
 		t.Fatalf("claims = %v, %v; want only the first to win", won1, won2)
+	}
+}
+
+func TestTheDSsErroIsLoggedWithTheCodeAndDetailTheDSSent(t *testing.T) {
+	n := newNetwork(t)
+	st := start(t, n, panBadVersion)
+	var res threedsserver.Result
+	n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", authenticateBody(), &res)
+	if res.ErrorCode != "203" {
+		t.Fatalf("authenticate answered %+v; want the DS's error 203", res)
+	}
+	logs := n.logs.String()
+	for _, want := range []string{`"msg":"DS answered the AReq with an Erro"`, `"errorCode":"203"`, `"errorComponent":"D"`,
+		`"errorDetail":"` + res.ErrorDetail + `"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the 3DS Server's log lacks %s:\n%s", want, logs)
+		}
 	}
 }

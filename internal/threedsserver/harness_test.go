@@ -102,8 +102,8 @@ func must(tb testing.TB, err error) {
 // Card numbers of the test range: the test ACS answers by the last digit.
 const (
 	panFrictionless = "4000000000001000"
-	panChallenge    = "4000000000001001"
-	panBadVersion   = "4000000000001002"
+	panChallenge    = "4000000000001091"
+	panBadVersion   = "4000000000001042"
 	panOutside      = "5500000000000004"
 	requestorID     = "10075020*SHOPDEMO"
 )
@@ -126,6 +126,9 @@ type network struct {
 
 	mu      sync.Mutex
 	lastReq *emv.AReq
+	// acsGate, when set, runs in the test ACS before it answers an AReq, so a test can act while the
+	// AReq is at the ACS.
+	acsGate func()
 	logs    bytes.Buffer
 }
 
@@ -205,7 +208,11 @@ func (n *network) answerAReq(w http.ResponseWriter, r *http.Request) {
 	}
 	n.mu.Lock()
 	n.lastReq = areq
+	gate := n.acsGate
 	n.mu.Unlock()
+	if gate != nil {
+		gate()
+	}
 	ares := &emv.ARes{MessageType: emv.TypeARes, MessageVersion: areq.MessageVersion, ThreeDSServerTransID: areq.ThreeDSServerTransID,
 		DSTransID: areq.DSTransID, ACSTransID: "0c25afb2-246f-40c3-a162-9c82c19d3c90", ACSReferenceNumber: "ACS-REF",
 		DSReferenceNumber: areq.DSReferenceNumber}

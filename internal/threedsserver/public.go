@@ -28,11 +28,20 @@ var PublicRoutes = []string{"POST /3ds/method", "POST /3ds/notification", "GET /
 // merchant should trust; that comes from the RReq.
 func (s *Server) PublicHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(PublicRoutes[0], httpx.Page(s.methodNotification))
-	mux.Handle(PublicRoutes[1], httpx.Page(s.challengeNotification))
+	framed := func(h httpx.HandlerFunc) http.Handler { return httpx.WithCSP(framedErrorCSP, httpx.Page(h)) }
+	mux.Handle(PublicRoutes[0], framed(s.methodNotification))
+	mux.Handle(PublicRoutes[1], framed(s.challengeNotification))
 	mux.HandleFunc(PublicRoutes[2], serveCheckoutJS)
 	return mux
 }
+
+// framedErrorCSP is the policy of the two notification routes when they answer with an error page.
+// Both routes load in the merchant's iframes, so the default policy's frame-ancestors 'none' would
+// leave the shopper looking at a browser's "refused to connect" box instead of our sentence. Any
+// ancestor may frame them, as with the ACS's pages: the error page holds only a status, a sentence
+// and a request id, and for an unknown transaction we could not name the merchant's origin anyway.
+// The success pages replace this policy with their nonced one (writeNoncedPage).
+const framedErrorCSP = "default-src 'none'; form-action 'none'; frame-ancestors *; base-uri 'none'"
 
 // checkoutJS is the checkout script (docs/checkout.md), served at /checkout.js.
 //

@@ -81,7 +81,7 @@ func TestARangeWithoutAMethodURLGivesNoMethodFormAndCompIndU(t *testing.T) {
 	r.MethodURL = ""
 	must(t, n.dsStore.AddRange(ctx, r))
 	must(t, n.server.RefreshRanges(ctx))
-	st := start(t, n, "4200000000001000")
+	st := start(t, n, "4200000000001040")
 	if !st.Enrolled || st.ThreeDSMethod != nil {
 		t.Fatalf("start answered %+v; want enrolled without a Method form", st)
 	}

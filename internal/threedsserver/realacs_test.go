@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	panRealACS = "4100001234567891"
+	panRealACS = "4100001234567898"
 	realMobile = "+447700900123"
 )
 

@@ -12,11 +12,15 @@ import (
 	"github.com/open3ds/open3ds/internal/store"
 )
 
+// RReqPath is the route of the RReq endpoint under Config.ProtocolURL; each AReq's threeDSServerURL
+// is the two joined.
+const RReqPath = "/3ds/rreq"
+
 // ProtocolHandler is the endpoint the DS calls over mutual TLS: RReq at /3ds/rreq. Only a client
 // certificate of the DS role is admitted.
 func (s *Server) ProtocolHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /3ds/rreq", httpx.Protocol(emv.ComponentThreeDSServ, emv.Version220, s.handleRReq))
+	mux.Handle("POST "+RReqPath, httpx.Protocol(emv.ComponentThreeDSServ, emv.Version220, s.handleRReq))
 	return mux
 }
 
@@ -29,8 +33,12 @@ func (s *Server) handleRReq(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The result is stored on the 3DS Server's own time: a DS that hangs up after sending the RReq
+	// must not leave it half taken.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.exchangeBudget())
+	defer cancel()
 	start := s.cfg.Now()
-	rres, err := s.TakeRReq(r.Context(), body)
+	rres, err := s.TakeRReq(ctx, body)
 	ex := store.Exchange{Role: store.Role3DSS, Direction: store.In, Peer: "ds:" + id.Name, MessageType: emv.TypeRReq,
 		StartedAt: start, Duration: s.cfg.Now().Sub(start)}
 	if err != nil {
@@ -39,13 +47,13 @@ func (s *Server) handleRReq(w http.ResponseWriter, r *http.Request) error {
 		if e != nil {
 			ex.ThreeDSServerTransID, ex.DSTransID, ex.ACSTransID, ex.MessageVersion = e.ThreeDSServerTransID, e.DSTransID, e.ACSTransID, e.MessageVersion
 		}
-		s.record(r.Context(), ex)
+		s.record(ctx, ex)
 		s.cfg.Metrics.message(emv.TypeRReq, "Erro")
 		return err
 	}
 	ex.ResponseType, ex.Outcome = emv.TypeRRes, rres.ResultsStatus
 	ex.ThreeDSServerTransID, ex.DSTransID, ex.ACSTransID, ex.MessageVersion = rres.ThreeDSServerTransID, rres.DSTransID, rres.ACSTransID, rres.MessageVersion
-	s.record(r.Context(), ex)
+	s.record(ctx, ex)
 	s.cfg.Metrics.message(emv.TypeRReq, "ok")
 	return httpx.WriteMessage(w, rres)
 }

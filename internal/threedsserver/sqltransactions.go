@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -41,19 +42,64 @@ func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, err
 
 // UpdateTransaction implements Store.
 func (s *SQLStore) UpdateTransaction(ctx context.Context, t Transaction) error {
-	return s.exec(ctx, "transaction", `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
+	return s.update(ctx, "transaction", t, "")
+}
+
+// FinishAReq implements Store: UpdateTransaction's statement, on the condition that the row is
+// still in "sending".
+func (s *SQLStore) FinishAReq(ctx context.Context, t Transaction) error {
+	return s.update(ctx, "transaction being sent", t, StateSending)
+}
+
+// update writes every mutable field of t; when inState is set, only if the row is in that state.
+func (s *SQLStore) update(ctx context.Context, what string, t Transaction, inState string) error {
+	query := `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
 		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
 		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
-		result_at = ?, return_url = ? WHERE id = ?`,
-		t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
+		result_at = ?, return_url = ? WHERE id = ?`
+	args := []any{t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
 		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
-		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""}, t.ID)
+		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""}, t.ID}
+	if inState != "" {
+		query += ` AND state = ?`
+		args = append(args, inState)
+	}
+	return s.exec(ctx, what, query, args...)
 }
 
 // ClaimAReq implements Store with one conditional UPDATE.
-func (s *SQLStore) ClaimAReq(ctx context.Context, id string) error {
-	return s.exec(ctx, "started transaction", `UPDATE tdss_transactions SET state = ? WHERE id = ? AND state = ?`,
-		StateSending, id, StateStarted)
+func (s *SQLStore) ClaimAReq(ctx context.Context, id string, at time.Time) error {
+	return s.exec(ctx, "started transaction", `UPDATE tdss_transactions SET state = ?, sending_at = ? WHERE id = ? AND state = ?`,
+		StateSending, store.Time(at), id, StateStarted)
+}
+
+// StuckInSending implements Store.
+func (s *SQLStore) StuckInSending(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	// The state is written into the statement, not bound, so that both planners can match it with
+	// the partial index of migration 0009, which holds only the rows in "sending".
+	rows, err := s.db.Reader().QueryContext(ctx, s.q(`SELECT id FROM tdss_transactions
+		WHERE state = '`+StateSending+`' AND sending_at < ? ORDER BY sending_at LIMIT ?`), store.Time(before), limit)
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, store.MapError(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, store.MapError(rows.Err())
+}
+
+// EndStuck implements Store with one conditional UPDATE: of two sweepers, or a sweeper and a late
+// exchange, only the first to write changes the row.
+func (s *SQLStore) EndStuck(ctx context.Context, id string, before, now time.Time, code, detail string) error {
+	return s.exec(ctx, "transaction stuck in sending", `UPDATE tdss_transactions SET state = ?, pan_sealed = '',
+		error_code = ?, error_detail = ?, ares_at = ?, result_at = ? WHERE id = ? AND state = ? AND sending_at < ?`,
+		StateError, code, detail, store.Time(now), store.Time(now), id, StateSending, store.Time(before))
 }
 
 // MarkMethodDone implements Store.

@@ -34,9 +34,18 @@ type Store interface {
 	Transaction(ctx context.Context, id string) (Transaction, error)
 	// UpdateTransaction writes every mutable field of t.
 	UpdateTransaction(ctx context.Context, t Transaction) error
-	// ClaimAReq moves a started transaction to StateSending, so that of two concurrent
+	// ClaimAReq moves a started transaction to StateSending as of at, so that of two concurrent
 	// authenticate calls only one sends the AReq; the other gets ErrNotFound.
-	ClaimAReq(ctx context.Context, id string) error
+	ClaimAReq(ctx context.Context, id string, at time.Time) error
+	// FinishAReq is UpdateTransaction for the exchange that claimed t: it writes only while t is
+	// still in StateSending, and returns ErrNotFound once the sweeper has ended it.
+	FinishAReq(ctx context.Context, t Transaction) error
+	// StuckInSending returns up to limit transactions that entered StateSending before before,
+	// oldest first.
+	StuckInSending(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// EndStuck ends transaction id with the error code and detail if it is still in StateSending
+	// since before before; otherwise (another sweeper or the exchange came first) ErrNotFound.
+	EndStuck(ctx context.Context, id string, before, now time.Time, code, detail string) error
 	// MarkMethodDone notes that the 3DS Method of id completed.
 	MarkMethodDone(ctx context.Context, id string) error
 }
