@@ -51,13 +51,20 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
+// areqBudget bounds an AReq's work once it has started. The work runs on its own context, not the
+// DS's request: a DS that hangs up (its own timeout, a dropped connection) must not leave the
+// transaction half stored, and a decision once taken is stored whatever the caller does.
+const areqBudget = 30 * time.Second
+
 func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), areqBudget)
+	defer cancel()
 	ex := store.Exchange{Role: store.RoleACS, Direction: store.In, Peer: "unknown", MessageType: emv.TypeAReq, StartedAt: time.Now()}
 	var res *emv.ARes
 	defer func() {
 		// A decided AReq's exchange was stored with its transaction.
 		if res == nil {
-			s.record(r.Context(), ex, err)
+			s.record(ctx, ex, err)
 		}
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAReq))
@@ -89,7 +96,7 @@ func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) 
 	if s.Exchanges != nil {
 		logged = &ex
 	}
-	if res, err = s.Authenticate(r.Context(), m, logged); err != nil {
+	if res, err = s.Authenticate(ctx, m, logged); err != nil {
 		return err
 	}
 	return httpx.WriteMessage(w, res)
