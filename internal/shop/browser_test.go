@@ -167,7 +167,15 @@ func TestChromiumBuysWithATestCardAndLandsOnTheResult(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.use-card`)), chromedp.WaitVisible(chromedp.CSS("#secure-logo")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Lovelace"))
 	screenshot(t, tab, "shop")
-	do(t, tab, chromedp.Click(chromedp.CSS("#buy")), chromedp.WaitVisible(chromedp.CSS("#outcome-heading")))
+	do(t, tab, chromedp.Click(chromedp.CSS("#buy")))
+	// The 3DS Server's status panel names the card's scheme from the masked number the start gave.
+	panel := get(t, tab, chromedp.Poll[string](`(s => s && s.textContent && s.parentElement.textContent)(`+
+		browsertest.DeepQuery+`(document, "[role=status]"))`, chromedp.WithPollingTimeout(10*time.Second)))
+	if panel != "Visa secure checkoutChecking with your bank…" {
+		t.Errorf("the status panel says %q; want Visa's secure checkout mark and the shop's words", panel)
+	}
+	screenshot(t, tab, "status")
+	do(t, tab, chromedp.WaitVisible(chromedp.CSS("#outcome-heading")))
 	screenshot(t, tab, "result")
 	heading := get(t, tab, chromedp.Text(chromedp.CSS("#outcome-heading")))
 	amount := get(t, tab, chromedp.Text(chromedp.CSS("#amount")))

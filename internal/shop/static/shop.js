@@ -198,6 +198,7 @@
       var outcome = await Open3DS.checkout({
         method: a.method || Open3DS.runMethod(started.threeDSMethod || null, {timeoutMs: 10000}),
         statusText: "Checking with your bank…",
+        card: started.maskedPan || a.number,
         authenticate: function (data) {
           return postJSON("/api/authenticate/" + encodeURIComponent(started.id), {
             product: product ? product.value : "", expiry: expiry.value, name: name.value, email: email.value,
