@@ -282,6 +282,11 @@ func TestChromiumShowsTheButtonsWithoutScrollingAndFocusesTheCodeInSmallWindows(
 				if focused != "code" {
 					t.Errorf("the focused element in the frame is %q; want the code field", focused)
 				}
+				// The shopper types without clicking first: the keys reach the field.
+				browsertest.Do(t, ctx, "typing", chromedp.KeyEvent("12"))
+				if got := frameValue(t, ctx, "the typed code", `document.getElementById("code").value || "nothing"`); got != "12" {
+					t.Errorf("typing on the code page filled the field with %q; want 12", got)
+				}
 				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-code")
 			})
 		}
