@@ -288,6 +288,11 @@ func TestChromiumShowsTheButtonsWithoutScrollingAndFocusesTheCodeInSmallWindows(
 					t.Errorf("typing on the code page filled the field with %q; want 12", got)
 				}
 				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-code")
+				// A wrong code adds a message above the field: the buttons stay in view all the same.
+				submit(t, ctx, "entering a wrong code", typeCode("9"))
+				check("code page after a wrong code", "#message", "#code", `button[value="submit"]`, `button[value="resend"]`,
+					`button[value="back"]`, `button[value="cancel"]`)
+				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-wrong")
 			})
 		}
 	}
