@@ -179,7 +179,7 @@ func TestChromiumClosingTheChallengeEndsThePurchase(t *testing.T) {
 	s := &shopper{t: t, ctx: tab, d: d}
 	s.checkout("4000010000001009", "")
 	browsertest.InFrame(t, tab, challengeFrame, "the issuer's first page", browsertest.Visible(`button[value="send"]`))
-	browsertest.Do(t, tab, "closing the challenge", chromedp.Click(chromedp.CSS(`button[aria-label="Cancel"]`)))
+	browsertest.Do(t, tab, "closing the challenge", chromedp.Click(browsertest.Deep(`button[aria-label="Cancel"]`)))
 	var heading string
 	browsertest.Do(t, tab, "the order page", chromedp.WaitVisible(chromedp.CSS("#outcome-heading")),
 		browsertest.Keep(&heading, chromedp.Text(chromedp.CSS("#outcome-heading"))))

@@ -98,7 +98,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	d.closers = append(d.closers, api.CloseIdleConnections)
 	cards := make([]shop.Card, 0, len(demoCards))
 	for _, c := range demoCards {
-		cards = append(cards, shop.Card{Number: c.PAN, Expiry: demoExpiry, Outcome: c.Ending})
+		cards = append(cards, shop.Card{Number: c.PAN, Expiry: demoExpiry, Outcome: c.Ending, Product: c.Product})
 	}
 	sh, err := shop.New(shop.Config{APIURL: u.TDSSAPI, APIKey: sec.MerchantKey, Client: api, ScriptURL: u.TDSSPublic + "/checkout.js",
 		PublicURL: u.Shop, Cards: cards, Log: log.With("role", "shop")})

@@ -2,12 +2,14 @@ package acs_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/open3ds/open3ds/internal/acs"
+	"github.com/open3ds/open3ds/internal/browsertest"
 	"github.com/open3ds/open3ds/internal/emv"
 )
 
@@ -202,5 +204,96 @@ func TestChromiumFailurePaths(t *testing.T) {
 				t.Errorf("RReq %s/%q/%q, want %s/%q/%q", r.TransStatus, r.TransStatusReason, r.ChallengeCancel, tc.status, tc.reason, tc.cancel)
 			}
 		})
+	}
+}
+
+// frameValue waits until expr, evaluated in the document the challenge frame shows, gives a
+// non-empty string, and returns it.
+func frameValue(t *testing.T, ctx context.Context, what, expr string) string {
+	t.Helper()
+	var last error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, node, ok := browsertest.Frame(ctx, "#challenge")
+		if !ok {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		v, err := chromedp.Run(sctx, chromedp.Poll[string](expr, chromedp.WithPollingInFrame(node),
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(2*time.Second)))
+		cancel()
+		if last = err; err == nil && v != "" {
+			return v
+		}
+	}
+	t.Fatalf("%s: %v", what, last)
+	return ""
+}
+
+// inView reports, for each selector, whether the element lies wholly inside the framed page's
+// viewport and is the element a tap at its centre reaches (nothing covers it), as JSON; it gives ""
+// until the page has loaded and has every element.
+func inView(sels ...string) string {
+	list, _ := json.Marshal(sels)
+	return `document.readyState === "complete" && ` + string(list) + `.every(s => document.querySelector(s)) &&
+		JSON.stringify(Object.fromEntries(` + string(list) + `.map(s => {
+		const e = document.querySelector(s);
+		if (!e) { return [s, "missing"]; }
+		const r = e.getBoundingClientRect();
+		if (r.width === 0 || r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
+			return [s, "outside the " + innerWidth + "x" + innerHeight + " viewport at " + [r.left, r.top, r.right, r.bottom].map(Math.round)];
+		}
+		const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		return [s, hit === e || e.contains(hit) ? "ok" : "covered by " + (hit ? hit.outerHTML.slice(0, 60) : "nothing")];
+	})))`
+}
+
+func TestChromiumShowsTheButtonsWithoutScrollingAndFocusesTheCodeInSmallWindows(t *testing.T) {
+	ctx := chromium(t)
+	s, m, _, _ := browserShop(t)
+	for _, w := range windows {
+		if w.size != "01" && w.size != "02" && w.size != "04" {
+			continue
+		}
+		for _, lang := range []string{"en-GB", "ja-JP"} {
+			t.Run("window size "+w.size+" in "+lang, func(t *testing.T) {
+				id, server := s.challenge(t, lang)
+				// The merchant's page is on another origin, so Chromium ignores autofocus in the frame.
+				navigate(t, ctx, checkoutURL(m, s.url+"/challenge", creq(id, server, "2.2.0", w.size), w.css))
+				check := func(page string, sels ...string) {
+					t.Helper()
+					var each map[string]string
+					got := frameValue(t, ctx, "measuring the "+page, inView(sels...))
+					if err := json.Unmarshal([]byte(got), &each); err != nil {
+						t.Fatalf("%s: %v in %s", page, err, got)
+					}
+					for _, sel := range sels {
+						if each[sel] != "ok" {
+							t.Errorf("%s: %s is %s", page, sel, each[sel])
+						}
+					}
+				}
+				check("choice page", `button[value="send"]`, `button[value="cancel"]`)
+				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-choose")
+				submit(t, ctx, "choosing SMS", press(`button[value="send"]`))
+				check("code page", "#code", `button[value="submit"]`, `button[value="resend"]`, `button[value="back"]`, `button[value="cancel"]`)
+				// The page's script has run once the page has loaded.
+				focused := frameValue(t, ctx, "the focus on the code page",
+					`document.readyState === "complete" && (document.activeElement.id || document.activeElement.tagName)`)
+				if focused != "code" {
+					t.Errorf("the focused element in the frame is %q; want the code field", focused)
+				}
+				// The shopper types without clicking first: the keys reach the field.
+				browsertest.Do(t, ctx, "typing", chromedp.KeyEvent("12"))
+				if got := frameValue(t, ctx, "the typed code", `document.getElementById("code").value || "nothing"`); got != "12" {
+					t.Errorf("typing on the code page filled the field with %q; want 12", got)
+				}
+				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-code")
+				// A wrong code adds a message above the field: the buttons stay in view all the same.
+				submit(t, ctx, "entering a wrong code", typeCode("9"))
+				check("code page after a wrong code", "#message", "#code", `button[value="submit"]`, `button[value="resend"]`,
+					`button[value="back"]`, `button[value="cancel"]`)
+				notClipped(t, ctx, "small-"+w.size+"-"+lang+"-wrong")
+			})
+		}
 	}
 }

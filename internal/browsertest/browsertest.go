@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -69,12 +70,32 @@ func Do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Acti
 	}
 }
 
-// Frame finds the iframe matching sel afresh: its document changes with every page it shows. ok is
-// false when there is none (yet).
+// DeepQuery is a JavaScript function (root, selector) that finds the first element matching the
+// selector in root or in any open shadow root within it, or null. The checkout script draws its
+// overlays in shadow roots, where document.querySelector does not look.
+const DeepQuery = `(function deep(root, sel) {
+	const e = root.querySelector(sel);
+	if (e) { return e; }
+	for (const h of root.querySelectorAll("*")) {
+		const f = h.shadowRoot && deep(h.shadowRoot, sel);
+		if (f) { return f; }
+	}
+	return null;
+})`
+
+// Deep selects the first element matching the CSS selector sel in the page or in an open shadow
+// root within it.
+func Deep(sel string) chromedp.JSPath {
+	q, _ := json.Marshal(sel)
+	return chromedp.JSPath(DeepQuery + "(document, " + string(q) + ")")
+}
+
+// Frame finds the iframe matching sel afresh, in the page or in a shadow root: its document changes
+// with every page it shows. ok is false when there is none (yet).
 func Frame(ctx context.Context, sel string) (chromedp.QueryOption, *chromedp.Node, bool) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	nodes, err := chromedp.Run(sctx, chromedp.Nodes(chromedp.CSS(sel), chromedp.AtLeast(0)))
+	nodes, err := chromedp.Run(sctx, chromedp.Nodes(Deep(sel), chromedp.AtLeast(0)))
 	if err != nil || len(nodes) == 0 {
 		return nil, nil, false
 	}

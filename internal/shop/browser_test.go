@@ -23,7 +23,8 @@ var checkoutScript = filepath.Join("..", "threedsserver", "static", "checkout.js
 
 // browserShop serves the shop with the real checkout script from a second origin, as the 3DS Server
 // serves it, and opens the shop page in a new tab that records script errors and CSP violations.
-func browserShop(t *testing.T, api *fakeAPI) (tab context.Context, s *testShop, problems func() []string) {
+// edit, if any, changes the configuration last.
+func browserShop(t *testing.T, api *fakeAPI, edit ...func(*shop.Config)) (tab context.Context, s *testShop, problems func() []string) {
 	t.Helper()
 	script, err := os.ReadFile(checkoutScript)
 	if err != nil {
@@ -37,6 +38,9 @@ func browserShop(t *testing.T, api *fakeAPI) (tab context.Context, s *testShop, 
 	s = newShop(t, api, func(c *shop.Config) {
 		c.ScriptURL = tdss.URL + "/checkout.js"
 		c.Cards = []shop.Card{{Number: enrolledCard, Expiry: "12/39", Outcome: "frictionless Y"}}
+		for _, e := range edit {
+			e(c)
+		}
 	})
 	tab, cancel := chromedp.NewContext(browsertest.Start(t, browsertest.Options{}))
 	var mu sync.Mutex
@@ -163,7 +167,15 @@ func TestChromiumBuysWithATestCardAndLandsOnTheResult(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.use-card`)), chromedp.WaitVisible(chromedp.CSS("#secure-logo")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Lovelace"))
 	screenshot(t, tab, "shop")
-	do(t, tab, chromedp.Click(chromedp.CSS("#buy")), chromedp.WaitVisible(chromedp.CSS("#outcome-heading")))
+	do(t, tab, chromedp.Click(chromedp.CSS("#buy")))
+	// The 3DS Server's status panel names the card's scheme from the masked number the start gave.
+	panel := get(t, tab, chromedp.Poll[string](`(s => s && s.textContent && s.parentElement.textContent)(`+
+		browsertest.DeepQuery+`(document, "[role=status]"))`, chromedp.WithPollingTimeout(10*time.Second)))
+	if panel != "Visa secure checkoutChecking with your bank…" {
+		t.Errorf("the status panel says %q; want Visa's secure checkout mark and the shop's words", panel)
+	}
+	screenshot(t, tab, "status")
+	do(t, tab, chromedp.WaitVisible(chromedp.CSS("#outcome-heading")))
 	screenshot(t, tab, "result")
 	heading := get(t, tab, chromedp.Text(chromedp.CSS("#outcome-heading")))
 	amount := get(t, tab, chromedp.Text(chromedp.CSS("#amount")))
@@ -175,6 +187,43 @@ func TestChromiumBuysWithATestCardAndLandsOnTheResult(t *testing.T) {
 	if sent["threeDSCompInd"] != "U" || browser["javascriptEnabled"] != true ||
 		!strings.Contains(fmt.Sprint(browser["acceptHeader"]), "text/html") || sent["cardExpiryDate"] != "3912" {
 		t.Errorf("the 3DS Server got %v", sent)
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the page had script errors or CSP violations: %q", p)
+	}
+}
+
+func TestChromiumsUseShortcutChoosesTheProductATestCardNeedsAndGivesTheShoppersChoiceBack(t *testing.T) {
+	api := newFakeAPI(t)
+	api.start = startWithoutMethod
+	tab, _, problems := browserShop(t, api, func(c *shop.Config) {
+		c.Cards = []shop.Card{{Number: enrolledCard, Expiry: "12/39", Outcome: "frictionless Y"},
+			{Number: "4000010000001009", Expiry: "11/38", Outcome: "the road bike is challenged", Product: "bike"}}
+	})
+	// state is what the shopper sees: the chosen product, the Buy button, the card and expiry fields.
+	state := func() string {
+		return get(t, tab, chromedp.Evaluate[string](`[document.querySelector("input[name=product]:checked").value,
+			document.getElementById("buy").textContent, document.getElementById("card-number").value,
+			document.getElementById("expiry").value].join(" | ")`))
+	}
+	use := func(row int) {
+		do(t, tab, chromedp.Click(chromedp.CSS(fmt.Sprintf(`.test-cards tbody tr:nth-child(%d) .use-card`, row))))
+	}
+	do(t, tab, chromedp.Click(chromedp.CSS(`input[value="headphones"]`)), chromedp.Click(chromedp.CSS(`details.test-cards summary`)))
+	use(2)
+	if got, want := state(), "bike | Buy for €1,450.00 | 4000 0100 0000 1009 | 11/38"; got != want {
+		t.Errorf("after Use on the road-bike row the page shows %q; want %q", got, want)
+	}
+	use(1)
+	if got, want := state(), "headphones | Buy for €89.00 | 4000 0000 0000 1000 | 12/39"; got != want {
+		t.Errorf("after Use on a row without a product the page shows %q; want the shopper's headphones back, %q", got, want)
+	}
+	// A product the shopper picks after a shortcut is theirs: a card without a product leaves it.
+	use(2)
+	do(t, tab, chromedp.Click(chromedp.CSS(`input[value="book"]`)))
+	use(1)
+	if got := state(); !strings.HasPrefix(got, "book | ") {
+		t.Errorf("the shopper chose the book after the shortcut, and Use on a row without a product made it %q", got)
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("the page had script errors or CSP violations: %q", p)

@@ -124,12 +124,13 @@ func TestHealthzAnswersOK(t *testing.T) {
 
 func TestNewNamesEveryConfigProblem(t *testing.T) {
 	_, err := shop.New(shop.Config{APIURL: "localhost:8413", ScriptURL: "/checkout.js", Currency: "999",
-		Products: []shop.Product{{ID: "Book!", Amount: 0}, {ID: "x", Name: "X", Amount: 1}, {ID: "x", Name: "Y", Amount: 1}}})
+		Products: []shop.Product{{ID: "Book!", Amount: 0}, {ID: "x", Name: "X", Amount: 1}, {ID: "x", Name: "Y", Amount: 1}},
+		Cards:    []shop.Card{{Number: "4000000000001000", Product: "x"}, {Number: "4000000000001000", Product: "bike"}}})
 	if err == nil {
 		t.Fatal("New accepted a broken config")
 	}
 	for _, w := range []string{"APIURL", "APIKey", "ScriptURL", `Currency "999"`, "Products[0].ID", "Products[0].Name",
-		"Products[0].Amount", `Products[2].ID "x" is used twice`} {
+		"Products[0].Amount", `Products[2].ID "x" is used twice`, `Cards[1].Product "bike" is not one of the products`} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the error does not name %s: %v", w, err)
 		}

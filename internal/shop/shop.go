@@ -52,6 +52,7 @@ type Card struct {
 	Number  string
 	Expiry  string // MM/YY
 	Outcome string // what to expect, e.g. "frictionless Y"
+	Product string // the ID of the product this ending needs, if any: "Use" chooses it too
 }
 
 // DefaultProducts is the catalogue of a shop configured without one. The amounts span the demo
@@ -137,6 +138,11 @@ func New(cfg Config) (*Shop, error) {
 			bad("Products[%d].Amount must be positive", i)
 		}
 		products[p.ID] = p
+	}
+	for i, c := range cfg.Cards {
+		if _, ok := products[c.Product]; c.Product != "" && !ok {
+			bad("Cards[%d].Product %q is not one of the products", i, c.Product)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -43,6 +43,10 @@ func newShop(tb testing.TB, n *network) *shop {
 	mux.HandleFunc("POST /silent-method", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>A 3DS Method that never answers</title>")
 	})
+	mux.HandleFunc("GET /hostile.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		fmt.Fprint(w, hostileCSS)
+	})
 	mux.HandleFunc("GET /return", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><p id="back">Back at the shop</p>`)
 	})
@@ -62,13 +66,24 @@ func newShop(tb testing.TB, n *network) *shop {
 }
 
 func (s *shop) page(w http.ResponseWriter, r *http.Request) {
+	hostile := ""
+	if r.URL.Query().Has("hostile") {
+		hostile = `<link rel="stylesheet" href="/hostile.css">`
+	}
 	// The test's listeners are plain HTTP on 127.0.0.1; in production "https:" stands for the ACSs.
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'nonce-shop' "+s.n.public.URL+
 		"; frame-src http://127.0.0.1:*; form-action http://127.0.0.1:*")
 	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>
-<script src="%s/checkout.js"></script></head><body><button id="buy">Buy</button>
+%s<script src="%s/checkout.js"></script></head><body><button id="buy">Buy</button>
 <script nonce="shop">
 window.events = []; window.heard = [];
+// shown keeps, by the page's own clock, when the status overlay and the challenge's frame came and went.
+window.shown = [];
+new MutationObserver(() => {
+  const find = sel => `+browsertest.DeepQuery+`(document, sel) !== null, last = shown[shown.length - 1] || {};
+  const on = find("[role=status]"), modal = find('iframe[name^="open3ds-challenge-"]');
+  if (on !== !!last.on || modal !== !!last.modal) { shown.push({on, modal, at: performance.now()}); }
+}).observe(document.documentElement, {childList: true, subtree: true});
 ["open3ds:method", "open3ds:outcome"].forEach(type => addEventListener(type, e => events.push({type, detail: e.detail})));
 addEventListener("message", e => heard.push({origin: e.origin, data: e.data}));
 async function call(path, body) {
@@ -80,7 +95,7 @@ window.startPurchase = card => call("/start", {cardNumber: card});
 window.pay = (id, q) => data => call("/pay?id=" + id + "&" + (q || ""), data);
 // settle keeps a long promise's end in window.result, so the test can act meanwhile.
 window.settle = p => { window.result = undefined; p.then(r => window.result = r, e => window.result = {error: e.message}); };
-</script></body></html>`, s.n.public.URL)
+</script></body></html>`, hostile, s.n.public.URL)
 }
 
 // pay is the back end's authenticate call: the script's data plus what only the server knows.
@@ -125,10 +140,16 @@ func (s *shop) forward(w http.ResponseWriter, path string, body io.Reader) {
 // open loads the checkout page in a fresh browser and waits for the script.
 func (s *shop) open(t *testing.T, o browsertest.Options) context.Context {
 	t.Helper()
+	return s.openAt(t, o, "/")
+}
+
+// openAt is open for the page at path ("/?hostile" adds hostileCSS).
+func (s *shop) openAt(t *testing.T, o browsertest.Options, path string) context.Context {
+	t.Helper()
 	ctx := browsertest.Start(t, o)
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := chromedp.Do(sctx, chromedp.Navigate(s.url+"/")); err != nil {
+	if err := chromedp.Do(sctx, chromedp.Navigate(s.url+path)); err != nil {
 		t.Fatalf("opening the shop: %v", err)
 	}
 	waitJS[bool](t, ctx, "the checkout script", `typeof Open3DS === "object"`)
@@ -212,7 +233,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 			t.Fatal("the 3DS Server did not record the Method notification")
 		}
 		if !eventFired(t, ctx, "open3ds:method", map[string]string{"compInd": "Y"}) ||
-			evalJS[int](t, ctx, `document.querySelectorAll("iframe").length`) != 0 {
+			evalJS[bool](t, ctx, deep(`"iframe"`)+` !== null`) {
 			t.Fatal("no open3ds:method event with Y, or the hidden iframe stayed")
 		}
 	})
@@ -239,7 +260,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 		evalJS[bool](t, ctx, `window.t0 = performance.now(); window.method = Open3DS.runMethod(`+jsValue(t, st.ThreeDSMethod)+`);
 			method.then(() => window.waited = performance.now() - t0); true`)
 		evalJS[bool](t, ctx, `settle(Open3DS.checkout({method, authenticate: pay("`+st.ID+`")})); true`)
-		if status := waitJS[string](t, ctx, "the status overlay", `document.querySelector("[role=status]")?.textContent`); status != "Verifying your purchase…" {
+		if status := waitJS[string](t, ctx, "the status overlay", deep(`"[role=status]"`)+`?.textContent`); status != "Verifying your purchase…" {
 			t.Fatalf("status overlay says %q", status)
 		}
 		got := result(t, ctx)
@@ -251,7 +272,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 			t.Fatalf("the Method gave up after %.0f ms; the rule is 10000", waited)
 		}
 		if !eventFired(t, ctx, "open3ds:method", map[string]string{"compInd": "N"}) ||
-			evalJS[bool](t, ctx, `document.querySelector("[role=status]") !== null`) {
+			evalJS[bool](t, ctx, deep(`"[role=status]"`)+` !== null`) {
 			t.Fatal("no open3ds:method event with N, or the status overlay stayed")
 		}
 		n.mu.Lock()
@@ -298,6 +319,10 @@ func TestMessagesFromAnotherOriginOrAboutAnotherTransactionAreIgnored(t *testing
 	}
 }
 
+// deep is a JavaScript expression for the first element matching the selector, a JavaScript string,
+// in the page or in the shadow roots where the checkout script draws.
+func deep(sel string) string { return browsertest.DeepQuery + "(document, " + sel + ")" }
+
 // modalFrame selects the challenge iframe in the modal.
 const modalFrame = `iframe[name^="open3ds-challenge-"]`
 
@@ -308,7 +333,7 @@ func inModal(t *testing.T, ctx context.Context, what string, build func(in chrom
 	var last error
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		sctx, cancel := context.WithTimeout(ctx, time.Second)
-		nodes, err := chromedp.Run(sctx, chromedp.Nodes(chromedp.CSS(modalFrame)))
+		nodes, err := chromedp.Run(sctx, chromedp.Nodes(browsertest.Deep(modalFrame)))
 		if err == nil && len(nodes) > 0 {
 			err = chromedp.Do(sctx, build(chromedp.FromNode(nodes[0]))...)
 		}
@@ -354,11 +379,11 @@ func TestTheChallengeOpensInAModalOfEachWindowSizeAndEndsWithTheOutcomeOrACancel
 			st := startPurchase(t, ctx, panRealACS)
 			evalJS[bool](t, ctx, `settle(Open3DS.checkout({method: null, authenticate: pay("`+st.ID+`", "amount=250000&size=`+tt.size+`")})); true`)
 			inModal(t, ctx, "the ACS's first challenge page", visible(`button[value="send"]`))
-			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(document.querySelector('`+modalFrame+`').getBoundingClientRect())`)
+			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(`+deep("'"+modalFrame+"'")+`.getBoundingClientRect())`)
 			if int(size[0]) != tt.width || int(size[1]) != tt.height {
 				t.Fatalf("the challenge iframe is %v×%v; want %d×%d", size[0], size[1], tt.width, tt.height)
 			}
-			waitJS[bool](t, ctx, "focus in the dialog", `document.activeElement.closest("[role=dialog]") !== null`)
+			waitJS[bool](t, ctx, "focus in the dialog", `(a => a.shadowRoot?.activeElement?.closest("[role=dialog]") != null)(document.activeElement)`)
 			want := outcome{ID: st.ID, Cancelled: true}
 			switch tt.how {
 			case "code":
@@ -375,7 +400,7 @@ func TestTheChallengeOpensInAModalOfEachWindowSizeAndEndsWithTheOutcomeOrACancel
 					closeKey = "\r"
 				}
 				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				err := chromedp.Do(sctx, chromedp.SendKeys(chromedp.CSS(`button[aria-label="Cancel"]`), closeKey))
+				err := chromedp.Do(sctx, chromedp.SendKeys(browsertest.Deep(`button[aria-label="Cancel"]`), closeKey))
 				cancel()
 				must(t, err)
 			}
@@ -386,7 +411,7 @@ func TestTheChallengeOpensInAModalOfEachWindowSizeAndEndsWithTheOutcomeOrACancel
 			if want.Cancelled {
 				detail = map[string]any{"id": want.ID, "cancelled": true}
 			}
-			if !eventFired(t, ctx, "open3ds:outcome", detail) || evalJS[bool](t, ctx, `document.querySelector("[role=dialog]") !== null`) {
+			if !eventFired(t, ctx, "open3ds:outcome", detail) || evalJS[bool](t, ctx, deep(`"[role=dialog]"`)+` !== null`) {
 				t.Fatal("no open3ds:outcome event with the outcome, or the modal stayed")
 			}
 		})

@@ -142,10 +142,26 @@
     var chosen = form.querySelector("input[name=product]:checked");
     buy.textContent = chosen ? "Buy for " + chosen.dataset.price : "Buy";
   }
-  form.addEventListener("change", function (e) { if (e.target.name === "product") { price(); } });
+  // shoppersChoice is the product the shopper had chosen before a test card's "Use" chose another for
+  // its ending (the road bike for the risk-driven challenge); a card without one gives it back.
+  var shoppersChoice = null;
+  form.addEventListener("change", function (e) {
+    if (e.target.name === "product") { shoppersChoice = null; price(); }
+  });
+
+  function chooseProduct(id) {
+    var chosen = form.querySelector("input[name=product]:checked");
+    var wanted = id ? form.querySelector("input[name=product][value=\"" + CSS.escape(id) + "\"]") : shoppersChoice;
+    if (!wanted || wanted === chosen) { return; }
+    if (id && !shoppersChoice) { shoppersChoice = chosen; }
+    if (!id) { shoppersChoice = null; }
+    wanted.checked = true;
+    price();
+  }
 
   document.querySelectorAll(".use-card").forEach(function (b) {
     b.addEventListener("click", function () {
+      chooseProduct(b.dataset.product || "");
       card.value = b.dataset.number;
       expiry.value = b.dataset.expiry;
       card.dispatchEvent(new Event("input", {bubbles: true}));
@@ -182,6 +198,7 @@
       var outcome = await Open3DS.checkout({
         method: a.method || Open3DS.runMethod(started.threeDSMethod || null, {timeoutMs: 10000}),
         statusText: "Checking with your bank…",
+        card: started.maskedPan || a.number,
         authenticate: function (data) {
           return postJSON("/api/authenticate/" + encodeURIComponent(started.id), {
             product: product ? product.value : "", expiry: expiry.value, name: name.value, email: email.value,

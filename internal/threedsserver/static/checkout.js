@@ -48,14 +48,29 @@
   // Both overlays cover the viewport and centre what they hold.
   var COVER = {position: "fixed", top: "0", left: "0", right: "0", bottom: "0", display: "flex", alignItems: "center",
     justifyContent: "center"};
+  var FONT = "16px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif";
+
+  // layer makes what the script draws immune to the merchant's CSS: an element of its own name under
+  // <html> (a transform on <body> would pin "fixed" to the body), every property reset by an
+  // important inline style, which beats any stylesheet, and the content in a shadow root, which no
+  // outside selector reaches. It returns [host, root]; remove the host to take it all away.
+  function layer(name, z) {
+    var host = document.createElement("open3ds-" + name);
+    host.style.setProperty("all", "initial", "important");
+    Object.entries({display: "block", position: "fixed", top: "0", left: "0", width: "0", height: "0", "z-index": z || "auto",
+      visibility: "visible", opacity: "1"}).forEach(([k, v]) => host.style.setProperty(k, v, "important"));
+    document.documentElement.appendChild(host);
+    return [host, host.attachShadow ? host.attachShadow({mode: "open"}) : host];
+  }
 
   // post submits fields to url, into the frame named target or at top level.
   function post(url, target, fields) {
+    var [host, root] = layer("form");
     var f = el("form", {method: "post", action: url, target: target || "_self"}, {display: "none"});
     Object.keys(fields).forEach(k => fields[k] != null && f.appendChild(el("input", {type: "hidden", name: k, value: fields[k]})));
-    document.body.appendChild(f);
+    root.appendChild(f);
     f.submit();
-    f.remove();
+    host.remove();
   }
 
   function emit(name, detail) { dispatchEvent(new CustomEvent(name, {detail})); }
@@ -78,25 +93,72 @@
       if (!method || !method.url) { resolve(settle("U")); return; }
       var id = idOf(method.threeDSMethodData), name = "open3ds-method-" + id;
       if (!id) { reject(new Error("open3ds: threeDSMethodData names no transaction")); return; }
-      var frame = el("iframe", {name, title: "3DS Method", "aria-hidden": "true", tabindex: "-1"},
+      var [host, root] = layer("method"), frame = el("iframe", {name, title: "3DS Method", "aria-hidden": "true", tabindex: "-1"},
         {position: "absolute", width: "0", height: "0", border: "0", visibility: "hidden"});
       var stop = listen("open3ds:method", d => d.id === id && end("Y"));
       var timer = setTimeout(end, ms, "N");
-      document.body.appendChild(frame);
+      root.appendChild(frame);
       post(method.url, name, {threeDSMethodData: method.threeDSMethodData});
-      function end(v) { clearTimeout(timer); stop(); frame.remove(); resolve(settle(v)); }
+      function end(v) { clearTimeout(timer); stop(); host.remove(); resolve(settle(v)); }
     });
   }
 
-  var status;
-  function showStatus(text) {
+  // The card scheme by the card number's first digits (a masked PAN keeps them), for the panel's
+  // words; the mark itself is the same for all, as no scheme's logo is ours to draw.
+  function scheme(card) {
+    var d = String(card || "").replace(/\D/g, ""), n4 = +d.slice(0, 4);
+    if (/^3[47]/.test(d)) { return "American Express"; }
+    if (/^5[1-5]/.test(d) || (n4 >= 2221 && n4 <= 2720)) { return "Mastercard"; }
+    return /^4/.test(d) ? "Visa" : "";
+  }
+
+  // mark draws a shield with a tick and "<scheme> secure checkout".
+  function mark(name) {
+    var NS = "http://www.w3.org/2000/svg", svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 28");
+    svg.setAttribute("aria-hidden", "true");
+    Object.assign(svg.style, {width: "24px", height: "28px", flex: "none"});
+    [["M12 1 23 5v8c0 7-4.8 12-11 14C5.8 25 1 20 1 13V5z", "#0f5e4b", ""], ["M7 14l3.5 3.5L17 10", "none", "#fff"]].forEach(([d, fill, stroke]) => {
+      var p = document.createElementNS(NS, "path");
+      p.setAttribute("d", d);
+      p.setAttribute("fill", fill);
+      if (stroke) { p.setAttribute("stroke", stroke); p.setAttribute("stroke-width", "2.4"); }
+      svg.appendChild(p);
+    });
+    var box = el("div", {id: "mark"}, {display: "flex", alignItems: "center", gap: "8px", color: "#0f5e4b", font: "600 14px/1.2 system-ui, sans-serif"});
+    box.append(svg, (name ? name + " " : "") + "secure checkout");
+    return box;
+  }
+
+  // The status panel stays up at least MIN_SHOW ms, so that no one sees a flash they cannot read.
+  var MIN_SHOW = 1000, status, shownAt = 0;
+  function showStatus(text, card) {
     hideStatus();
-    status = el("div", {role: "status", "aria-live": "polite"}, COVER, {zIndex: "2147483646",
-      background: "rgba(255,255,255,.85)", font: "1.1rem system-ui, sans-serif", color: "#222"});
-    status.textContent = text || "Verifying your purchase…";
-    document.body.appendChild(status);
+    var [host, root] = layer("status", "2147483646");
+    var cover = el("div", {}, COVER, {background: "rgba(255,255,255,.85)", font: FONT, color: "#1b1b1f"});
+    var panel = el("div", {id: "panel"}, {display: "flex", flexDirection: "column", alignItems: "center", gap: "16px",
+      background: "#fff", border: "1px solid #d0d4da", borderRadius: "12px", boxShadow: "0 8px 32px rgba(0,0,0,.18)",
+      padding: "24px 28px", margin: "16px", maxWidth: "320px", textAlign: "center"});
+    var spin = el("div", {id: "spinner", "aria-hidden": "true"}, {width: "32px", height: "32px", boxSizing: "border-box",
+      border: "4px solid #d7e6e1", borderTopColor: "#0f5e4b", borderRadius: "50%"});
+    // The status region is in the page before its words, so screen readers announce them.
+    var words = el("p", {id: "status", role: "status", "aria-live": "polite"}, {margin: "0", font: "500 17px/1.4 system-ui, sans-serif"});
+    panel.append(mark(scheme(card)), spin, words);
+    cover.appendChild(panel);
+    root.appendChild(cover);
+    if (spin.animate && !matchMedia("(prefers-reduced-motion: reduce)").matches) {
+      spin.animate([{transform: "rotate(0)"}, {transform: "rotate(360deg)"}], {duration: 900, iterations: Infinity});
+    }
+    setTimeout(() => { words.textContent = text || "Verifying your purchase…"; }, 50);
+    status = host;
+    shownAt = performance.now();
   }
   function hideStatus() { if (status) { status.remove(); status = null; } }
+  // hideStatusSoon hides the panel once it has been up MIN_SHOW ms.
+  function hideStatusSoon() {
+    var left = shownAt + MIN_SHOW - performance.now();
+    return new Promise(done => setTimeout(done, Math.max(0, left))).then(hideStatus);
+  }
 
   // challenge resolves with the outcome the notification page posts, or {id, cancelled: true} when
   // the shopper closes the modal. With redirect, or if no modal can be made, the page goes to the
@@ -114,13 +176,16 @@
 
   function modal(ch, id, fields) {
     var name = "open3ds-challenge-" + id, size = SIZES[ch.windowSize], before = document.activeElement;
-    var back = el("div", {}, COVER, {zIndex: "2147483647", background: "rgba(0,0,0,.5)", overflow: "auto"});
+    var [host, root] = layer("challenge", "2147483647");
+    var back = el("div", {}, COVER, {background: "rgba(0,0,0,.5)", overflow: "auto", font: FONT});
     var box = el("div", {role: "dialog", "aria-modal": "true", "aria-label": "Verify your purchase"},
       {background: "#fff", display: "flex", flexDirection: "column", overflow: "auto", borderRadius: size ? "8px" : "0"});
-    var close = el("button", {type: "button", "aria-label": "Cancel"}, {alignSelf: "flex-end", height: BAR + "px",
-      minWidth: BAR + "px", border: "0", background: "none", font: "24px sans-serif", cursor: "pointer"});
+    // Dark on white whatever the page's own buttons look like: the shopper's one way out.
+    var close = el("button", {type: "button", id: "close", "aria-label": "Cancel", title: "Cancel"}, {alignSelf: "flex-end",
+      height: BAR + "px", minWidth: BAR + "px", margin: "0", padding: "0 8px", border: "0", borderRadius: "6px",
+      background: "#fff", color: "#1b1b1f", font: "28px/1 system-ui, sans-serif", cursor: "pointer"});
     close.textContent = "×";
-    var frame = el("iframe", {name, title: "Card verification"}, {border: "0", display: "block"});
+    var frame = el("iframe", {name, title: "Card verification"}, {border: "0", display: "block", background: "#fff"});
     // Sized per windowSize, but never past the viewport: the ACS page scrolls instead.
     function fit() {
       var [vw, vh] = viewport();
@@ -130,21 +195,22 @@
     fit();
     box.append(close, frame);
     back.appendChild(box);
-    document.body.appendChild(back);
-    if (!frame.contentWindow) { back.remove(); throw new Error("no iframe"); }
+    root.appendChild(back);
+    if (!frame.contentWindow) { host.remove(); throw new Error("no iframe"); }
     return new Promise(resolve => {
       var stop = listen("open3ds:challenge", d => d.outcome && d.outcome.id === id && end(outcome(id, d.outcome)));
       function cancel() { end({id, cancelled: true}); }
       // Escape works while focus is in this page; inside the ACS's frame, its keys are the ACS's.
       function onKey(e) { if (e.key === "Escape") { cancel(); } }
-      // Focus stays in the dialog: the close button or the ACS page.
-      function onFocus(e) { if (!back.contains(e.target)) { close.focus(); } }
+      // Focus stays in the dialog: the close button or the ACS page. Focus inside the shadow root
+      // shows outside it as focus on the host.
+      function onFocus(e) { if (e.target !== host) { close.focus(); } }
       function end(out) {
         stop();
         removeEventListener("resize", fit);
         document.removeEventListener("keydown", onKey);
         document.removeEventListener("focusin", onFocus);
-        back.remove();
+        host.remove();
         if (before && before.focus) { before.focus(); }
         emit("open3ds:outcome", out);
         resolve(out);
@@ -160,15 +226,19 @@
   }
 
   // checkout runs everything after Buy: the 3DS Method (or the one already running), the page's
-  // authenticate(data), then the frictionless outcome or the challenge's.
+  // authenticate(data), then the frictionless outcome or the challenge's. o.card, the card number or
+  // the start answer's maskedPan, names the card's scheme on the status panel.
   async function checkout(o) {
     if (!o || typeof o.authenticate !== "function") { throw new Error("open3ds: checkout needs authenticate"); }
-    showStatus(o.statusText);
+    showStatus(o.statusText, o.card);
     var res;
     try {
       var compInd = await (o.method && typeof o.method.then === "function" ? o.method : runMethod(o.method));
       res = await o.authenticate({threeDSCompInd: compInd, browser: browserData(), challengeWindowSize: windowSize()});
-    } finally { hideStatus(); }
+    } finally {
+      // The challenge's modal takes over at once; anything else waits until the panel was readable.
+      if (res && res.id && res.challenge) { hideStatus(); } else { await hideStatusSoon(); }
+    }
     if (!res || !res.id) { throw new Error("open3ds: authentication failed: " + (res && (res.detail || res.title) || "no answer")); }
     if (res.challenge) { return challenge(res.challenge, {redirect: o.redirect}); }
     var out = outcome(res.id, res);
