@@ -159,8 +159,10 @@ var areqBrowser = []element{
 // App data.
 var areqApp = []element{
 	// The DS decrypts sdkEncData and hands the ACS deviceInfo instead, so an AReq with deviceInfo
-	// (the DS-to-ACS leg) needs no sdkEncData.
-	{name: "sdkEncData", in: allV, req: appOnly, unless: "deviceInfo", f: fJWE, max: 64000},
+	// (the DS-to-ACS leg) needs no sdkEncData. Whether it is a JWE is left to the DS's decryption:
+	// anything that does not decrypt to device information is 302 there, one answer whatever failed,
+	// so that a sender learns nothing from which check refused it.
+	{name: "sdkEncData", in: allV, req: appOnly, unless: "deviceInfo", f: fAN, max: 64000},
 	{name: "sdkEphemPubKey", in: allV, req: appOnly, f: fJWK, max: 256},
 	{name: "sdkMaxTimeout", in: allV, req: appOnly, f: fN, min: 2, max: 2, enum: codes("05-99")},
 	{name: "sdkReferenceNumber", in: allV, req: appOnly, f: fAN, max: 32},
