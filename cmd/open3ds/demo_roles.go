@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
@@ -29,6 +30,10 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	dsCfg := &dsConfig{URL: u.DS + "/", DSN: p.ds, Timeout: 10 * time.Second, PReqEvery: time.Second,
 		AdminToken: logx.Secret(sec.DSAdmin), StandInKey: logx.Secret(sec.StandInKey), RoleLog: quiet}
 	dsCfg.TLS.CA, dsCfg.TLS.Cert, dsCfg.TLS.Key = l.CA.Cert, l.DS.Cert, l.DS.Key
+	// Both encryption keys the demo's PKI made, under the ids their public keys give them.
+	for _, fp := range []pki.FilePair{l.DSEncryptionRSA, l.DSEncryptionEC} {
+		dsCfg.SDKKeys = append(dsCfg.SDKKeys, strings.TrimSuffix(fp.Cert, ".crt"))
+	}
 	dsRT, err := d.open(ctx, log.With("role", "ds"), dsCfg.base())
 	if err != nil {
 		return err

@@ -145,8 +145,10 @@ func demoSeed(ctx context.Context, e env, p demoPaths, u demoURLs, sec demoSecre
 	}
 	steps := [][]string{
 		// The scheme: its DS, the ACS under its certificate's name, an ACS that is down, the 3DS Server.
+		// The demo takes app AReqs from any SDK, with a warning in the log, since whoever tries it
+		// brings their own; a scheme lists the SDKs it approved with `enrol sdk add` instead.
 		{"scheme", "set", "--dsn", p.ds, "--ds-id", pki.DefaultDSID, "--ref", demoDSRef, "--eci", "default",
-			"--stand-in-not-enrolled", "attempts", "--stand-in-unavailable", "attempts"},
+			"--stand-in-not-enrolled", "attempts", "--stand-in-unavailable", "attempts", "--unknown-sdk", "accept"},
 		{"acs", "add", "--dsn", p.ds, "--name", "acs", "--ref", demoACSRef, "--url", u.ACSProtocol + "/areq"},
 		{"acs", "add", "--dsn", p.ds, "--name", "acs-offline", "--ref", "OPEN3DS-DEMO-ACS-OFFLINE", "--url", u.ACSDown + "/areq"},
 		{"3dss", "add", "--dsn", p.ds, "--name", "3dss", "--ref", demoTDSSRef, "--requestors", demoRequestorID},

@@ -11,7 +11,8 @@ func init() {
 	enrolGroup.add(command{name: "acs", summary: "the DS's ACSs: add | change | list | remove", run: runEnrolDSACS})
 	enrolGroup.add(command{name: "3dss", summary: "the DS's 3DS Servers and their requestor ids: add | change | list | remove", run: runEnrolDS3DSS})
 	enrolGroup.add(command{name: "range", summary: "the DS's card ranges: add | change | list | remove", run: runEnrolDSRange})
-	enrolGroup.add(command{name: "scheme", summary: "the DS's scheme settings (DS id, ECI, stand-in): set | show", run: runEnrolDSScheme})
+	enrolGroup.add(command{name: "scheme", summary: "the DS's scheme settings (DS id, ECI, stand-in, app channel): set | show", run: runEnrolDSScheme})
+	enrolGroup.add(command{name: "sdk", summary: "the DS's approved 3DS SDKs, by sdkReferenceNumber: add | list | remove", run: runEnrolDSSDK})
 }
 
 // dsOpen reads the flags and opens the DS store.
@@ -90,5 +91,30 @@ func runEnrolDS3DSS(ctx context.Context, e env, args []string) error {
 		},
 		add:    st.AddThreeDSServer,
 		change: st.ChangeThreeDSServer,
+	})
+}
+
+func runEnrolDSSDK(ctx context.Context, e env, args []string) error {
+	c, args, err := newEnrolCmd(e, "sdk", args, "add", "list", "remove")
+	if err != nil {
+		return err
+	}
+	ref := c.fs.String("ref", "", "the SDK's EMVCo reference number, as its AReqs carry it in sdkReferenceNumber")
+	desc := c.fs.String("description", "", "a note for operators: vendor, product, approval date")
+	st, done, err := dsOpen(ctx, c, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return enrolRecords(ctx, c, ds.SDK{ReferenceNumber: *ref}, enrolRegistry[ds.SDK]{
+		list: func(ctx context.Context) (any, error) { return st.ListSDKs(ctx) },
+		remove: func(ctx context.Context) error {
+			if err := st.RemoveSDK(ctx, *ref); err != nil {
+				return fmt.Errorf("SDK %q: %w", *ref, err)
+			}
+			return nil
+		},
+		fill: func(k *ds.SDK) { c.set(&k.Description, "description", desc) },
+		add:  st.AddSDK,
 	})
 }

@@ -83,6 +83,8 @@ func runEnrolDSScheme(ctx context.Context, e env, args []string) error {
 	eci := c.fs.String("eci", "", "the ECI table: default (05/06/07), mastercard (02/01/00) or Y,A,N values such as 05,06,07")
 	notEnrolled := c.fs.String("stand-in-not-enrolled", "", "stand-in for a PAN in no range: attempts, unavailable or not-enrolled")
 	unavailable := c.fs.String("stand-in-unavailable", "", "stand-in when the ACS is down or late: attempts, unavailable or not-enrolled")
+	unknownSDK := c.fs.String("unknown-sdk", "", "an app AReq from an SDK not approved with `enrol sdk`: reject (Erro 303) or accept (and log)")
+	deviceInfo := c.fs.String("device-info", "", "how the ACS gets the decrypted device information in deviceInfo: base64url (a string) or json (the object)")
 	st, done, err := dsOpen(ctx, c, args)
 	if err != nil {
 		return err
@@ -107,6 +109,12 @@ func runEnrolDSScheme(ctx context.Context, e env, args []string) error {
 		}
 		if c.given["stand-in-unavailable"] {
 			sc.Unavailable = ds.Policy(*unavailable)
+		}
+		if c.given["unknown-sdk"] {
+			sc.UnknownSDK = ds.SDKPolicy(*unknownSDK)
+		}
+		if c.given["device-info"] {
+			sc.DeviceInfo = ds.DeviceInfoFormat(*deviceInfo)
 		}
 		if sc, err = st.SetScheme(ctx, sc); err != nil {
 			return err

@@ -61,7 +61,9 @@ func TestEnrolRegistersTheDSNetworkAndListsItBack(t *testing.T) {
 			mustEnrol(t, dsn, "range", "add", "--start", "4000000000000000", "--end", "4000000000009999", "--acs", "bank",
 				"--method-url", "https://acs.example/method", "--acs-info", "01,02")
 			mustEnrol(t, dsn, "range", "change", "--start", "4000000000000000", "--end", "4000000000000999")
-			mustEnrol(t, dsn, "scheme", "set", "--eci", "mastercard", "--stand-in-unavailable", "attempts")
+			mustEnrol(t, dsn, "scheme", "set", "--eci", "mastercard", "--stand-in-unavailable", "attempts", "--device-info", "json")
+			mustEnrol(t, dsn, "sdk", "add", "--ref", "3DS_LOA_SDK_ACME_020301_00001", "--description", "Acme SDK 4")
+			mustEnrol(t, dsn, "sdk", "add", "--ref", "3DS_LOA_SDK_BETA_020200_00002")
 
 			var acsList []ds.ACS
 			mustJSON(t, mustEnrol(t, dsn, "acs", "list"), &acsList)
@@ -83,8 +85,19 @@ func TestEnrolRegistersTheDSNetworkAndListsItBack(t *testing.T) {
 			}
 			var sc ds.Scheme
 			mustJSON(t, mustEnrol(t, dsn, "scheme", "show"), &sc)
-			if sc.ECI != ds.ECIMastercard || sc.Unavailable != ds.PolicyAttempts || sc.NotEnrolled != ds.PolicyAttempts {
+			if sc.ECI != ds.ECIMastercard || sc.Unavailable != ds.PolicyAttempts || sc.NotEnrolled != ds.PolicyAttempts ||
+				sc.DeviceInfo != ds.DeviceInfoJSON || sc.UnknownSDK != ds.SDKReject {
 				t.Errorf("scheme = %+v", sc)
+			}
+			var sdks []ds.SDK
+			mustJSON(t, mustEnrol(t, dsn, "sdk", "list"), &sdks)
+			if len(sdks) != 2 || sdks[0].Description != "Acme SDK 4" || sdks[1].ReferenceNumber != "3DS_LOA_SDK_BETA_020200_00002" {
+				t.Errorf("sdk list = %+v", sdks)
+			}
+			mustEnrol(t, dsn, "sdk", "remove", "--ref", "3DS_LOA_SDK_ACME_020301_00001")
+			mustJSON(t, mustEnrol(t, dsn, "sdk", "list"), &sdks)
+			if len(sdks) != 1 {
+				t.Errorf("sdk list after remove = %+v", sdks)
 			}
 
 			if _, err := enrol(t, dsn, "range", "add", "--start", "4000000000000500", "--end", "4000000000001500", "--acs", "bank"); err == nil ||
@@ -115,6 +128,10 @@ func TestEnrolRefusesBadInputNamingTheField(t *testing.T) {
 		{"an ACS without a URL", []string{"acs", "add", "--name", "bank", "--ref", "R"}, "url"},
 		{"a range whose end is shorter than its start", []string{"range", "add", "--start", "4000000000000000", "--end", "400000000000999", "--acs", "x"}, "end"},
 		{"a scheme with an unknown stand-in", []string{"scheme", "set", "--stand-in-unavailable", "maybe"}, "standInUnavailable"},
+		{"a scheme with an unknown SDK policy", []string{"scheme", "set", "--unknown-sdk", "maybe"}, "unknownSdk"},
+		{"a scheme with an unknown device-info format", []string{"scheme", "set", "--device-info", "xml"}, "deviceInfo"},
+		{"an SDK without a reference number", []string{"sdk", "add", "--description", "nameless"}, "referenceNumber"},
+		{"the removal of an SDK never approved", []string{"sdk", "remove", "--ref", "3DS_LOA_SDK_GHST_020301_00001"}, "not found"},
 		{"a change of an ACS that does not exist", []string{"acs", "change", "--name", "ghost", "--url", "https://x.example/"}, "not found"},
 	}
 	for _, tc := range cases {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"github.com/open3ds/open3ds/internal/vault"
 )
 
@@ -41,6 +43,10 @@ const (
 	netACSRef    = "ACS-REF-NET"
 	netACSURL    = "https://acs.bank.example/challenge"
 	netACSToken  = "acs-admin-token-for-tests"
+	// netSDKRef is the one SDK the test network's DS has approved.
+	netSDKRef = "3DS_LOA_SDK_OPNS_020301_00003"
+	// netDeviceJSON is the device information the test network's SDK sends.
+	netDeviceJSON = `{"DV":"1.7","DD":{"C001":"Android","C002":"Pixel 8 Pro"},"DPNA":{"C010":"RE03"},"SW":[]}`
 )
 
 var netPANs = []string{netPANEnrolled, netPANEnrolled210, netPANEnrolled231, netPANBlocked, netPANNotEnrolled, netPANAttempts, netPANNoRange}
@@ -178,8 +184,12 @@ func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
 	n.netRun("enrol", "3dss", "add", "--dsn", dsDSN, "--name", "3dss", "--ref", netTDSSRef, "--requestors", netRequestor)
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4000000000000000", "--end", "4000009999999999", "--acs", "acs")
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4111110000000000", "--end", "4111119999999999", "--acs", "acs")
+	// The SDK of the golden app AReqs is approved in one version; the others are not (netAppAReq).
+	n.netRun("enrol", "sdk", "add", "--dsn", dsDSN, "--ref", netSDKRef, "--description", "the golden AReqs' SDK")
+	// The RSA key under an id of the operator's, the EC key under the one its public key gives it.
 	n.ds = n.netStart("ds", &dsListening, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsDSN,
-		"--tls.ca", l.CA.Cert, "--tls.cert", l.DS.Cert, "--tls.key", l.DS.Key)
+		"--tls.ca", l.CA.Cert, "--tls.cert", l.DS.Cert, "--tls.key", l.DS.Key,
+		"--sdk-key", "rsa-2026="+strings.TrimSuffix(l.DSEncryptionRSA.Cert, ".crt"), "--sdk-key", strings.TrimSuffix(l.DSEncryptionEC.Cert, ".crt"))
 
 	cert, err := pki.LoadKeyPair(l.ThreeDSServer.Cert, l.ThreeDSServer.Key)
 	if err != nil {
@@ -318,4 +328,36 @@ func netWaitUntil(t testing.TB, bound time.Duration, what string, cond func() bo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// netApp changes a golden app AReq into one from the network's approved SDK, with sdkEncData made
+// as an SDK makes it: netDeviceJSON encrypted to the DS's EC key under the scheme's DS id.
+func (n *netNetwork) netApp(m map[string]any) {
+	n.t.Helper()
+	kp, err := pki.LoadKeyPair(n.layout.DSEncryptionEC.Cert, n.layout.DSEncryptionEC.Key)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	data, err := sdkcrypto.EncryptSDKEncData([]byte(netDeviceJSON), kp.PrivateKey.(crypto.Signer).Public(), "", "F000000001",
+		sdkcrypto.EncA128CBCHS256, sdkcrypto.AlgDir)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	m["sdkEncData"], m["sdkReferenceNumber"] = data, netSDKRef
+}
+
+// netSendErro posts body to the DS and returns the Erro it answers.
+func (n *netNetwork) netSendErro(body []byte) *emv.Erro {
+	n.t.Helper()
+	resp, err := n.client.Post("https://"+n.ds.protocol+"/", httpx.ProtocolContentType, bytes.NewReader(body))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e emv.Erro
+	if err := json.Unmarshal(out, &e); err != nil || e.MessageType != emv.TypeErro {
+		n.t.Fatalf("the DS answered %s, want an Erro", out)
+	}
+	return &e
 }

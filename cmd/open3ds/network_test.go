@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -250,7 +251,7 @@ func TestNetworkAuthenticatesAppPurchasesAsEachVersionRequires(t *testing.T) {
 		{"a 2.3.1 app purchase in no range gets the DS's stand-in with the same fields", emv.Version231, netPANNoRange,
 			netWant{status: "A", eci: "06", value: true, acsRef: netDSRef}, "1.7"},
 	} {
-		body := n.netGolden(c.version, "areq-app-pa.json", c.pan, "1500", nil)
+		body := n.netGolden(c.version, "areq-app-pa.json", c.pan, "1500", n.netApp)
 		ares := n.netSend(body)
 		n.netCheck(c.name, ares, c.want)
 		if c.want.value && ares.AuthenticationValue != "" {
@@ -264,6 +265,30 @@ func TestNetworkAuthenticatesAppPurchasesAsEachVersionRequires(t *testing.T) {
 		}
 		if wantInd := map[bool]string{true: "N"}[c.deviceInfo != ""]; ares.ThreeDSRequestorAppURLInd != wantInd {
 			t.Errorf("%s: threeDSRequestorAppURLInd %q, want %q", c.name, ares.ThreeDSRequestorAppURLInd, wantInd)
+		}
+	}
+	// What the DS refuses of an app AReq it answers itself, before any ACS.
+	for _, c := range []struct {
+		name, code, detail string
+		change             func(m map[string]any)
+	}{
+		{"sdkEncData that does not decrypt is 302", "302", "sdkEncData", func(m map[string]any) {
+			n.netApp(m)
+			m["sdkEncData"] = strings.Replace(m["sdkEncData"].(string), "..", "..AAAA", 1)
+		}},
+		{"an SDK the scheme has not approved is 303", "303", "sdkReferenceNumber", func(m map[string]any) {
+			n.netApp(m)
+			m["sdkReferenceNumber"] = "3DS_LOA_SDK_UNKN_020301_00001"
+		}},
+	} {
+		e := n.netSendErro(n.netGolden(emv.Version231, "areq-app-pa.json", netPANEnrolled231, "1500", c.change))
+		if e.ErrorCode != c.code || e.ErrorComponent != "D" || e.ErrorDetail != c.detail {
+			t.Errorf("%s: got Erro %s/%s %q", c.name, e.ErrorCode, e.ErrorComponent, e.ErrorDetail)
+		}
+	}
+	for _, logs := range []string{n.ds.logs.String(), n.acs.logs.String()} {
+		if strings.Contains(logs, "Pixel 8 Pro") || strings.Contains(logs, base64.RawURLEncoding.EncodeToString([]byte(netDeviceJSON))[:24]) {
+			t.Error("device information reached a log")
 		}
 	}
 }

@@ -30,6 +30,8 @@ type dsConfig struct {
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the DS certificate (PEM)"`
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"the DS private key file (PEM)"`
 	} `yaml:"tls" env:"DS_TLS" flag:"tls"`
+	// SDKKeys name the DS's sdkEncData key pairs by file prefix, newest first (see dsSDKKey).
+	SDKKeys     []string    `yaml:"sdk_keys" env:"DS_SDK_KEYS" flag:"sdk-key" help:"the DS's sdkEncData key pairs, newest first: [ID=]PREFIX for PREFIX.crt and PREFIX.key (as pki init writes ds-encryption-rsa and ds-encryption-ec); ID defaults to one derived from the public key; repeat or comma-separate"`
 	AdminToken  logx.Secret `yaml:"admin_token" env:"DS_ADMIN_TOKEN" help:"bearer token of the admin API"`
 	StandInKey  logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`
 	NotEnrolled string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
@@ -56,6 +58,17 @@ func (c *dsConfig) Validate() error {
 		if v != "" && !ds.Policy(v).Valid() {
 			p.Add(name, "must be attempts, unavailable or not-enrolled")
 		}
+	}
+	ids := map[string]bool{}
+	for _, item := range c.SDKKeys {
+		id, prefix := dsSDKKeyItem(item)
+		if prefix == "" {
+			p.Add("sdk_keys", "%q names no file prefix ([ID=]PREFIX)", item)
+		}
+		if id != "" && ids[id] {
+			p.Add("sdk_keys", "the key id %q is given twice", id)
+		}
+		ids[id] = true
 	}
 	if c.Timeout <= 0 || c.PReqEvery <= 0 {
 		p.Add("timeout", "timeout and preq_every must be positive")
@@ -114,9 +127,20 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 	if err != nil {
 		return nil, nil, err
 	}
+	keys, err := dsSDKKeys(cfg.SDKKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(keys) == 0 {
+		rt.log.Warn("the DS holds no sdkEncData key (sdk_keys): every app AReq will be refused with Erro 302")
+	}
+	for _, k := range keys {
+		// The ids only: which keys are live is what an operator rotating them needs to see.
+		rt.log.Info("sdkEncData key loaded", "id", k.ID)
+	}
 	st := ds.NewSQLStore(rt.db)
 	server := ds.NewServer(ds.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second), URL: cfg.URL,
-		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()),
+		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), SDKKeys: keys,
 		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log})
 	proto = rt.server(server.Handler(), rt.protocolTLS())
 	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)

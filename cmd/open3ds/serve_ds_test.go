@@ -153,14 +153,38 @@ func TestServeDSTakesAdminCallsAndAnswersPReqOverMutualTLS(t *testing.T) {
 
 func TestServeDSListsEveryConfigurationProblemAtOnce(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"serve", "ds", "--stand-in-unavailable", "maybe"}, func(string) string { return "" },
-		strings.NewReader(""), io.Discard, &stderr)
+	err := run(context.Background(), []string{"serve", "ds", "--stand-in-unavailable", "maybe", "--sdk-key", "k1=a,k1=b,k2="},
+		func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
 	if exitCode(err) != 2 {
 		t.Fatalf("got %v, want a usage error", err)
 	}
-	for _, want := range []string{"dsn", "tls", "admin_token", "stand_in_key", "stand_in_unavailable"} {
+	for _, want := range []string{"dsn", "tls", "admin_token", "stand_in_key", "stand_in_unavailable",
+		`key id "k1" is given twice`, `"k2=" names no file prefix`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+}
+
+func TestServeDSLoadsItsSDKKeysAndRefusesWhatItCannotUse(t *testing.T) {
+	l, err := pki.Init(filepath.Join(t.TempDir(), "pki"), pki.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := func(fp pki.FilePair) string { return strings.TrimSuffix(fp.Cert, ".crt") }
+	keys, err := dsSDKKeys([]string{"rsa-1=" + prefix(l.Layout.DSEncryptionRSA), prefix(l.Layout.DSEncryptionEC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].ID != "rsa-1" || len(keys[1].ID) != 16 {
+		t.Errorf("keys %q and %q, want rsa-1 then a derived id", keys[0].ID, keys[1].ID)
+	}
+	for name, items := range map[string][]string{
+		"a prefix with no files": {filepath.Join(t.TempDir(), "missing")},
+		"the same key twice":     {prefix(l.Layout.DSEncryptionEC), prefix(l.Layout.DSEncryptionEC)},
+	} {
+		if _, err := dsSDKKeys(items); err == nil {
+			t.Errorf("%s: loaded", name)
 		}
 	}
 }

@@ -46,6 +46,10 @@ func (a *Admin) Handler() http.Handler {
 	route("POST /v1/ranges", create(a.store.AddRange))
 	route("PUT /v1/ranges/{name}", update(a.store.ChangeRange, func(v *Range, key string) { v.Start = key }))
 	route("DELETE /v1/ranges/{name}", remove(a.store.RemoveRange))
+	route("GET /v1/sdks", list(a.store.ListSDKs))
+	route("POST /v1/sdks", create(a.store.AddSDK))
+	route("GET /v1/sdks/{name}", one(a.store.SDK))
+	route("DELETE /v1/sdks/{name}", remove(a.store.RemoveSDK))
 	return mux
 }
 

@@ -48,6 +48,21 @@ func TestAdminAPIRoundTripsOnEveryBackend(t *testing.T) {
 				{"then the ACS goes", "DELETE", "/v1/acs/bank", "", 204, ""},
 				{"and is gone", "GET", "/v1/acs/bank", "", 404, ""},
 				{"the serial counts every change", "GET", "/v1/scheme", "", 200, `"serial":6`},
+				{"the scheme refuses unknown SDKs by default", "GET", "/v1/scheme", "", 200, `"unknownSdk":"reject"`},
+				{"an SDK is approved", "POST", "/v1/sdks", `{"referenceNumber":"3DS_LOA_SDK_ACME_020301_00001","description":"Acme SDK"}`, 201, ""},
+				{"an SDK approved twice gets a conflict", "POST", "/v1/sdks", `{"referenceNumber":"3DS_LOA_SDK_ACME_020301_00001"}`, 409, ""},
+				{"an SDK reference over 32 characters gets a problem", "POST", "/v1/sdks", `{"referenceNumber":"` + strings.Repeat("X", 33) + `"}`, 422, "referenceNumber"},
+				{"the approved SDKs list", "GET", "/v1/sdks", "", 200, `[{"referenceNumber":"3DS_LOA_SDK_ACME_020301_00001","description":"Acme SDK"}]`},
+				{"one SDK reads back", "GET", "/v1/sdks/3DS_LOA_SDK_ACME_020301_00001", "", 200, `"Acme SDK"`},
+				{"the SDK's approval is withdrawn", "DELETE", "/v1/sdks/3DS_LOA_SDK_ACME_020301_00001", "", 204, ""},
+				{"and it is gone", "GET", "/v1/sdks/3DS_LOA_SDK_ACME_020301_00001", "", 404, ""},
+				{"an SDK change leaves the range serial alone", "GET", "/v1/scheme", "", 200, `"serial":6`},
+				{"the scheme's app settings are checked", "PUT", "/v1/scheme", `{"dsId":"F000000001","referenceNumber":"R",
+					"eci":{"Y":"05","A":"06","N":"07"},"standInNotEnrolled":"attempts","standInUnavailable":"unavailable",
+					"unknownSdk":"maybe","deviceInfo":"xml"}`, 422, `"unknownSdk"`},
+				{"a scheme written without the app settings gets their defaults", "PUT", "/v1/scheme", `{"dsId":"F000000001","referenceNumber":"R",
+					"eci":{"Y":"05","A":"06","N":"07"},"standInNotEnrolled":"attempts","standInUnavailable":"unavailable"}`, 200,
+					`"unknownSdk":"reject","deviceInfo":"base64url"`},
 			}
 			for _, st := range steps {
 				status, body := call(st.method, st.path, st.body)

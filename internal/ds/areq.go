@@ -30,6 +30,11 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 		return nil, err
 	}
 	fwd := *areq
+	// An app AReq is checked before it is routed, so that one the DS refuses reaches no ACS, and a
+	// stand-in answers only AReqs the DS would have forwarded.
+	if err := s.prepareApp(ctx, areq, &fwd, scheme); err != nil {
+		return nil, err
+	}
 	fwd.DSTransID, fwd.DSReferenceNumber, fwd.DSURL = ids.New(), scheme.ReferenceNumber, s.cfg.URL
 	ex.DSTransID = fwd.DSTransID
 

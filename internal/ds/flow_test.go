@@ -205,6 +205,9 @@ func TestAStandInAResIsValidForEveryGoldenAReq(t *testing.T) {
 				areq := m.(*emv.AReq)
 				areq.ThreeDSServerTransID, areq.AcctNumber, areq.ThreeDSRequestorID = newID(), "5100000000000008", "10075020*SHOPDEMO"
 				areq.ThreeDSServerRefNumber = pspRef // one 3DS Server whatever the version
+				if areq.DeviceChannel == emv.ChannelApp {
+					areq.SDKEncData = ourSDKEncData(t) // the golden one is encrypted to another DS's key
+				}
 				ares, ok := n.send(t, n.psp, areq).(*emv.ARes)
 				if !ok {
 					t.Fatal("no ARes")

@@ -13,6 +13,9 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	standIns *prometheus.CounterVec
 	acs      *prometheus.CounterVec
+	// sdkEnc counts app AReqs refused for their sdkEncData: a rise after a key change says SDKs
+	// still encrypt to a key the DS no longer holds.
+	sdkEnc prometheus.Counter
 }
 
 // NewMetrics registers the DS metrics on reg.
@@ -26,8 +29,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "ARes the DS made in an ACS's place, by policy."}, []string{"policy"}),
 		acs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "open3ds_ds_acs_errors_total",
 			Help: "Failed calls to ACSs, by ACS and kind (timeout, unreachable, invalid)."}, []string{"acs", "kind"}),
+		sdkEnc: prometheus.NewCounter(prometheus.CounterOpts{Name: "open3ds_ds_sdkencdata_refused_total",
+			Help: "App AReqs refused with Erro 302 because their sdkEncData did not decrypt to device information."}),
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.latency, m.standIns, m.acs} {
+	for _, c := range []prometheus.Collector{m.messages, m.latency, m.standIns, m.acs, m.sdkEnc} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -60,5 +65,11 @@ func (m *Metrics) standIn(p Policy) {
 func (m *Metrics) acsError(acs, kind string) {
 	if m != nil {
 		m.acs.WithLabelValues(acs, kind).Inc()
+	}
+}
+
+func (m *Metrics) sdkEncDataRefused() {
+	if m != nil {
+		m.sdkEnc.Inc()
 	}
 }

@@ -100,7 +100,78 @@ type Scheme struct {
 	ECI             ECITable `json:"eci"`
 	NotEnrolled     Policy   `json:"standInNotEnrolled"`
 	Unavailable     Policy   `json:"standInUnavailable"`
-	Serial          int64    `json:"serial"`
+	// UnknownSDK and DeviceInfo steer app AReqs (see app.go); empty means the default.
+	UnknownSDK SDKPolicy        `json:"unknownSdk"`
+	DeviceInfo DeviceInfoFormat `json:"deviceInfo"`
+	Serial     int64            `json:"serial"`
+}
+
+// SDKPolicy is what the DS does with an app AReq whose sdkReferenceNumber is not in its registry of
+// approved SDKs.
+type SDKPolicy string
+
+// The SDK policies. Reject answers Erro 303 naming sdkReferenceNumber: an unapproved SDK is a
+// participant the scheme has not admitted, which is what 303 (access denied) says of a 3DS Server
+// whose reference number is not the enrolled one; 203 would claim the value is malformed, which it
+// is not. Accept routes the AReq and logs a warning, for a scheme that is still filling its registry.
+const (
+	SDKReject SDKPolicy = "reject"
+	SDKAccept SDKPolicy = "accept"
+)
+
+// Valid reports whether p is one of the policies.
+func (p SDKPolicy) Valid() bool { return p == SDKReject || p == SDKAccept }
+
+// DeviceInfoFormat is how the DS writes the decrypted device information into the deviceInfo
+// element of the AReq it forwards to the ACS.
+type DeviceInfoFormat string
+
+// The formats. Base64URL, the default, is a JSON string holding the unpadded base64url encoding of
+// the device-information JSON as the SDK wrote it (our choice: our sources name the element but
+// not its encoding, and a string keeps the SDK's bytes exactly). JSON is the object itself, for an
+// ACS that wants that.
+const (
+	DeviceInfoBase64URL DeviceInfoFormat = "base64url"
+	DeviceInfoJSON      DeviceInfoFormat = "json"
+)
+
+// Valid reports whether f is one of the formats.
+func (f DeviceInfoFormat) Valid() bool { return f == DeviceInfoBase64URL || f == DeviceInfoJSON }
+
+// withDefaults fills in the settings a client written before they existed leaves empty, so that its
+// PUT of the scheme keeps working.
+func (s Scheme) withDefaults() Scheme {
+	if s.UnknownSDK == "" {
+		s.UnknownSDK = SDKReject
+	}
+	if s.DeviceInfo == "" {
+		s.DeviceInfo = DeviceInfoBase64URL
+	}
+	return s
+}
+
+// SDK is a 3DS SDK the scheme has approved, known by the sdkReferenceNumber EMVCo assigned it.
+type SDK struct {
+	ReferenceNumber string `json:"referenceNumber"`
+	Description     string `json:"description,omitempty"` // the operator's note; the DS does not read it
+}
+
+// Validate checks an SDK before it is stored: the reference number as an AReq may carry it.
+func (k SDK) Validate() error {
+	var c fieldCheck
+	c.need(maxLen(k.ReferenceNumber, 32) && printable(k.ReferenceNumber), "referenceNumber",
+		"is required, at most 32 printable characters")
+	c.need(len(k.Description) <= 256, "description", "must be at most 256 characters")
+	return c.err()
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 var (
@@ -199,5 +270,7 @@ func (s Scheme) Validate() error {
 	c.need(eciPattern.MatchString(s.ECI.N), "eci.N", "must be two digits")
 	c.need(s.NotEnrolled.Valid(), "standInNotEnrolled", "must be attempts, unavailable or not-enrolled")
 	c.need(s.Unavailable.Valid(), "standInUnavailable", "must be attempts, unavailable or not-enrolled")
+	c.need(s.UnknownSDK.Valid(), "unknownSdk", "must be reject or accept")
+	c.need(s.DeviceInfo.Valid(), "deviceInfo", "must be base64url or json")
 	return c.err()
 }

@@ -22,8 +22,10 @@ import (
 
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 )
@@ -215,6 +217,11 @@ type netOptions struct {
 	every   time.Duration
 	// wrap, when set, goes around the DS's handler, to watch its requests.
 	wrap func(http.Handler) http.Handler
+	// sdkKeys are the DS's sdkEncData keys; nil means the two pki.Init made (testSDKKeys).
+	sdkKeys []sdkcrypto.DSKey
+	// standard puts the middleware of a real role (request ids, the error log) around the DS, so
+	// that what the adapter logs lands in the network's log too.
+	standard bool
 }
 
 func newNetwork(t testing.TB, o netOptions) *network {
@@ -234,10 +241,17 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	n.reg = prometheus.NewRegistry()
 	metrics, err := ds.NewMetrics(n.reg)
 	must(t, err)
+	if o.sdkKeys == nil {
+		o.sdkKeys = testSDKKeys(t)
+	}
+	log := logx.New(n.logs, slog.LevelDebug, "json")
 	server := ds.NewServer(ds.Config{Store: n.store, Recorder: n.db, Client: client, URL: "https://ds.example/3ds",
 		Timeout: o.timeout, PReqEvery: o.every, StandInKey: []byte("test stand-in key"), Metrics: metrics,
-		Log: logx.New(n.logs, slog.LevelDebug, "json")})
+		SDKKeys: o.sdkKeys, Log: log})
 	h := server.Handler()
+	if o.standard {
+		h = httpx.Standard(log, nil)(h)
+	}
 	if o.wrap != nil {
 		h = o.wrap(h)
 	}
@@ -247,6 +261,10 @@ func newNetwork(t testing.TB, o netOptions) *network {
 	must(t, n.store.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "psp", ReferenceNumber: pspRef,
 		RequestorIDs: []string{"10075020*SHOPDEMO"}}))
 	must(t, n.store.AddRange(ctx, testRange("4000000000000000", "4000000000009999", "bank")))
+	// The SDKs of the golden app AReqs are approved, so that app AReqs pass unless a test says otherwise.
+	for _, ref := range goldenSDKRefs {
+		must(t, n.store.AddSDK(ctx, ds.SDK{ReferenceNumber: ref, Description: "golden AReq SDK"}))
+	}
 	n.psp = clientFor(t, pki.RoleThreeDSServer, "psp")
 	n.bank = clientFor(t, pki.RoleACS, "bank")
 	return n

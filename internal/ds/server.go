@@ -16,6 +16,7 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -38,6 +39,10 @@ type Config struct {
 	PReqEvery time.Duration
 	// StandInKey is the DS key for the authentication value of an attempts stand-in.
 	StandInKey []byte
+	// SDKKeys are the DS's sdkEncData keys (RSA, EC P-256), by id, newest first: an sdkEncData
+	// without a kid is tried with each key of its kind in this order. Several are live at once while
+	// SDKs move to a new key. Without any, every app AReq is refused (302).
+	SDKKeys []sdkcrypto.DSKey
 	// NotEnrolled and Unavailable override the scheme's stand-in policies when set.
 	NotEnrolled, Unavailable Policy
 	Metrics                  *Metrics // nil: not counted

@@ -21,7 +21,7 @@ type SQLStore struct {
 	db *store.DB
 }
 
-// NewSQLStore wraps an open store whose schema includes migration 0003.
+// NewSQLStore wraps an open store whose schema includes migrations 0003 and 0010.
 func NewSQLStore(db *store.DB) *SQLStore { return &SQLStore{db: db} }
 
 var _ Store = (*SQLStore)(nil)
@@ -63,20 +63,23 @@ func mustAffect(res sql.Result, err error, what string) error {
 func (s *SQLStore) Scheme(ctx context.Context) (Scheme, error) {
 	var sc Scheme
 	err := s.db.Reader().QueryRowContext(ctx, `SELECT ds_id, reference_number, eci_y, eci_a, eci_n,
-		standin_not_enrolled, standin_unavailable, serial FROM ds_scheme WHERE id = 1`).Scan(
-		&sc.DSID, &sc.ReferenceNumber, &sc.ECI.Y, &sc.ECI.A, &sc.ECI.N, &sc.NotEnrolled, &sc.Unavailable, &sc.Serial)
+		standin_not_enrolled, standin_unavailable, unknown_sdk, device_info, serial FROM ds_scheme WHERE id = 1`).Scan(
+		&sc.DSID, &sc.ReferenceNumber, &sc.ECI.Y, &sc.ECI.A, &sc.ECI.N, &sc.NotEnrolled, &sc.Unavailable, &sc.UnknownSDK,
+		&sc.DeviceInfo, &sc.Serial)
 	return sc, store.MapError(err)
 }
 
 // SetScheme implements Store.
 func (s *SQLStore) SetScheme(ctx context.Context, sc Scheme) (Scheme, error) {
+	sc = sc.withDefaults()
 	if err := sc.Validate(); err != nil {
 		return Scheme{}, err
 	}
 	err := s.change(ctx, func(tx *sql.Tx, _ int64) error {
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE ds_scheme SET ds_id = ?, reference_number = ?, eci_y = ?, eci_a = ?,
-			eci_n = ?, standin_not_enrolled = ?, standin_unavailable = ? WHERE id = 1`),
-			sc.DSID, sc.ReferenceNumber, sc.ECI.Y, sc.ECI.A, sc.ECI.N, string(sc.NotEnrolled), string(sc.Unavailable))
+			eci_n = ?, standin_not_enrolled = ?, standin_unavailable = ?, unknown_sdk = ?, device_info = ? WHERE id = 1`),
+			sc.DSID, sc.ReferenceNumber, sc.ECI.Y, sc.ECI.A, sc.ECI.N, string(sc.NotEnrolled), string(sc.Unavailable),
+			string(sc.UnknownSDK), string(sc.DeviceInfo))
 		return err
 	})
 	if err != nil {

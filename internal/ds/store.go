@@ -44,6 +44,13 @@ type Store interface {
 	// OweReload notes that server's PReq got Erro 307, so that its next full PReq is admitted at once.
 	OweReload(ctx context.Context, server string) error
 
+	// AddSDK approves an SDK (ErrConflict when it already is); RemoveSDK withdraws the approval
+	// (ErrNotFound when there was none); SDK finds one by its reference number (ErrNotFound).
+	AddSDK(ctx context.Context, k SDK) error
+	RemoveSDK(ctx context.Context, referenceNumber string) error
+	SDK(ctx context.Context, referenceNumber string) (SDK, error)
+	ListSDKs(ctx context.Context) ([]SDK, error)
+
 	CreateTransaction(ctx context.Context, t Transaction) error
 	Transaction(ctx context.Context, dsTransID string) (Transaction, error)
 }

@@ -158,7 +158,11 @@ var areqBrowser = []element{
 
 // App data.
 var areqApp = []element{
-	{name: "sdkEncData", in: allV, req: appOnly, f: fJWE, max: 64000},
+	// The DS decrypts sdkEncData and hands the ACS deviceInfo instead, so an AReq with deviceInfo
+	// (the DS-to-ACS leg) needs no sdkEncData. Whether it is a JWE is left to the DS's decryption:
+	// anything that does not decrypt to device information is 302 there, one answer whatever failed,
+	// so that a sender learns nothing from which check refused it.
+	{name: "sdkEncData", in: allV, req: appOnly, unless: "deviceInfo", f: fAN, max: 64000},
 	{name: "sdkEphemPubKey", in: allV, req: appOnly, f: fJWK, max: 256},
 	{name: "sdkMaxTimeout", in: allV, req: appOnly, f: fN, min: 2, max: 2, enum: codes("05-99")},
 	{name: "sdkReferenceNumber", in: allV, req: appOnly, f: fAN, max: 32},
@@ -178,7 +182,8 @@ var areqApp = []element{
 		{name: "sdkUiType", in: allV, req: always, f: fArray, min: 1,
 			item: arrayOf(element{f: fN, min: 2, max: 2, enum: uiTypes})},
 	}},
-	// deviceInfo is set by the DS from sdkEncData; its encoding is not settled in our sources [U].
+	// deviceInfo is set by the DS from sdkEncData; its encoding is not settled in our sources [U]. Ours
+	// is a string of base64url JSON, or the JSON object by the scheme's choice; both pass here.
 	{name: "deviceInfo", in: allV, f: fAny, max: 64000},
 	{name: "appIp", in: v231, f: fIP, max: 45},
 	{name: "deviceId", in: v231, f: fAN, max: 64}, // length [U]

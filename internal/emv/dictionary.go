@@ -131,12 +131,14 @@ type element struct {
 	name string
 	in   vset // the versions that define the element; anything else is 203 when present
 	req  need
-	f    format
-	min  int // characters of a string, items of an array; 0 means no lower bound beyond non-blank
-	max  int // 0 means unbounded
-	enum *enum
-	item *element  // fArray: every item
-	sub  []element // fObject, and fExtensions' items: the members
+	// unless names a sibling whose presence lifts req: the element is then optional.
+	unless string
+	f      format
+	min    int // characters of a string, items of an array; 0 means no lower bound beyond non-blank
+	max    int // 0 means unbounded
+	enum   *enum
+	item   *element  // fArray: every item
+	sub    []element // fObject, and fExtensions' items: the members
 
 	subs [3]*schema // compiled from sub per version, at init
 }

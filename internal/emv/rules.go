@@ -144,8 +144,19 @@ var areqRules = []rule[*AReq]{
 		return append(when(m.WhiteListStatus != "" && m.WhiteListStatusSource == "", "whiteListStatusSource"),
 			when(m.TrustListStatus != "" && m.TrustListStatusSource == "", "trustListStatusSource")...)
 	}},
+	// sdkType 01 (default SDK) comes with defaultSdkType and 02 (split SDK) with splitSdkType; the
+	// other object, or either without an sdkType, contradicts it.
+	// A DS-reserved sdkType (80–99) is the scheme's to describe, so it is left alone.
 	{"sdkTypeObject", func(m *AReq, x *ruleCtx) []string {
-		return append(when(m.SDKType == "01" && m.DefaultSDKType == nil, "defaultSdkType"),
-			when(m.SDKType == "02" && m.SplitSDKType == nil, "splitSdkType")...)
+		hasDef, hasSplit := m.DefaultSDKType != nil, m.SplitSDKType != nil
+		switch m.SDKType {
+		case "01":
+			return append(when(!hasDef, "defaultSdkType"), when(hasSplit, "splitSdkType")...)
+		case "02":
+			return append(when(hasDef, "defaultSdkType"), when(!hasSplit, "splitSdkType")...)
+		case "":
+			return append(when(hasDef, "defaultSdkType"), when(hasSplit, "splitSdkType")...)
+		}
+		return nil
 	}},
 }

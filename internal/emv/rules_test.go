@@ -86,6 +86,17 @@ func TestAReqRules(t *testing.T) {
 			m: changedAReq(ver231, chBrw, func(m *emv.AReq) { m.TrustListStatus = "N" }), code: 203, detail: "trustListStatusSource"},
 		{name: "a split SDK without its description is 203",
 			m: changedAReq(ver231, chApp, func(m *emv.AReq) { m.SDKType, m.DefaultSDKType = "02", nil }), code: 203, detail: "splitSdkType"},
+		{name: "a split SDK that also describes a default one is 203",
+			m:    changedAReq(ver231, chApp, func(m *emv.AReq) { m.SDKType, m.SplitSDKType = "02", &emv.SplitSDKType{SDKVariant: "01"} }),
+			code: 203, detail: "defaultSdkType"},
+		{name: "a default SDK that also describes a split one is 203",
+			m:    changedAReq(ver231, chApp, func(m *emv.AReq) { m.SplitSDKType = &emv.SplitSDKType{SDKVariant: "01"} }),
+			code: 203, detail: "splitSdkType"},
+		{name: "an SDK description without an sdkType is 203",
+			m:    changedAReq(ver231, chBrw, func(m *emv.AReq) { m.DefaultSDKType = &emv.DefaultSDKType{SDKVariant: "01"} }),
+			code: 203, detail: "defaultSdkType"},
+		{name: "a DS-reserved sdkType is the scheme's to describe",
+			m: changedAReq(ver231, chApp, func(m *emv.AReq) { m.SDKType, m.DefaultSDKType = "85", nil })},
 	})
 }
 
