@@ -37,6 +37,9 @@ type SDKParameters struct {
 	// SDK (01) of the EMVCo variant (01), which is what a certified SDK is unless it says otherwise.
 	SDKType        string          `json:"sdkType,omitempty"`
 	DefaultSDKType *DefaultSDKType `json:"defaultSdkType,omitempty"`
+	// MessageVersion, when set, is the highest protocol version the SDK speaks: the AReq goes in
+	// no later a version, since every CReq and CRes of the challenge carries the AReq's.
+	MessageVersion string `json:"messageVersion,omitempty"`
 }
 
 // RenderOptions are the AReq's deviceRenderOptions: the interfaces (01 native, 02 HTML, 03 both) and
@@ -155,6 +158,9 @@ func (p *SDKParameters) check(bad func(field, detail string)) {
 	if p.SDKType != "" && p.SDKType != "01" {
 		bad("sdk.sdkType", "must be 01 (a default SDK)")
 	}
+	if p.MessageVersion != "" && !emv.IsSupportedVersion(p.MessageVersion) {
+		bad("sdk.messageVersion", "must be 2.1.0, 2.2.0 or 2.3.1")
+	}
 	if d := p.DefaultSDKType; d != nil && (!digits(d.SDKVariant, 2, 2) || d.WrappedInd != "" && d.WrappedInd != "Y") {
 		bad("sdk.defaultSdkType", "must have a two-digit sdkVariant and a wrappedInd of Y or none")
 	}
@@ -166,6 +172,9 @@ func (s *Server) startApp(w http.ResponseWriter, r *http.Request, m Merchant, t 
 	ctx := r.Context()
 	// An app authentication keeps no PAN: its AReq goes now, with the PAN still in memory.
 	t.DeviceChannel, t.SDKTransID, t.MethodURL = emv.ChannelApp, req.SDK.SDKTransID, ""
+	if v := req.SDK.MessageVersion; v != "" && emv.CompareVersions(t.MessageVersion, v) > 0 {
+		t.MessageVersion = v
+	}
 	areq := s.buildAppAReq(m, t, req, pan)
 	if err := emv.Validate(areq, nil); err != nil {
 		return appFieldProblem(err)

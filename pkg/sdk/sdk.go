@@ -135,8 +135,9 @@ type AuthenticationRequestParameters struct {
 	SDKMaxTimeout       string              `json:"sdkMaxTimeout"`
 	SDKReferenceNumber  string              `json:"sdkReferenceNumber"`
 	DeviceRenderOptions DeviceRenderOptions `json:"deviceRenderOptions"`
-	// MessageVersion is the version the SDK speaks; the back end does not send it on.
-	MessageVersion string `json:"-"`
+	// MessageVersion is the version the SDK speaks, the highest the AReq may be in: each CReq
+	// carries it, and the ACS answers in the AReq's.
+	MessageVersion string `json:"messageVersion"`
 }
 
 // DeviceRenderOptions are the challenge interfaces and UI types the app can show.
