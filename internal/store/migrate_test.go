@@ -165,7 +165,8 @@ var seededChecks = []func(t *testing.T, db *store.DB){
 			t.Errorf("seeded cache state = %+v, %v", c, err)
 		}
 		tx, err := s.Transaction(ctx, "8a880dc0-d2d2-4067-bcb1-b08d1690b26e")
-		if err != nil || tx.State != "final" || tx.ECI != "05" || !tx.MethodDone ||
+		// Migration 0010 reads every older transaction as a browser one.
+		if err != nil || tx.State != "final" || tx.ECI != "05" || !tx.MethodDone || tx.DeviceChannel != "02" || tx.SDKTransID != "" ||
 			!tx.ResultAt.Equal(time.Date(2024, 11, 5, 8, 31, 0, 0, time.UTC)) {
 			t.Errorf("seeded transaction = %+v, %v", tx, err)
 		}

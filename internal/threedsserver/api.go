@@ -52,9 +52,22 @@ func (s *Server) merchantOf(r *http.Request) (Merchant, error) {
 	return Merchant{}, httpx.NewProblem(http.StatusUnauthorized, "a valid merchant API key is required (Authorization: Bearer)")
 }
 
-// StartRequest starts a browser authentication.
+// StartRequest starts an authentication. A browser one (channel "browser", the default) carries
+// only the card number: the 3DS Method runs next and authenticate sends the AReq. An app one (channel
+// "app") carries the purchase and the 3DS SDK's parameters too and is sent at once, since an app has
+// no 3DS Method to wait for.
 type StartRequest struct {
 	CardNumber string `json:"cardNumber"`
+	Channel    string `json:"channel,omitempty"`
+
+	// The app channel only.
+	Amount         string         `json:"amount,omitempty"`   // minor units
+	Currency       string         `json:"currency,omitempty"` // ISO 4217 numeric
+	Exponent       *int           `json:"exponent,omitempty"` // default 2
+	CardExpiryDate string         `json:"cardExpiryDate,omitempty"`
+	CardholderName string         `json:"cardholderName,omitempty"`
+	Email          string         `json:"email,omitempty"`
+	SDK            *SDKParameters `json:"sdk,omitempty"`
 }
 
 // MethodForm is what the checkout script posts into the hidden 3DS Method iframe.
@@ -75,20 +88,17 @@ type StartResponse struct {
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request, m Merchant) error {
 	var req StartRequest
-	if err := httpx.DecodeJSON(r, 4096, &req); err != nil {
+	// An app authentication carries sdkEncData, which may be 64,000 characters.
+	if err := httpx.DecodeJSON(r, 96<<10, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
 		return err
 	}
 	pan := strings.ReplaceAll(req.CardNumber, " ", "")
-	if !digits(pan, 13, 19) {
-		return httpx.Invalid(httpx.FieldError{Field: "cardNumber", Detail: "must be 13-19 digits"})
-	}
-	if !emv.LuhnValid(pan) {
-		// A mistyped number would otherwise go all the way to the DS, whose Erro 203 the merchant
-		// would only see after the AReq; the shopper can fix it now.
-		return httpx.Invalid(httpx.FieldError{Field: "cardNumber", Detail: "is not a valid card number (its check digit is wrong)"})
-	}
 	ctx := r.Context()
-	t := Transaction{ID: ids.New(), MerchantID: m.ID, MaskedPAN: maskPAN(pan), State: StateStarted, CreatedAt: s.cfg.Now()}
+	t := Transaction{ID: ids.New(), MerchantID: m.ID, MaskedPAN: maskPAN(pan), State: StateStarted, CreatedAt: s.cfg.Now(),
+		DeviceChannel: emv.ChannelBrowser}
 	out := StartResponse{ID: t.ID, MaskedPAN: t.MaskedPAN}
 	rng, err := s.cfg.Store.FindRange(ctx, pan)
 	switch {
@@ -103,6 +113,9 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, m Merchant) error
 	if t.MessageVersion == "" {
 		// No range, or none we can speak to: the DS still answers (a stand-in), at our main version.
 		t.MessageVersion = emv.Version220
+	}
+	if req.Channel == ChannelApp {
+		return s.startApp(w, r, m, t, &req, pan)
 	}
 	out.ShowLogo, out.MessageVersion = out.Enrolled, t.MessageVersion
 	if t.PANSealed, err = s.seal(pan, t.ID); err != nil {
@@ -166,7 +179,12 @@ type Result struct {
 	ErrorCode           string     `json:"errorCode,omitempty"`
 	ErrorDetail         string     `json:"errorDetail,omitempty"`
 	Challenge           *Challenge `json:"challenge,omitempty"`
-	Timings             Timings    `json:"timings"`
+	// Channel is "browser" or "app"; an app authentication has the SDK's transaction id too, and
+	// after a C the parameters its SDK starts the challenge with.
+	Channel      string        `json:"channel"`
+	SDKTransID   string        `json:"sdkTransID,omitempty"`
+	AppChallenge *AppChallenge `json:"appChallenge,omitempty"`
+	Timings      Timings       `json:"timings"`
 }
 
 // Timings are milliseconds from the start of the authentication.
@@ -180,5 +198,6 @@ func resultOf(t Transaction) Result {
 		MessageVersion: t.MessageVersion, MaskedPAN: t.MaskedPAN, ThreeDSCompInd: t.CompInd, TransStatus: t.TransStatus,
 		TransStatusReason: t.TransStatusReason, AuthenticationValue: t.AuthenticationValue, ECI: t.ECI,
 		ChallengeCancel: t.ChallengeCancel, DSTransID: t.DSTransID, ACSTransID: t.ACSTransID, ErrorCode: t.ErrorCode,
-		ErrorDetail: t.ErrorDetail, Timings: Timings{AResMillis: since(t.CreatedAt, t.AResAt), ResultMillis: since(t.CreatedAt, t.ResultAt)}}
+		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID,
+		Timings: Timings{AResMillis: since(t.CreatedAt, t.AResAt), ResultMillis: since(t.CreatedAt, t.ResultAt)}}
 }

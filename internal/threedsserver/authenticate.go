@@ -55,15 +55,7 @@ type Challenge struct {
 func (req *AuthenticateRequest) validate() error {
 	var fe []httpx.FieldError
 	bad := func(f, d string) { fe = append(fe, httpx.FieldError{Field: f, Detail: d}) }
-	if !digits(req.Amount, 1, 48) {
-		bad("amount", "is required: minor units, digits only")
-	}
-	if !digits(req.Currency, 3, 3) {
-		bad("currency", "is required: 3-digit ISO 4217 numeric code")
-	}
-	if req.Exponent != nil && (*req.Exponent < 0 || *req.Exponent > 9) {
-		bad("exponent", "must be 0-9")
-	}
+	checkPurchase(req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
 	switch req.ThreeDSCompInd {
 	case "Y", "N", "U":
 	default:
@@ -73,9 +65,6 @@ func (req *AuthenticateRequest) validate() error {
 	case "", "01", "02", "03", "04", "05":
 	default:
 		bad("challengeWindowSize", "must be 01-05")
-	}
-	if req.CardExpiryDate != "" && !digits(req.CardExpiryDate, 4, 4) {
-		bad("cardExpiryDate", "must be YYMM")
 	}
 	b := req.Browser
 	if b.AcceptHeader == "" {
@@ -94,6 +83,22 @@ func (req *AuthenticateRequest) validate() error {
 		return httpx.Invalid(fe...)
 	}
 	return nil
+}
+
+// checkPurchase checks the purchase fields that the browser and the app requests share.
+func checkPurchase(amount, currency string, exponent *int, expiry string, bad func(field, detail string)) {
+	if !digits(amount, 1, 48) {
+		bad("amount", "is required: minor units, digits only")
+	}
+	if !digits(currency, 3, 3) {
+		bad("currency", "is required: 3-digit ISO 4217 numeric code")
+	}
+	if exponent != nil && (*exponent < 0 || *exponent > 9) {
+		bad("exponent", "must be 0-9")
+	}
+	if expiry != "" && !digits(expiry, 4, 4) {
+		bad("cardExpiryDate", "must be YYMM")
+	}
 }
 
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant) error {
@@ -129,13 +134,36 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	} else if err != nil {
 		return err
 	}
+	t.CompInd, t.PANSealed, t.ReturnURL = req.ThreeDSCompInd, "", req.ReturnURL
+	t, ares, err := s.exchange(ctx, t, areq)
+	if err != nil {
+		return err
+	}
+	res := resultOf(t)
+	if ares != nil && t.State == StateChallenge && t.ACSURL != "" {
+		size := req.ChallengeWindowSize
+		if size == "" {
+			size = "05"
+		}
+		creq, _ := json.Marshal(emv.CReq{MessageType: emv.TypeCReq, MessageVersion: t.MessageVersion,
+			ThreeDSServerTransID: t.ID, ACSTransID: t.ACSTransID, ChallengeWindowSize: size})
+		res.Challenge = &Challenge{ACSURL: t.ACSURL, CReq: emv.EncodeBase64URL(creq), WindowSize: size,
+			ThreeDSSessionData: emv.EncodeBase64URL([]byte(t.ID))}
+	}
+	return httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+// exchange sends the AReq of t, which the caller has claimed, and stores the outcome. It returns t
+// as stored, and the ARes when the exchange's own outcome is what was stored: nil when the AReq
+// failed, or when the sweeper had ended the transaction first (then t is what the sweeper wrote).
+// Its errors are the store's.
+func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (Transaction, *emv.ARes, error) {
 	// From the claim on, the exchange is the 3DS Server's, not the merchant's request's: a merchant
 	// that hangs up must not cancel the AReq half way (the DS would count a healthy ACS as down) nor
 	// the write of its outcome (the row would stay in "sending"). It runs to its own deadline, which
 	// the sweeper waits out before it ends a row that no exchange will finish.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.exchangeBudget())
 	defer cancel()
-	t.CompInd, t.PANSealed, t.ReturnURL = req.ThreeDSCompInd, "", req.ReturnURL
 	ares, err := s.sendAReq(ctx, areq)
 	t.AResAt = s.cfg.Now()
 	if err != nil {
@@ -166,28 +194,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 		// The sweeper ended the row first, which only an exchange past its deadline allows: the
 		// merchant gets what is stored, the same answer every later GET gives.
 		s.cfg.Log.Warn("the AReq's outcome came after the sweeper had ended the transaction", "id", t.ID)
-		if t, err = s.cfg.Store.Transaction(ctx, t.ID); err != nil {
-			return err
-		}
-		return httpx.WriteJSON(w, http.StatusOK, resultOf(t))
+		t, err = s.cfg.Store.Transaction(ctx, t.ID)
+		return t, nil, err
 	} else if err != nil {
-		return err
+		return t, nil, err
 	}
 	if t.State != StateChallenge {
 		s.notify(ctx, t)
 	}
-	res := resultOf(t)
-	if t.State == StateChallenge && t.ACSURL != "" {
-		size := req.ChallengeWindowSize
-		if size == "" {
-			size = "05"
-		}
-		creq, _ := json.Marshal(emv.CReq{MessageType: emv.TypeCReq, MessageVersion: t.MessageVersion,
-			ThreeDSServerTransID: t.ID, ACSTransID: t.ACSTransID, ChallengeWindowSize: size})
-		res.Challenge = &Challenge{ACSURL: t.ACSURL, CReq: emv.EncodeBase64URL(creq), WindowSize: size,
-			ThreeDSSessionData: emv.EncodeBase64URL([]byte(t.ID))}
-	}
-	return httpx.WriteJSON(w, http.StatusOK, res)
+	return t, ares, nil
 }
 
 // checkReturnURL accepts an absent returnUrl or an absolute http(s) URL on the merchant's page
@@ -204,27 +219,43 @@ func (s *Server) checkReturnURL(m Merchant, v string) error {
 	return nil
 }
 
-// buildAReq makes the browser AReq from the merchant, the transaction and the request.
-func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, pan string) *emv.AReq {
+// purchase is what the merchant says of the purchase, in a browser or an app request alike.
+type purchase struct {
+	amount, currency string
+	exponent         *int
+	expiry           string
+	name, email      string
+}
+
+// purchaseAReq makes the part of an AReq that is the same for every channel: the 3DS Server, the
+// merchant, the card and the purchase.
+func (s *Server) purchaseAReq(m Merchant, t Transaction, p purchase, pan string) *emv.AReq {
 	exp := 2
-	if req.Exponent != nil {
-		exp = *req.Exponent
+	if p.exponent != nil {
+		exp = *p.exponent
 	}
-	b := req.Browser
-	a := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
-		DeviceChannel: emv.ChannelBrowser, ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
+	return &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
+		ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
 		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + RReqPath,
 		ThreeDSRequestorID: m.RequestorID, ThreeDSRequestorName: m.RequestorName, ThreeDSRequestorURL: m.RequestorURL,
-		ThreeDSRequestorAuthenticationInd: "01", ThreeDSCompInd: req.ThreeDSCompInd,
-		AcquirerBIN: m.AcquirerBIN, AcquirerMerchantID: m.AcquirerMerchantID, MCC: m.MCC,
-		MerchantCountryCode: m.Country, MerchantName: m.Name, AcctNumber: pan, CardExpiryDate: req.CardExpiryDate,
-		CardholderName: req.CardholderName, Email: req.Email,
-		PurchaseAmount: req.Amount, PurchaseCurrency: req.Currency, PurchaseExponent: strconv.Itoa(exp),
-		PurchaseDate: s.cfg.Now().UTC().Format("20060102150405"), TransType: "01",
-		NotificationURL: s.cfg.PublicURL + "/3ds/notification", BrowserAcceptHeader: b.AcceptHeader,
-		BrowserIP: b.IP, BrowserLanguage: b.Language, BrowserColorDepth: b.ColorDepth,
-		BrowserScreenHeight: b.ScreenHeight, BrowserScreenWidth: b.ScreenWidth, BrowserTZ: b.TZ,
-		BrowserUserAgent: truncate(b.UserAgent, 2048)}
+		ThreeDSRequestorAuthenticationInd: "01",
+		AcquirerBIN:                       m.AcquirerBIN, AcquirerMerchantID: m.AcquirerMerchantID, MCC: m.MCC,
+		MerchantCountryCode: m.Country, MerchantName: m.Name, AcctNumber: pan, CardExpiryDate: p.expiry,
+		CardholderName: p.name, Email: p.email,
+		PurchaseAmount: p.amount, PurchaseCurrency: p.currency, PurchaseExponent: strconv.Itoa(exp),
+		PurchaseDate: s.cfg.Now().UTC().Format("20060102150405"), TransType: "01"}
+}
+
+// buildAReq makes the browser AReq from the merchant, the transaction and the request.
+func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, pan string) *emv.AReq {
+	a := s.purchaseAReq(m, t, purchase{amount: req.Amount, currency: req.Currency, exponent: req.Exponent,
+		expiry: req.CardExpiryDate, name: req.CardholderName, email: req.Email}, pan)
+	b := req.Browser
+	a.DeviceChannel, a.ThreeDSCompInd = emv.ChannelBrowser, req.ThreeDSCompInd
+	a.NotificationURL, a.BrowserAcceptHeader = s.cfg.PublicURL+"/3ds/notification", b.AcceptHeader
+	a.BrowserIP, a.BrowserLanguage, a.BrowserColorDepth = b.IP, b.Language, b.ColorDepth
+	a.BrowserScreenHeight, a.BrowserScreenWidth, a.BrowserTZ = b.ScreenHeight, b.ScreenWidth, b.TZ
+	a.BrowserUserAgent = truncate(b.UserAgent, 2048)
 	java := b.JavaEnabled
 	a.BrowserJavaEnabled = &java
 	if t.MessageVersion != emv.Version210 {

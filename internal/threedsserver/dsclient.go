@@ -109,6 +109,9 @@ func (s *Server) checkARes(body []byte, areq *emv.AReq) (*emv.ARes, error) {
 			return nil, e(emv.CodeFormatInvalid, "messageVersion")
 		case m.TransStatus == "C" && areq.DeviceChannel == emv.ChannelBrowser && m.ACSURL == "":
 			return nil, e(emv.CodeRequiredMissing, "acsURL")
+		case areq.DeviceChannel == emv.ChannelApp && m.SDKTransID != areq.SDKTransID:
+			// The SDK will put this id in every CReq; an ARes for another SDK transaction is not ours.
+			return nil, e(emv.CodeTransIDNotRecognised, "sdkTransID")
 		}
 		return m, nil
 	}

@@ -130,13 +130,14 @@ type network struct {
 	// AReq is at the ACS.
 	acsGate func()
 	logs    bytes.Buffer
+	tb      testing.TB
 }
 
 // newNetwork builds the network; open, when given, opens the 3DS Server's store (SQLite otherwise).
 func newNetwork(tb testing.TB, open ...func(testing.TB) *store.DB) *network {
 	tb.Helper()
 	ctx := context.Background()
-	n := &network{dsDB: storetest.OpenSQLite(tb)}
+	n := &network{dsDB: storetest.OpenSQLite(tb), tb: tb}
 	if len(open) > 0 {
 		n.db = open[0](tb)
 	} else {
@@ -221,9 +222,16 @@ func (n *network) answerAReq(w http.ResponseWriter, r *http.Request) {
 		ares.TransStatus, ares.AuthenticationValue, ares.ECI = "Y", "kcxyG4uvCrWa0U8wgGFqfng1lZc=", "05"
 	case '1':
 		ares.TransStatus, ares.ACSChallengeMandated, ares.AuthenticationType, ares.ACSURL = "C", "Y", "02", "https://acs.example/challenge"
+		if areq.DeviceChannel == emv.ChannelApp {
+			ares.ACSURL, ares.ACSRenderingType = "", &emv.ACSRenderingType{ACSInterface: "01", ACSUiTemplate: "01"}
+			ares.ACSSignedContent = signedContent(n.tb, areq.SDKEphemPubKey)
+		}
 	case '2':
 		ares.TransStatus, ares.AuthenticationValue, ares.ECI = "Y", "kcxyG4uvCrWa0U8wgGFqfng1lZc=", "05"
 		ares.MessageVersion = emv.Version210
+	}
+	if areq.DeviceChannel == emv.ChannelApp {
+		ares.SDKTransID = areq.SDKTransID
 	}
 	data, _ := emv.Marshal(ares)
 	w.Header().Set("Content-Type", "application/json")

@@ -97,8 +97,11 @@ const (
 // Transaction is one authentication as the 3DS Server keeps it. PANSealed holds the vault-sealed
 // PAN only until the AReq is sent.
 type Transaction struct {
-	ID                  string
-	MerchantID          string
+	ID         string
+	MerchantID string
+	// DeviceChannel is emv.ChannelBrowser or emv.ChannelApp; SDKTransID is set for an app.
+	DeviceChannel       string
+	SDKTransID          string
 	MaskedPAN           string
 	PANSealed           string
 	MessageVersion      string

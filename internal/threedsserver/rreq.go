@@ -84,10 +84,14 @@ func (s *Server) TakeRReq(ctx context.Context, body []byte) (*emv.RRes, error) {
 		return nil, about(emv.CodeTransIDNotRecognised, "acsTransID")
 	case rreq.MessageVersion != t.MessageVersion:
 		return nil, about(emv.CodeFormatInvalid, "messageVersion")
+	case t.DeviceChannel == emv.ChannelApp && rreq.SDKTransID != "" && rreq.SDKTransID != t.SDKTransID:
+		// 2.1.0 RReqs carry no sdkTransID; the rules below ask for it from 2.2.0 on.
+		return nil, about(emv.CodeTransIDNotRecognised, "sdkTransID")
 	}
-	// Now that the transaction is known, the RReq is checked again with its AReq's rules.
+	// Now that the transaction is known, the RReq is checked again with its AReq's rules, those of
+	// its own channel.
 	ctxAReq := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
-		DeviceChannel: emv.ChannelBrowser, ThreeDSServerTransID: t.ID}
+		DeviceChannel: channelOrBrowser(t.DeviceChannel), ThreeDSServerTransID: t.ID, SDKTransID: t.SDKTransID}
 	if err := emv.Validate(rreq, &emv.Context{AReq: ctxAReq}); err != nil {
 		return nil, err
 	}

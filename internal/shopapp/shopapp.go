@@ -1,0 +1,163 @@
+// Package shopapp is a merchant's app and its back end in one, as `open3ds sdk buy` plays them: the
+// app runs the reference SDK (pkg/sdk), the back end asks the 3DS Server's merchant API to
+// authenticate with the SDK's parameters, and when the ACS challenges, the app runs the challenge
+// through the SDK. The outcome is read back from the 3DS Server, which has it from the RReq.
+package shopapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/threedsserver"
+	"github.com/open3ds/open3ds/pkg/sdk"
+)
+
+// Config is the app and its back end.
+type Config struct {
+	SDK *sdk.SDK
+	UI  sdk.UI
+	// APIURL and APIKey are the 3DS Server's merchant API and the merchant's key.
+	APIURL, APIKey string
+	// Client calls the merchant API.
+	Client *http.Client
+	// ResultWait bounds the wait for the RReq's result after a challenge; default 30 s.
+	ResultWait time.Duration
+}
+
+// Purchase is what the cardholder buys, and with which card.
+type Purchase struct {
+	Card     string
+	Amount   string // minor units
+	Currency string // ISO 4217 numeric
+}
+
+// Outcome is how a purchase ended, as the merchant's back end knows it.
+type Outcome struct {
+	ID                  string
+	TransStatus         string
+	TransStatusReason   string
+	ECI                 string
+	AuthenticationValue bool // present or not; the value itself stays with the back end
+	ErrorCode           string
+	ErrorDetail         string
+	// Challenge is the SDK's result when there was a challenge.
+	Challenge *sdk.Result
+}
+
+// Authenticated reports whether the purchase may go to authorisation with an authentication value:
+// Y (authenticated) or A (attempt).
+func (o Outcome) Authenticated() bool {
+	return (o.TransStatus == "Y" || o.TransStatus == "A") && o.AuthenticationValue
+}
+
+// Buy runs one purchase: the SDK transaction, the merchant API, the challenge when there is one,
+// and the result. Its errors are the merchant API's (as text with its problem), the SDK's
+// (*sdk.ProtocolError, *sdk.RuntimeError) and ctx's.
+func Buy(ctx context.Context, cfg Config, p Purchase) (Outcome, error) {
+	if cfg.Client == nil {
+		cfg.Client = http.DefaultClient
+	}
+	if cfg.ResultWait <= 0 {
+		cfg.ResultWait = 30 * time.Second
+	}
+	tx, err := cfg.SDK.CreateTransaction()
+	if err != nil {
+		return Outcome{}, err
+	}
+	params := tx.AuthenticationRequestParameters()
+	body := map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
+		"currency": p.Currency, "sdk": params}
+	var res threedsserver.Result
+	if err := cfg.call(ctx, http.MethodPost, "/v1/authentications", body, &res); err != nil {
+		return Outcome{}, err
+	}
+	out := outcomeOf(res)
+	c := res.AppChallenge
+	if c == nil {
+		return out, nil
+	}
+	out.Challenge, err = tx.DoChallenge(ctx, sdk.ChallengeParameters{ThreeDSServerTransID: c.ThreeDSServerTransID,
+		ACSTransID: c.ACSTransID, ACSReferenceNumber: c.ACSReferenceNumber, ACSSignedContent: c.ACSSignedContent}, cfg.UI)
+	if err != nil {
+		return out, err
+	}
+	// The CRes's word is the app's to show; the merchant acts on the RReq's, from the 3DS Server.
+	return cfg.result(ctx, res.ID, out.Challenge)
+}
+
+// result waits for the RReq's result of transaction id.
+func (cfg Config) result(ctx context.Context, id string, ch *sdk.Result) (Outcome, error) {
+	deadline := time.Now().Add(cfg.ResultWait)
+	for {
+		var res threedsserver.Result
+		if err := cfg.call(ctx, http.MethodGet, "/v1/authentications/"+id, nil, &res); err != nil {
+			return Outcome{}, err
+		}
+		if res.Final || time.Now().After(deadline) {
+			out := outcomeOf(res)
+			out.Challenge = ch
+			if !res.Final {
+				return out, fmt.Errorf("shopapp: no result from the ACS's RReq within %s", cfg.ResultWait)
+			}
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Outcome{}, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func outcomeOf(r threedsserver.Result) Outcome {
+	return Outcome{ID: r.ID, TransStatus: r.TransStatus, TransStatusReason: r.TransStatusReason, ECI: r.ECI,
+		AuthenticationValue: r.AuthenticationValue != "", ErrorCode: r.ErrorCode, ErrorDetail: r.ErrorDetail}
+}
+
+// call sends one merchant API request and decodes its answer; a problem document becomes an error
+// naming its fields.
+func (cfg Config) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(cfg.APIURL, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("shopapp: the merchant API: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var p struct {
+			Title, Detail string
+			Errors        []struct{ Field, Detail string }
+		}
+		json.Unmarshal(data, &p)
+		msg := fmt.Sprintf("shopapp: the merchant API answered %s %s: HTTP %d %s %s", method, path, resp.StatusCode, p.Title, p.Detail)
+		for _, e := range p.Errors {
+			msg += fmt.Sprintf("; %s %s", e.Field, e.Detail)
+		}
+		return errors.New(msg)
+	}
+	return json.Unmarshal(data, out)
+}
