@@ -3,9 +3,11 @@ package threedsserver_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"io"
 	"log/slog"
 	"net"
@@ -146,11 +148,14 @@ func newNetwork(tb testing.TB, open ...func(testing.TB) *store.DB) *network {
 	n.dsStore = ds.NewSQLStore(n.dsDB)
 	n.acs = startTLS(tb, pki.RoleACS, "bank", http.HandlerFunc(n.answerAReq))
 	dsServer := ds.NewServer(ds.Config{Store: n.dsStore, Recorder: n.dsDB, Client: clientFor(tb, pki.RoleDS, "ds"),
-		URL: "https://ds.example/3ds", Timeout: 2 * time.Second, PReqEvery: time.Nanosecond, StandInKey: []byte("test stand-in key")})
+		URL: "https://ds.example/3ds", Timeout: 2 * time.Second, PReqEvery: time.Nanosecond, StandInKey: []byte("test stand-in key"),
+		SDKKeys: dsSDKKeys(tb)})
 	n.dsSrv = startTLS(tb, pki.RoleDS, "ds", dsServer.Handler())
 	must(tb, n.dsStore.AddACS(ctx, ds.ACS{Name: "bank", ReferenceNumber: "ACS-REF", URL: n.acs.URL}))
 	must(tb, n.dsStore.AddThreeDSServer(ctx, ds.ThreeDSServer{Name: "3dss", ReferenceNumber: "open3ds-3dss", RequestorIDs: []string{requestorID}}))
 	must(tb, n.dsStore.AddRange(ctx, dsRange("4000000000000000", "4000000000009999")))
+	// The app SDK of these tests is one the scheme approved.
+	must(tb, n.dsStore.AddSDK(ctx, ds.SDK{ReferenceNumber: testSDKReference}))
 
 	spec, err := vault.NewRandomSpec()
 	must(tb, err)
@@ -305,4 +310,20 @@ func (n *network) withDS(tb testing.TB, dsURL string, timeout time.Duration) *ht
 	api := httptest.NewServer(s.MerchantHandler())
 	tb.Cleanup(api.Close)
 	return api
+}
+
+// testSDKReference is the sdkReferenceNumber of the tests' app SDK, approved at the test DS.
+const testSDKReference = "3DS_LOA_SDK_OPEN_020100_00001"
+
+// dsSDKKeys are the test DS's sdkEncData keys: the RSA and the EC key pki.Init made.
+func dsSDKKeys(tb testing.TB) []sdkcrypto.DSKey {
+	tb.Helper()
+	caPool(tb)
+	var keys []sdkcrypto.DSKey
+	for _, fp := range []pki.FilePair{pki.Paths(pkiDir).DSEncryptionRSA, pki.Paths(pkiDir).DSEncryptionEC} {
+		pair, err := pki.LoadKeyPair(fp.Cert, fp.Key)
+		must(tb, err)
+		keys = append(keys, sdkcrypto.DSKey{ID: filepath.Base(fp.Cert), Key: pair.PrivateKey.(crypto.Signer)})
+	}
+	return keys
 }
