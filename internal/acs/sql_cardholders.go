@@ -12,7 +12,7 @@ import (
 )
 
 const cardholderCols = `id, issuer_id, pan_key_id, masked_pan, expiry, status, mobiles, emails, preferred_channel,
-	locale, created_at, updated_at`
+	locale, app_ui, created_at, updated_at`
 
 func newID(prefix string) string {
 	var b [12]byte
@@ -48,9 +48,9 @@ func (s *SQLStore) CreateCardholder(ctx context.Context, c Cardholder) (Cardhold
 			return fmt.Errorf("%w: %w", store.ErrNotFound, &FieldError{"issuer", "no such issuer"})
 		}
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_cardholders (id, issuer_id, pan_sealed, pan_key_id, pan_hash,
-			masked_pan, expiry, status, mobiles, emails, preferred_channel, locale, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.IssuerID, sealed, keyID, s.vault.LookupHash(c.PAN),
-			c.MaskedPAN, c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, store.Time(now), store.Time(now))
+			masked_pan, expiry, status, mobiles, emails, preferred_channel, locale, app_ui, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.IssuerID, sealed, keyID, s.vault.LookupHash(c.PAN),
+			c.MaskedPAN, c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, c.AppUI, store.Time(now), store.Time(now))
 		return err
 	})
 	if err != nil {
@@ -79,8 +79,8 @@ func (s *SQLStore) UpdateCardholder(ctx context.Context, c Cardholder) error {
 	em, _ := json.Marshal(nonNil(c.Emails))
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_cardholders SET expiry = ?, status = ?, mobiles = ?, emails = ?,
-			preferred_channel = ?, locale = ?, updated_at = ? WHERE id = ?`),
-			c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, store.Time(s.now()), c.ID)
+			preferred_channel = ?, locale = ?, app_ui = ?, updated_at = ? WHERE id = ?`),
+			c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, c.AppUI, store.Time(s.now()), c.ID)
 		return err
 	})
 }
@@ -115,7 +115,7 @@ func scanCardholder(scan func(...any) error, sealed *string) (Cardholder, error)
 	var c Cardholder
 	var mob, em string
 	dest := []any{&c.ID, &c.IssuerID, &c.KeyID, &c.MaskedPAN, &c.Expiry, &c.Status, &mob, &em, &c.PreferredChannel,
-		&c.Locale, (*store.Time)(&c.CreatedAt), (*store.Time)(&c.UpdatedAt)}
+		&c.Locale, &c.AppUI, (*store.Time)(&c.CreatedAt), (*store.Time)(&c.UpdatedAt)}
 	if sealed != nil {
 		dest = append([]any{sealed}, dest...)
 	}
