@@ -158,7 +158,9 @@ func (sdk *appSDK) creq(fields map[string]any) []byte {
 	return b
 }
 
-func counterOf(n int) string { return string([]byte{byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)}) }
+func counterOf(n int) string {
+	return string([]byte{byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+}
 
 // seal encrypts a CReq plaintext as the SDK does.
 func (sdk *appSDK) seal(tb testing.TB, pt []byte) string {
