@@ -100,14 +100,10 @@ func (b *Browser) readAppCReq(ctx context.Context, compact string) (*appCReq, *a
 		return in, in.fail(emv.CodeDecryptionFailure, "JWE", err, in.endWith("09"))
 	}
 	in.enc = h.Enc
-	ctxAReq := &emv.Context{AReq: &emv.AReq{DeviceChannel: emv.ChannelApp, MessageCategory: in.t.MessageCategory,
-		MessageVersion: in.t.MessageVersion}}
-	m, err := emv.ParseAs(pt, emv.TypeCReq, ctxAReq)
-	if err != nil {
+	if in.creq, err = ParseAppCReq(pt, in.t.MessageVersion, in.t.MessageCategory); err != nil {
 		e := emv.AsError(err)
 		return in, in.fail(e.Code, e.Detail, err, in.endWith("07"))
 	}
-	in.creq = m.(*emv.CReq)
 	switch {
 	case in.creq.ACSTransID != kid:
 		return in, in.fail(emv.CodeTransIDNotRecognised, "acsTransID", nil, in.endWith("07"))
@@ -126,6 +122,18 @@ func (b *Browser) readAppCReq(ctx context.Context, compact string) (*appCReq, *a
 	}
 	in.app.NextCounter++
 	return in, nil
+}
+
+// ParseAppCReq reads the plaintext of an app CReq for a transaction of the given version and
+// category, with the rules of an app challenge: the ids, sdkCounterStoA and the cardholder's input
+// checked as the protocol has them. Every failure is an *emv.Error (201, 203, …) for the Erro.
+func ParseAppCReq(pt []byte, version, category string) (*emv.CReq, error) {
+	ctx := &emv.Context{AReq: &emv.AReq{DeviceChannel: emv.ChannelApp, MessageCategory: category, MessageVersion: version}}
+	m, err := emv.ParseAs(pt, emv.TypeCReq, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*emv.CReq), nil
 }
 
 // fail is an appFailure for this transaction's CReq.

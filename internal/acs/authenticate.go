@@ -120,6 +120,13 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{}, issuer, err
 	}
 	t.DeviceKey = dev.DeviceKey
+	var warnings []string
+	if a.DeviceChannel == emv.ChannelApp {
+		// The app's device information stands for the 3DS Method, which apps do not run.
+		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
+			hasDevice, warnings, t.DeviceKey = true, info.Warnings, info.Key(a.SDKAppID)
+		}
+	}
 	if t.DeviceKey == "" {
 		t.DeviceKey = deviceKey(a)
 	}
@@ -127,7 +134,8 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if err != nil {
 		return decision{}, issuer, err
 	}
-	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP, Now: t.CreatedAt})
+	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP,
+		DeviceWarnings: warnings, Now: t.CreatedAt})
 	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
 	if shadow != nil {
 		t.ShadowDecision = shadow.Outcome
