@@ -17,7 +17,7 @@ import (
 const (
 	UICode   = "01" // text: the one-time code sent to the cardholder's preferred destination
 	UISelect = "02" // single select: the cardholder chooses where the code goes, then enters it
-	UIMulti  = "03" // multi select: not offered yet (see appUI)
+	UIMulti  = "03" // multi select: the cardholder ticks every destination the code should go to
 	UIOOB    = "04" // out of band: the cardholder approves in the issuer's app
 	UIHTML   = "05" // HTML: the browser's steps as HTML the SDK shows
 )
@@ -30,14 +30,17 @@ type AppSigning struct {
 }
 
 // appUI chooses the screen of an app challenge: the cardholder's configured one (Cardholder.AppUI)
-// when the SDK can show it, else the first the SDK can show of code (01), choose-a-destination (02),
-// bank app (04) and HTML (05). The code screens need somewhere to send a code; the bank app needs
-// nothing on file. An SDK that shows only HTML (sdkInterface 02) gets 05; one that shows only native
-// screens never does. "" means the SDK can show none of ours, and there is no app challenge.
+// when the SDK can show it, else the first the SDK can show of choose-a-destination (02, when the
+// cardholder has more than one), code (01), bank app (04) and HTML (05). The code screens need
+// somewhere to send a code; the bank app needs nothing on file. An SDK that shows only HTML
+// (sdkInterface 02) gets 05; one that shows only native screens never does. "" means the SDK can
+// show none of ours, and there is no app challenge.
 //
-// Multi select (03) is not offered: a question whose answer the issuer knows and a fraudster does
-// not (which recent shops did you pay?) needs the issuer's purchase history, which this ACS does
-// not hold; a cardholder configured for 03 gets the code instead.
+// Multi select (03) is only given to a cardholder configured for it: it lets them tick several
+// destinations, and one code goes to each, then they enter it. We chose this over a knowledge
+// question (which recent shops did you pay?) because the answer to such a question must be
+// something the issuer knows and a fraudster does not, and this ACS holds no purchase history
+// with shop names; a ticked destination still proves possession through the code.
 func appUI(ch Cardholder, opts *emv.DeviceRenderOptions) (ui, iface string) {
 	if opts == nil {
 		return "", ""
@@ -52,6 +55,8 @@ func appUI(ch Cardholder, opts *emv.DeviceRenderOptions) (ui, iface string) {
 		switch ui {
 		case UICode, UISelect:
 			return native && dests > 0
+		case UIMulti:
+			return native && dests > 1
 		case UIOOB:
 			return native
 		case UIHTML:

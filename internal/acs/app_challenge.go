@@ -62,7 +62,8 @@ func (b *Browser) serveApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		// Trouble of our own (the store, a CRes we could not build): "transient system failure"
 		// to the SDK with the detail in the log, and the challenge left as it stands.
-		return b.appErro(ctx, w, in, &appFailure{err: emv.AsError(err)})
+		e := &emv.Error{Code: emv.CodeTransientFailure, Detail: "internal error", Err: err}
+		return b.appErro(ctx, w, in, &appFailure{err: e})
 	}
 	return nil
 }

@@ -26,8 +26,12 @@ func final(t *testing.T, sdk *appSDK, a answer, status string) *emv.RReq {
 		t.Fatalf("got CRes %+v, Erro %+v; want the final CRes with %s", c, e, status)
 	}
 	r := sdk.rreq(t)
-	if r.TransStatus != status || r.SDKTransID != sdk.res.SDKTransID {
-		t.Fatalf("RReq transStatus %s sdkTransID %s, want %s %s", r.TransStatus, r.SDKTransID, status, sdk.res.SDKTransID)
+	want := sdk.res.SDKTransID
+	if sdk.res.MessageVersion == "2.1.0" {
+		want = "" // the RReq has no sdkTransID before 2.2.0
+	}
+	if r.TransStatus != status || r.SDKTransID != want {
+		t.Fatalf("RReq transStatus %s sdkTransID %s, want %s %s", r.TransStatus, r.SDKTransID, status, want)
 	}
 	return r
 }
@@ -168,4 +172,46 @@ func TestAppChallengeHTMLScreen(t *testing.T) {
 	}
 	code := s.code(t, "+447700900123", 1)
 	final(t, sdk, sdk.send(t, map[string]any{"challengeHTMLDataEntry": "code=" + code + "&action=submit"}), "Y")
+}
+
+func TestAppChallengeMultiSelectSendsTheCodeToEveryTickedDestination(t *testing.T) {
+	s := newAppShop(t, backends[0].open)
+	s.setAppUI(t, "03")
+	sdk := s.startApp(t, false, nil)
+	c := screen(t, sdk.send(t, nil), "03")
+	if len(c.ChallengeSelectInfo) != 2 || c.SubmitAuthenticationLabel == "" {
+		t.Fatalf("multi-select screen %+v", c)
+	}
+	screen(t, sdk.send(t, map[string]any{"challengeDataEntry": "sms:0,email:0"}), "01")
+	code := s.code(t, "+447700900123", 1)
+	if other := s.code(t, "taro@example.com", 1); other != code {
+		t.Fatalf("the two destinations got different codes")
+	}
+	final(t, sdk, sdk.send(t, map[string]any{"challengeDataEntry": code}), "Y")
+}
+
+// TestAppChallengeInEveryVersion: the ARes, every CRes and the RReq are valid in 2.1.0 and 2.3.1
+// too (the harness parses each with the version's rules).
+func TestAppChallengeInEveryVersion(t *testing.T) {
+	for _, v := range []string{"2.1.0", "2.3.1"} {
+		t.Run(v, func(t *testing.T) {
+			s := newAppShop(t, backends[0].open)
+			s.setAppUI(t, "04")
+			sdk := s.startAppVersion(t, false, v, nil)
+			if sdk.res.MessageVersion != v {
+				t.Fatalf("ARes version %s", sdk.res.MessageVersion)
+			}
+			c := screen(t, sdk.send(t, nil), "04")
+			if (v == "2.1.0") != (c.OOBAppURL == "") {
+				t.Errorf("oobAppURL %q in %s", c.OOBAppURL, v)
+			}
+			link := oobLink.FindString(c.ChallengeInfoText)
+			resp, err := http.PostForm(link, url.Values{"answer": {"approve"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			final(t, sdk, sdk.send(t, map[string]any{"oobContinue": true}), "Y")
+		})
+	}
 }

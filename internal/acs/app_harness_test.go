@@ -71,6 +71,12 @@ type appSDK struct {
 // startApp sends an app AReq that ends in C and checks the ARes's signed content like an SDK.
 func (s *shop) startApp(tb testing.TB, jose bool, set map[string]any) *appSDK {
 	tb.Helper()
+	return s.startAppVersion(tb, jose, "2.2.0", set)
+}
+
+// startAppVersion is startApp with an AReq of another protocol version.
+func (s *shop) startAppVersion(tb testing.TB, jose bool, version string, set map[string]any) *appSDK {
+	tb.Helper()
 	sdk := &appSDK{s: s, jose: jose, enc: sdkcrypto.EncA128CBCHS256}
 	if jose {
 		josepeer.Run(tb, "keygen", nil, &struct{ Priv *map[string]string }{&sdk.josePriv})
@@ -87,7 +93,7 @@ func (s *shop) startApp(tb testing.TB, jose bool, set map[string]any) *appSDK {
 	for k, v := range set {
 		fields[k] = v
 	}
-	m := post(tb, s.e.ds, s.e.url, areq(tb, "2.2.0", "areq-app-pa", fields))
+	m := post(tb, s.e.ds, s.e.url, areq(tb, version, "areq-app-pa", fields))
 	res, ok := m.(*emv.ARes)
 	if !ok || res.TransStatus != "C" {
 		tb.Fatalf("the app AReq was answered %+v, want transStatus C", m)

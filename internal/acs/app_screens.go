@@ -69,6 +69,9 @@ func (b *Browser) appScreen(ctx context.Context, in *appCReq, row ChallengeRow, 
 		}
 	case row.Step == StepChoose:
 		c.ACSUiType, c.ChallengeInfoLabel = UISelect, clip(T["choose"], 45)
+		if in.app.UIType == UIMulti {
+			c.ACSUiType, c.ChallengeInfoLabel = UIMulti, clip(T["choose_many"], 45)
+		}
 		c.ChallengeInfoText = clip(text, 350)
 		c.SubmitAuthenticationLabel = clip(T["send"], 45)
 		for _, d := range dests {

@@ -96,13 +96,19 @@ func (b *Browser) appChoose(ctx context.Context, in *appCReq, row ChallengeRow) 
 	if in.app.UIType == UIHTML {
 		dest = htmlEntry(in.creq, "dest")
 	}
-	kind, i := splitDest(dest)
-	return b.appSend(ctx, in, row, ch, kind, i, false)
+	// The multi-select screen sends one code to every destination ticked ("sms:0,email:0"): a
+	// cardholder unsure which of their phone and mailbox they can reach now asks for both.
+	keys := strings.Split(dest, ",")
+	if in.app.UIType != UIMulti {
+		keys = keys[:1]
+	}
+	kind, i := splitDest(keys[0])
+	return b.appSend(ctx, in, row, ch, kind, i, false, keys[1:]...)
 }
 
 // appSend issues or reissues a code and shows the code screen, or says why no code went out.
-func (b *Browser) appSend(ctx context.Context, in *appCReq, row ChallengeRow, ch Cardholder, kind string, i int, resend bool) (*emv.CRes, error) {
-	next, res, err := b.issueCode(ctx, row, in.t, ch, kind, i, resend)
+func (b *Browser) appSend(ctx context.Context, in *appCReq, row ChallengeRow, ch Cardholder, kind string, i int, resend bool, also ...string) (*emv.CRes, error) {
+	next, res, err := b.issueCode(ctx, row, in.t, ch, kind, i, resend, also...)
 	if err != nil {
 		return nil, err
 	}

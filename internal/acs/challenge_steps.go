@@ -164,7 +164,10 @@ type issued struct {
 // issueCode draws a code (or a new one, with the policy's cool-down and resend limit) and queues
 // it for the cardholder's destination kind:i, then stores the challenge at its code step. The
 // browser pages and the app challenge both send codes through it; each words the outcome its way.
-func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction, ch Cardholder, kind string, i int, resend bool) (ChallengeRow, issued, error) {
+//
+// also lists more destinations ("sms:0") the same code goes to besides kind:i, for the app's
+// multi-select screen; one that is not the cardholder's is skipped.
+func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction, ch Cardholder, kind string, i int, resend bool, also ...string) (ChallengeRow, issued, error) {
 	to, ok := pick(ch, kind, i)
 	if !ok {
 		return row, issued{badDest: true}, nil
@@ -197,23 +200,35 @@ func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction
 		return row, issued{}, err
 	}
 	is, _ := b.Service.Store.Issuer(ctx, t.IssuerID)
-	m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
-		Issuer:  notify.Branding{Name: firstNonEmpty(is.Brand.Name, is.Name), Support: is.Brand.SupportText},
-		Purpose: notify.Purpose{Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent)}, TransactionID: t.ACSTransID}
-	if m.Locale == "" {
-		m.Locale = ch.Locale
-	}
-	if kind == "sms" && len(ch.Emails) > 0 {
-		m.FallbackEmail = ch.Emails[0]
-	}
 	row.MessageID = ""
-	if b.Notify != nil {
-		if row.MessageID, err = b.Notify.Enqueue(m); err != nil {
-			b.Service.log().WarnContext(ctx, "queueing a code", "acsTransID", t.ACSTransID, "channel", kind, "err", err)
+	queue := func(kind, to string) string {
+		m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
+			Issuer:  notify.Branding{Name: firstNonEmpty(is.Brand.Name, is.Name), Support: is.Brand.SupportText},
+			Purpose: notify.Purpose{Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent)}, TransactionID: t.ACSTransID}
+		if m.Locale == "" {
+			m.Locale = ch.Locale
+		}
+		if kind == "sms" && len(ch.Emails) > 0 {
+			m.FallbackEmail = ch.Emails[0]
+		}
+		id := ""
+		if b.Notify != nil {
+			var err error
+			if id, err = b.Notify.Enqueue(m); err != nil {
+				b.Service.log().WarnContext(ctx, "queueing a code", "acsTransID", t.ACSTransID, "channel", kind, "err", err)
+			}
+		}
+		b.Service.log().InfoContext(ctx, "code sent", "acsTransID", t.ACSTransID, "channel", kind, "to", notify.Mask(m.Channel, to),
+			"sequence", st.Sequence, "resend", resend, "message", id)
+		return id
+	}
+	row.MessageID = queue(kind, to)
+	for _, key := range also {
+		k, j := splitDest(key)
+		if d, ok := pick(ch, k, j); ok && (k != kind || j != i) {
+			queue(k, d)
 		}
 	}
-	b.Service.log().InfoContext(ctx, "code sent", "acsTransID", t.ACSTransID, "channel", kind, "to", notify.Mask(m.Channel, to),
-		"sequence", st.Sequence, "resend", resend, "message", row.MessageID)
 	row.OTP, row.Step, row.Channel, row.DestIndex = st, StepCode, kind, i
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
 		return row, issued{}, b.conflict(err)

@@ -58,6 +58,9 @@ func (s *Service) endAuthentication(ctx context.Context, end End, challenge *Cha
 		ACSTransID: t.ACSTransID, DSTransID: t.DSTransID, SDKTransID: t.SDKTransID, MessageCategory: t.MessageCategory,
 		TransStatus: end.TransStatus, TransStatusReason: end.Reason, ChallengeCancel: end.ChallengeCancel,
 		InteractionCounter: fmt.Sprintf("%02d", min(end.InteractionCounter, 99))}
+	if emv.CompareVersions(t.MessageVersion, emv.Version220) < 0 {
+		r.SDKTransID = "" // the RReq carries sdkTransID from 2.2.0 on
+	}
 	if t.TransStatus == "D" {
 		r.AuthenticationType = "04"
 	} else {
