@@ -33,6 +33,9 @@ func final(t *testing.T, sdk *appSDK, a answer, status string) *emv.RReq {
 	if r.TransStatus != status || r.SDKTransID != want {
 		t.Fatalf("RReq transStatus %s sdkTransID %s, want %s %s", r.TransStatus, r.SDKTransID, status, want)
 	}
+	if rt := r.ACSRenderingType; rt == nil || *rt != *sdk.res.ACSRenderingType {
+		t.Errorf("RReq acsRenderingType %+v, want the ARes's %+v", rt, sdk.res.ACSRenderingType)
+	}
 	return r
 }
 

@@ -154,8 +154,8 @@ func TestAppChallengeTimeouts(t *testing.T) {
 				if n, err := s.b.ExpireStale(t.Context()); err != nil || n < 1 {
 					t.Fatalf("ExpireStale: %d, %v", n, err)
 				}
-				if r := sdk.rreq(t); r.ChallengeCancel != "04" {
-					t.Errorf("RReq challengeCancel %s", r.ChallengeCancel)
+				if r := sdk.rreq(t); r.ChallengeCancel != "04" || r.ACSRenderingType == nil || r.ACSRenderingType.ACSUiTemplate != "01" {
+					t.Errorf("RReq challengeCancel %s, acsRenderingType %+v", r.ChallengeCancel, r.ACSRenderingType)
 				}
 				erro(t, sdk, sdk.send(t, nil), "402", true)
 			})

@@ -217,6 +217,12 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 // it now stands.
 func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end End) (ChallengeRow, Transaction, error) {
 	end.InteractionCounter = row.OTP.Interactions
+	if end.RenderingType == nil && b.Apps != nil && (t == nil || t.DeviceChannel == emv.ChannelApp) {
+		// An app challenge's RReq says how it was shown; the sweeper and the pages know only the row.
+		if app, err := b.Apps.AppChallenge(ctx, row.ACSTransID); err == nil {
+			end.RenderingType = &emv.ACSRenderingType{ACSInterface: app.Interface, ACSUiTemplate: app.UIType}
+		}
+	}
 	// The usual case ends the transaction, queues the RReq and closes the challenge in one commit.
 	final := row
 	final.Step, final.Result, final.LastActivity = StepDone, end.TransStatus, b.Service.now()

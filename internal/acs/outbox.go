@@ -27,6 +27,8 @@ type End struct {
 	InteractionCounter int
 	// ChallengeFailed marks a challenge the cardholder failed, which the risk engine counts.
 	ChallengeFailed bool
+	// RenderingType is how an app challenge was shown, for the RReq's acsRenderingType.
+	RenderingType *emv.ACSRenderingType
 }
 
 // EndAuthentication ends a challenged or decoupled authentication: it makes the authentication
@@ -61,6 +63,7 @@ func (s *Service) endAuthentication(ctx context.Context, end End, challenge *Cha
 	if emv.CompareVersions(t.MessageVersion, emv.Version220) < 0 {
 		r.SDKTransID = "" // the RReq carries sdkTransID from 2.2.0 on
 	}
+	r.ACSRenderingType = end.RenderingType
 	if t.TransStatus == "D" {
 		r.AuthenticationType = "04"
 	} else {
