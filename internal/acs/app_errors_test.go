@@ -207,3 +207,51 @@ func TestAppCReqsAtOnceNeverAnswerOneCounterTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestAppGuessesOnManyPurchasesOfOneCardStopAtTheCardLock: six app challenges of one card guess at
+// once, three wrong codes each. Entries are judged under the card's lock (the browser's
+// JudgeEntry), so the card's failures stop at the policy's ten, never more, and every purchase
+// ends N.
+func TestAppGuessesOnManyPurchasesOfOneCardStopAtTheCardLock(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newAppShop(t, b.open)
+			s.unwatched = true
+			s.setAppUI(t, "01")
+			var sdks []*appSDK
+			for range 6 {
+				sdk := s.startApp(t, false, nil)
+				screen(t, sdk.send(t, nil), "01")
+				sdks = append(sdks, sdk)
+			}
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for _, sdk := range sdks {
+				wg.Go(func() {
+					<-start
+					for i := range 3 {
+						if a := sdk.send(t, map[string]any{"challengeDataEntry": "99999" + counterOf(i)[2:] + "x"}); a.e != nil {
+							t.Errorf("Erro %s", a.e.ErrorCode)
+							return
+						}
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			tx, err := s.e.store.Transaction(t.Context(), sdks[0].res.ACSTransID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.e.store.OTPFailures(t.Context(), tx.PANHash, time.Now().Add(-48*time.Hour))
+			if err != nil || n != 10 {
+				t.Errorf("the card has %d failures (%v), want exactly the lock's 10", n, err)
+			}
+			for _, sdk := range sdks {
+				if r := sdk.rreq(t); r.TransStatus != "N" {
+					t.Errorf("a purchase ended %s", r.TransStatus)
+				}
+			}
+		})
+	}
+}
