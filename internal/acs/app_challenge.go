@@ -113,8 +113,10 @@ func (b *Browser) readAppCReq(ctx context.Context, compact string) (*appCReq, *a
 	case in.creq.SDKTransID != in.t.SDKTransID:
 		return in, in.fail(emv.CodeTransIDNotRecognised, "sdkTransID", nil, in.endWith("07"))
 	}
+	// The counter picks the GCM IV of both directions from one byte, so it must never pass 255:
+	// a wrapped counter would reuse an IV under the same key. The SDKs stop there too.
 	n, err := strconv.Atoi(in.creq.SDKCounterStoA)
-	if err != nil || n != in.app.NextCounter {
+	if err != nil || n != in.app.NextCounter || n > 255 {
 		return in, in.fail(emv.CodeDecryptionFailure, "sdkCounterStoA", fmt.Errorf("counter %q, want %03d", in.creq.SDKCounterStoA, in.app.NextCounter), in.endWith("09"))
 	}
 	if err := b.Apps.ClaimCounter(ctx, kid, n); err != nil {
