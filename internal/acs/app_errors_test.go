@@ -1,6 +1,7 @@
 package acs_test
 
 import (
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -254,4 +255,16 @@ func TestAppGuessesOnManyPurchasesOfOneCardStopAtTheCardLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAnAppChallengeCannotBeDrivenThroughTheBrowserPages: a browser CReq form naming an app
+// challenge finds nothing, so the session key and counters cannot be gone round.
+func TestAnAppChallengeCannotBeDrivenThroughTheBrowserPages(t *testing.T) {
+	s := newAppShop(t, backends[0].open)
+	s.unwatched = true
+	sdk := s.startApp(t, false, nil)
+	if p := s.start(t, sdk.res.ACSTransID, sdk.res.ThreeDSServerTransID); p.status != http.StatusNotFound {
+		t.Fatalf("the browser CReq was answered %d: %s", p.status, p.body)
+	}
+	screen(t, sdk.send(t, nil), "02") // untouched: the app's first CReq still opens it
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -111,6 +112,11 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The challenge request could not be read.", Err: cerr}
 	}
 	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, creq.ACSTransID)
+	if err == nil && t.DeviceChannel == emv.ChannelApp {
+		// An app challenge is answered only through its encrypted endpoint: a browser form that
+		// names it must not open its pages, which would go round the session key and its counter.
+		err = fmt.Errorf("%w: an app challenge's CReq came as a browser form", store.ErrNotFound)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &httpx.Problem{Status: http.StatusNotFound, Title: "This purchase is not known.", Err: err}
 	}

@@ -65,7 +65,8 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, f.Get("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (t.DeviceChannel == emv.ChannelApp ||
+		subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1)) {
 		return &httpx.Problem{Status: http.StatusForbidden, Title: "This page is not valid for this purchase."}
 	}
 	if err != nil {
