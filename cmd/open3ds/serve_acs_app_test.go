@@ -34,7 +34,7 @@ func TestServeACSSignsTheAppChallengeWithItsConfiguredKey(t *testing.T) {
 	for k, v := range map[string]string{"OPEN3DS_ACS_LISTEN": "127.0.0.1:0", "OPEN3DS_ACS_ADMIN_LISTEN": "127.0.0.1:0",
 		"OPEN3DS_ACS_TLS_CA": l.CA.Cert, "OPEN3DS_ACS_TLS_CERT": l.ACS.Cert, "OPEN3DS_ACS_TLS_KEY": l.ACS.Key,
 		"OPEN3DS_ACS_SIGNING_CERT": l.ACSSigning.Cert, "OPEN3DS_ACS_SIGNING_KEY": l.ACSSigning.Key,
-		"OPEN3DS_ACS_APP_URL": "https://acs.example/app",
+		"OPEN3DS_ACS_APP_URL":     "https://acs.example/app",
 		"OPEN3DS_ACS_ADMIN_TOKEN": "tok", "OPEN3DS_ACS_AUTHVALUE_KEYS_BANK_A": av} {
 		c.environ[k] = v
 	}
