@@ -70,6 +70,9 @@ func TestAppChallengeCodeScreen(t *testing.T) {
 				}
 				sdk.noRReq(t)
 				final(t, sdk, sdk.send(t, map[string]any{"challengeDataEntry": code}), "Y")
+				if logs := s.e.logs.String(); strings.Contains(logs, `"`+code+`"`) || strings.Contains(logs, panEnrolled) {
+					t.Errorf("the log holds the code or the PAN")
+				}
 			})
 		}
 	}
