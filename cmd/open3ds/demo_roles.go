@@ -50,16 +50,20 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	if err != nil {
 		return err
 	}
-	acsCfg := &acsConfig{DSN: p.acs, ChallengeURL: u.ACSPublic + "/challenge", Reference: demoACSRef, DSURL: u.DS + "/",
+	acsCfg := &acsConfig{DSN: p.acs, ChallengeURL: u.ACSPublic + "/challenge", AppURL: u.ACSPublic + "/app", Reference: demoACSRef, DSURL: u.DS + "/",
 		MethodMode: "page", RiskPolicies: p.risk, VaultKeys: logx.Secret(sec.VaultKeys), AuthValueKeys: logx.Secret(sec.AuthValueKeys),
 		AdminToken: logx.Secret(sec.ACSAdmin), OTPKey: logx.Secret(sec.OTPKey), DevOutbox: true, RoleLog: quiet}
 	acsCfg.TLS.CA, acsCfg.TLS.Cert, acsCfg.TLS.Key = l.CA.Cert, l.ACS.Cert, l.ACS.Key
+	acsCfg.ACSSigning.Cert, acsCfg.ACSSigning.Key = l.ACSSigning.Cert, l.ACSSigning.Key
 	acsRT, err := d.open(ctx, log.With("role", "acs"), acsCfg.base())
 	if err != nil {
 		return err
 	}
 	// Every issuer signs with the demo's one authentication-value key set (the fallback).
-	acs := buildACS(acsCfg, acsRT, riskSet, func(string) string { return "" })
+	acs, err := buildACS(acsCfg, acsRT, riskSet, func(string) string { return "" })
+	if err != nil {
+		return err
+	}
 	go acs.sender.Run(bctx)
 	pub, err := buildACSPublic(bctx, acsCfg, acsRT, acs)
 	if err != nil {

@@ -34,6 +34,14 @@ type acsConfig struct {
 	DSN          string `yaml:"dsn" env:"DSN" flag:"dsn" help:"the store: postgres://… or sqlite:PATH"`
 	Migrate      bool   `yaml:"migrate" env:"ACS_MIGRATE" flag:"migrate" help:"apply pending PostgreSQL migrations on start"`
 	ChallengeURL string `yaml:"challenge_url" env:"ACS_CHALLENGE_URL" flag:"challenge-url" help:"public URL of the challenge page, sent as acsURL"`
+	// The app challenge: its URL on the public listener (POST with a JWE) and the content-signing
+	// certificate and key (pki init's acs-signing) that sign acsSignedContent. Without the key,
+	// app AReqs that need a challenge get the issuer's no-challenge policy.
+	AppURL     string `yaml:"app_url" env:"ACS_APP_URL" flag:"app-url" help:"public URL of the app challenge (the public listener's /app), sent in acsSignedContent"`
+	ACSSigning struct {
+		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the ACS content-signing certificate (PEM), intermediates after it"`
+		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
+	} `yaml:"acs_signing" env:"ACS_SIGNING" flag:"acs-signing"`
 	RiskPolicies string `yaml:"risk_policies" env:"ACS_RISK_POLICIES" flag:"risk-policies" help:"risk policy file (YAML), reloaded when it changes; empty for the built-in default"`
 	Reference    string `yaml:"reference_number" env:"ACS_REFERENCE_NUMBER" flag:"reference-number" help:"acsReferenceNumber (EMVCo approval number)"`
 	DSURL        string `yaml:"ds_url" env:"ACS_DS_URL" flag:"ds-url" help:"the DS's RReq URL, for AReqs that carried no dsURL"`
@@ -86,6 +94,12 @@ func (c *acsConfig) Validate() error {
 	}
 	if !strings.HasPrefix(c.ChallengeURL, "https://") {
 		p.Add("challenge_url", "must be an https URL")
+	}
+	if (c.ACSSigning.Cert == "") != (c.ACSSigning.Key == "") {
+		p.Add("acs_signing", "cert and key go together")
+	}
+	if c.ACSSigning.Cert != "" && !strings.HasPrefix(c.AppURL, "https://") {
+		p.Add("app_url", "must be an https URL when acs_signing is set")
 	}
 	if c.PublicListen != "" && len(c.OTPKey.Reveal()) < otp.MinKeyLen {
 		p.Add("otp_key", "must be at least 32 bytes when public_listen is set (OPEN3DS_ACS_OTP_KEY or _FILE)")
@@ -166,7 +180,10 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer rt.Close()
-	r := buildACS(cfg, rt, riskSet, e.getenv)
+	r, err := buildACS(cfg, rt, riskSet, e.getenv)
+	if err != nil {
+		return err
+	}
 	// The RReq sender runs in every instance; leases keep them from sending the same row.
 	go r.sender.Run(ctx)
 	if cfg.PublicListen != "" {
@@ -201,14 +218,21 @@ type acsRole struct {
 
 // buildACS makes the ACS from its configuration, its runtime and its risk policies. getenv finds each
 // issuer's authentication-value keys on first use.
-func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(string) string) *acsRole {
+func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(string) string) (*acsRole, error) {
 	ring, _ := vault.ParseKeyring(cfg.VaultKeys.Reveal())
 	st := acs.NewSQLStore(rt.db, acs.Vault(ring))
 	keys := &authValueKeys{getenv: getenv, fallback: cfg.AuthValueKeys.Reveal(), log: rt.log, cache: map[string]acs.AuthValueKeys{}}
 	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
-		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db}
+		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db, AppURL: cfg.AppURL}
+	if cfg.ACSSigning.Cert != "" {
+		signing, err := acs.LoadAppSigning(cfg.ACSSigning.Cert, cfg.ACSSigning.Key)
+		if err != nil {
+			return nil, exitError{code: 2, msg: fmt.Sprintf("acs_signing: %v", err)}
+		}
+		svc.AppSigning = signing
+	}
 	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
 	svc.Ended = sender.Wake
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
-	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}
+	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}, nil
 }

@@ -46,7 +46,7 @@ func buildACSPublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	// Only the admin token's holder sees the codes; the link the demo prints carries it.
 	r.adminMux.Handle("/outbox/", httpx.RequireToken("open3ds-acs", cfg.AdminToken.Reveal(), true)(
 		http.StripPrefix("/outbox", delivery.outbox.Handler())))
-	br := &acs.Browser{Service: r.svc, Challenges: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
+	br := &acs.Browser{Service: r.svc, Challenges: r.store, Apps: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
 	sctx, cancel := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() {

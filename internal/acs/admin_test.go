@@ -93,6 +93,17 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("status %d, %+v", st, got)
 		}
 	})
+	t.Run("a cardholder's app challenge screen set through the API", func(t *testing.T) {
+		ch, _ := e.store.CardholderByPAN(t.Context(), panEnrolled)
+		var got struct{ AppUI string }
+		if st := call(t, "PUT", e.admin+"/v1/cardholders/"+ch.ID, adminToken, map[string]any{"appUI": "04", "mobiles": ch.Mobiles}, &got); st != 200 || got.AppUI != "04" {
+			t.Errorf("status %d, %+v", st, got)
+		}
+		var p struct{ Errors []struct{ Field string } }
+		if st := call(t, "PUT", e.admin+"/v1/cardholders/"+ch.ID, adminToken, map[string]any{"appUI": "09"}, &p); st != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "appUI" {
+			t.Errorf("an unknown screen: status %d, %+v", st, p)
+		}
+	})
 	t.Run("a cardholder blocked and removed through the API", func(t *testing.T) {
 		ch, _ := e.store.CardholderByPAN(t.Context(), panEnrolled)
 		var got struct{ Status, MaskedPAN string }

@@ -34,7 +34,10 @@ func (s *Service) ares(a *emv.AReq, t *Transaction, d decision, is Issuer) *emv.
 	}
 	switch d.status {
 	case "C":
-		res.ACSChallengeMandated, res.ACSURL = mandated, s.ChallengeURL
+		res.ACSChallengeMandated = mandated
+		if a.DeviceChannel != emv.ChannelApp {
+			res.ACSURL = s.ChallengeURL // the app's acsURL travels signed, in acsSignedContent
+		}
 		if v231 {
 			res.AuthenticationMethod = []string{"02"}
 		} else {
@@ -70,4 +73,22 @@ func (s *Service) authValue(a *emv.AReq, t *Transaction, res *emv.ARes, is Issue
 	}
 	res.AuthenticationValue, res.ECI = v, authvalue.ECI(is.ECIStyle, res.TransStatus[0])
 	return nil
+}
+
+// appARes completes the ARes of an app challenge: its rendering type and acsSignedContent, and
+// gives the app side of the challenge to store with the transaction.
+func (s *Service) appARes(a *emv.AReq, t *Transaction, d decision, res *emv.ARes) (*AppRow, error) {
+	jws, session, err := s.signedContent(a)
+	if err != nil {
+		return nil, err
+	}
+	res.ACSSignedContent = jws
+	res.ACSRenderingType = &emv.ACSRenderingType{ACSInterface: d.iface, ACSUiTemplate: d.ui}
+	if d.ui == UIOOB {
+		if emv.CompareVersions(a.MessageVersion, emv.Version231) < 0 {
+			res.AuthenticationType = "03" // out of band
+		}
+	}
+	return &AppRow{ACSTransID: t.ACSTransID, SDKTransID: a.SDKTransID, Session: session, UIType: d.ui, Interface: d.iface,
+		OOBToken: newID("")}, nil
 }

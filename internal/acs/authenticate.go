@@ -19,6 +19,8 @@ type decision struct {
 	status, reason string
 	mandated       bool
 	reasons        []string
+	// ui and iface are the screen and interface of an app challenge, lang the cardholder's language.
+	ui, iface, lang string
 }
 
 // Authenticate decides one valid AReq, stores the transaction and returns the ARes to send. An
@@ -41,6 +43,16 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 		return nil, err
 	}
 	res := s.ares(a, &t, d, issuer)
+	var app *AppRow
+	if res.TransStatus == "C" && a.DeviceChannel == emv.ChannelApp {
+		if app, err = s.appARes(a, &t, d, res); err != nil {
+			// The challenge cannot be offered (a key the SDK sent that is not on P-256, a signing
+			// failure): the issuer's policy for no challenge answers instead, with the reason logged.
+			s.log().WarnContext(ctx, "app challenge not possible", "issuer", issuer.ID, "err", err)
+			d = s.noChallenge(a, issuer, d)
+			res = s.ares(a, &t, d, issuer)
+		}
+	}
 	if res.TransStatus == "Y" || res.TransStatus == "A" {
 		if err := s.authValue(a, &t, res, issuer); err != nil {
 			s.log().WarnContext(ctx, "authentication value failed; answering U", "issuer", issuer.ID, "err", err)
@@ -58,7 +70,11 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 		answered(ex, res)
 	}
 	// One commit holds everything the AReq leaves, and the ARes leaves only after it.
-	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challengeFor(a, t), Exchange: ex}); err != nil {
+	challenge := challengeFor(a, t)
+	if challenge != nil && app != nil {
+		challenge.BrowserLanguage = d.lang
+	}
+	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Exchange: ex}); err != nil {
 		return nil, fmt.Errorf("acs: recording transaction: %w", err)
 	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
@@ -104,6 +120,13 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{}, issuer, err
 	}
 	t.DeviceKey = dev.DeviceKey
+	var warnings []string
+	if a.DeviceChannel == emv.ChannelApp {
+		// The app's device information stands for the 3DS Method, which apps do not run.
+		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
+			hasDevice, warnings, t.DeviceKey = true, info.Warnings, info.Key(a.SDKAppID)
+		}
+	}
 	if t.DeviceKey == "" {
 		t.DeviceKey = deviceKey(a)
 	}
@@ -111,16 +134,24 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if err != nil {
 		return decision{}, issuer, err
 	}
-	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP, Now: t.CreatedAt})
+	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP,
+		DeviceWarnings: warnings, Now: t.CreatedAt})
 	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
 	if shadow != nil {
 		t.ShadowDecision = shadow.Outcome
 	}
-	return s.apply(a, issuer, live), issuer, nil
+	var ui, iface string
+	if a.DeviceChannel == emv.ChannelApp && s.AppSigning != nil && s.AppURL != "" {
+		ui, iface = appUI(ch, a.DeviceRenderOptions)
+	}
+	d := s.apply(a, issuer, live, ui)
+	d.ui, d.iface, d.lang = ui, iface, ch.Locale
+	return d, issuer, nil
 }
 
 // apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).
-func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult) decision {
+// ui is the screen of an app challenge, "" when the ACS cannot challenge this app.
+func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string) decision {
 	d := decision{reasons: r.Reasons}
 	ind := a.ThreeDSRequestorChallengeInd.Items
 	mandate := slices.Contains(ind, "04")
@@ -147,24 +178,35 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult) decision {
 		}
 		return d
 	}
-	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser challenge.
+	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser or app
+	// challenge.
 	switch {
 	case v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI:
 		d.status = "D"
-	case a.DeviceChannel == emv.ChannelBrowser && !slices.Contains(ind, "06"):
+	case slices.Contains(ind, "06"):
+		return s.noChallenge(a, is, d)
+	case a.DeviceChannel == emv.ChannelBrowser:
+		d.status = "C"
+	case a.DeviceChannel == emv.ChannelApp && ui != "":
 		d.status = "C"
 	default:
-		// 3RI has no cardholder, data-share-only forbids C, and the app challenge (signed content) is
-		// not built yet: the issuer's policy says N or attempts.
-		d.status = is.NoChallengePolicy
-		if d.status == "N" {
-			d.reason = "15"
-			if a.DeviceChannel == emv.Channel3RI {
-				d.reason = "21"
-			}
-		}
-		d.reasons = append(d.reasons, "challenge not possible in this transaction")
+		return s.noChallenge(a, is, d)
 	}
+	return d
+}
+
+// noChallenge answers a wanted challenge that cannot take place: 3RI has no cardholder,
+// data-share-only forbids C, and an app challenge needs the content-signing key and a screen the
+// SDK can show. The issuer's policy says N or attempts.
+func (s *Service) noChallenge(a *emv.AReq, is Issuer, d decision) decision {
+	d.status, d.reason = is.NoChallengePolicy, ""
+	if d.status == "N" {
+		d.reason = "15"
+		if a.DeviceChannel == emv.Channel3RI {
+			d.reason = "21"
+		}
+	}
+	d.reasons = append(d.reasons, "challenge not possible in this transaction")
 	return d
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -36,6 +37,8 @@ type Notifier interface {
 type Browser struct {
 	Service    *Service
 	Challenges ChallengeStore
+	// Apps keeps the app side of app challenges; without it the app endpoints are not served.
+	Apps AppStore
 	// Codes hashes codes under the configured key; each issuer's policy is applied on top.
 	Codes  *otp.Codes
 	Notify Notifier
@@ -60,6 +63,13 @@ func (b *Browser) Handler() http.Handler {
 	mux.Handle("POST /challenge", page(b.serveCReq))
 	mux.Handle("POST /challenge/step", page(b.serveStep))
 	mux.Handle("GET /static/", http.StripPrefix("/static", web.Static()))
+	if b.Apps != nil {
+		// The SDK reads a plain-JSON Erro as well as a CRes JWE, so every failure is answered in the
+		// protocol's words; only an unclassified one falls through to httpx.API's internal error.
+		mux.Handle("POST /app", httpx.API(b.serveApp))
+		mux.Handle("GET /bankapp/{token}", page(b.serveBankApp))
+		mux.Handle("POST /bankapp/{token}", page(b.serveBankAppAnswer))
+	}
 	return mux
 }
 
@@ -102,6 +112,11 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The challenge request could not be read.", Err: cerr}
 	}
 	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, creq.ACSTransID)
+	if err == nil && t.DeviceChannel == emv.ChannelApp {
+		// An app challenge is answered only through its encrypted endpoint: a browser form that
+		// names it must not open its pages, which would go round the session key and its counter.
+		err = fmt.Errorf("%w: an app challenge's CReq came as a browser form", store.ErrNotFound)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &httpx.Problem{Status: http.StatusNotFound, Title: "This purchase is not known.", Err: err}
 	}
@@ -196,7 +211,24 @@ func (b *Browser) conflict(err error) error {
 // timeout sweeper) already ended shows that outcome. t is the challenge's transaction as the caller
 // read it with the row, or nil.
 func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t *Transaction, end End) error {
+	row, cur, err := b.end(ctx, row, t, end)
+	if err != nil || w == nil {
+		return err
+	}
+	return b.renderDone(ctx, w, row, cur)
+}
+
+// end is finish without the page: the browser and the app challenge end an authentication the same
+// way, and each answers it in its own form. It returns the closed challenge and the transaction as
+// it now stands.
+func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end End) (ChallengeRow, Transaction, error) {
 	end.InteractionCounter = row.OTP.Interactions
+	if end.RenderingType == nil && b.Apps != nil && (t == nil || t.DeviceChannel == emv.ChannelApp) {
+		// An app challenge's RReq says how it was shown; the sweeper and the pages know only the row.
+		if app, err := b.Apps.AppChallenge(ctx, row.ACSTransID); err == nil {
+			end.RenderingType = &emv.ACSRenderingType{ACSInterface: app.Interface, ACSUiTemplate: app.UIType}
+		}
+	}
 	// The usual case ends the transaction, queues the RReq and closes the challenge in one commit.
 	final := row
 	final.Step, final.Result, final.LastActivity = StepDone, end.TransStatus, b.Service.now()
@@ -210,24 +242,21 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 		// The authentication is ended on its own (unless it already was), the stored transaction
 		// has the result, and the challenge is closed with it.
 		if err := b.Service.EndAuthentication(ctx, end); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
+			return row, cur, err
 		}
 		if cur, err = b.Service.Store.Transaction(ctx, row.ACSTransID); err != nil {
-			return err
+			return row, cur, err
 		}
 		row.Step, row.Result, row.LastActivity = StepDone, cur.TransStatus, b.Service.now()
 		if err := b.Challenges.UpdateChallenge(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
+			return row, cur, err
 		}
 	default:
-		return err
+		return row, cur, err
 	}
 	b.Service.log().InfoContext(ctx, "challenge ended", "acsTransID", row.ACSTransID, "pan", cur.MaskedPAN,
 		"transStatus", cur.TransStatus, "reason", cur.Reason, "challengeCancel", end.ChallengeCancel, "interactions", end.InteractionCounter)
-	if w == nil {
-		return nil
-	}
-	return b.renderDone(ctx, w, row, cur)
+	return row, cur, nil
 }
 
 // finalCRes is the browser's final CRes for a challenge that ended with status.

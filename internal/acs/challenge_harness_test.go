@@ -77,7 +77,7 @@ func newShopOn(tb testing.TB, open func(testing.TB) *store.DB) *shop {
 	}
 	q := notify.NewQueue(s.outbox, notify.QueueConfig{})
 	tb.Cleanup(func() { q.Close(context.Background()) })
-	s.b = &acs.Browser{Service: e.svc, Challenges: e.store, Codes: codes, Notify: q}
+	s.b = &acs.Browser{Service: e.svc, Challenges: e.store, Apps: e.store, Codes: codes, Notify: q}
 	ctx := context.Background()
 	ch, err := e.store.CardholderByPAN(ctx, panEnrolled)
 	if err != nil {

@@ -18,10 +18,10 @@ import (
 	"github.com/open3ds/open3ds/internal/web"
 )
 
-// challengeFor is the challenge row for a browser transaction the ARes sends to a challenge, with
-// what the pages and the final CRes need of the AReq; nil for any other answer.
+// challengeFor is the challenge row for a browser or app transaction the ARes sends to a
+// challenge, with what the pages and the final CRes need of the AReq; nil for any other answer.
 func challengeFor(a *emv.AReq, t Transaction) *ChallengeRow {
-	if t.TransStatus != "C" || a.DeviceChannel != emv.ChannelBrowser {
+	if t.TransStatus != "C" || (a.DeviceChannel != emv.ChannelBrowser && a.DeviceChannel != emv.ChannelApp) {
 		return nil
 	}
 	exp, _ := strconv.Atoi(a.PurchaseExponent)
@@ -65,7 +65,8 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, f.Get("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (t.DeviceChannel == emv.ChannelApp ||
+		subtle.ConstantTimeCompare([]byte(row.Token), []byte(f.Get("token"))) != 1)) {
 		return &httpx.Problem{Status: http.StatusForbidden, Title: "This page is not valid for this purchase."}
 	}
 	if err != nil {
@@ -131,19 +132,58 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	if err != nil {
 		return err
 	}
+	next, res, err := b.issueCode(ctx, row, t, ch, kind, i, resend)
+	switch {
+	case err != nil:
+		return err
+	case res.end != nil:
+		return b.finish(ctx, w, row, &t, *res.end)
+	case res.badDest:
+		return b.renderStepFor(ctx, w, row, t, &ch, msgs["choose"])
+	case res.coolDown > 0:
+		return b.renderStepFor(ctx, w, row, t, &ch, waitText(msgs, res.coolDown))
+	case res.noneLeft:
+		return b.renderStepFor(ctx, w, row, t, &ch, msgs["resend_none"])
+	}
+	return b.renderStepFor(ctx, w, next, t, &ch, "")
+}
+
+// waitText tells the cardholder how many seconds remain before a new code can be sent.
+func waitText(msgs web.Messages, wait time.Duration) string {
+	return fmt.Sprintf(msgs["resend_wait"], int((wait+time.Second-1)/time.Second))
+}
+
+// issued is what became of a request for a code, when it was not sent: the destination is not the
+// cardholder's, the cool-down has wait left, no resend is left, or the challenge must end.
+type issued struct {
+	badDest  bool
+	coolDown time.Duration
+	noneLeft bool
+	end      *End
+}
+
+// issueCode draws a code (or a new one, with the policy's cool-down and resend limit) and queues
+// it for the cardholder's destination kind:i, then stores the challenge at its code step. The
+// browser pages and the app challenge both send codes through it; each words the outcome its way.
+//
+// also lists more destinations ("sms:0") the same code goes to besides kind:i, for the app's
+// multi-select screen; one that is not the cardholder's is skipped.
+func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction, ch Cardholder, kind string, i int, resend bool, also ...string) (ChallengeRow, issued, error) {
 	to, ok := pick(ch, kind, i)
 	if !ok {
-		return b.renderStepFor(ctx, w, row, t, &ch, msgs["choose"])
+		return row, issued{badDest: true}, nil
 	}
 	// Another purchase may have locked the card since this page was shown.
 	if locked, err := b.cardLocked(ctx, t); err != nil {
-		return err
+		return row, issued{}, err
 	} else if locked {
-		return b.finishLocked(ctx, w, row, &t)
+		b.Service.log().InfoContext(ctx, "card locked, no code sent", "acsTransID", row.ACSTransID)
+		return row, issued{end: &End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"}}, nil
 	}
 	codes, now := b.policy(ctx, t), b.Service.now()
 	var code string
 	var st otp.State
+	var err error
 	if row.OTP.Sequence == 0 {
 		code, st, err = codes.Issue(row.OTP, now)
 	} else {
@@ -152,46 +192,85 @@ func (b *Browser) send(ctx context.Context, w http.ResponseWriter, row Challenge
 	var cool *otp.CoolDownError
 	switch {
 	case errors.As(err, &cool):
-		return b.renderStepFor(ctx, w, row, t, &ch, fmt.Sprintf(msgs["resend_wait"], int((cool.Wait+time.Second-1)/time.Second)))
+		return row, issued{coolDown: cool.Wait}, nil
 	case errors.Is(err, otp.ErrNoResendsLeft):
-		return b.renderStepFor(ctx, w, row, t, &ch, msgs["resend_none"])
+		return row, issued{noneLeft: true}, nil
 	case errors.Is(err, otp.ErrFinished):
-		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true})
+		return row, issued{end: &End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19", ChallengeFailed: true}}, nil
 	case err != nil:
-		return err
+		return row, issued{}, err
 	}
 	is, _ := b.Service.Store.Issuer(ctx, t.IssuerID)
-	m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
-		Issuer:  notify.Branding{Name: firstNonEmpty(is.Brand.Name, is.Name), Support: is.Brand.SupportText},
-		Purpose: notify.Purpose{Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent)}, TransactionID: t.ACSTransID}
-	if m.Locale == "" {
-		m.Locale = ch.Locale
-	}
-	if kind == "sms" && len(ch.Emails) > 0 {
-		m.FallbackEmail = ch.Emails[0]
-	}
 	row.MessageID = ""
-	if b.Notify != nil {
-		if row.MessageID, err = b.Notify.Enqueue(m); err != nil {
-			b.Service.log().WarnContext(ctx, "queueing a code", "acsTransID", t.ACSTransID, "channel", kind, "err", err)
+	queue := func(kind, to string) string {
+		m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
+			Issuer:  notify.Branding{Name: firstNonEmpty(is.Brand.Name, is.Name), Support: is.Brand.SupportText},
+			Purpose: notify.Purpose{Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent)}, TransactionID: t.ACSTransID}
+		if m.Locale == "" {
+			m.Locale = ch.Locale
+		}
+		if kind == "sms" && len(ch.Emails) > 0 {
+			m.FallbackEmail = ch.Emails[0]
+		}
+		id := ""
+		if b.Notify != nil {
+			var err error
+			if id, err = b.Notify.Enqueue(m); err != nil {
+				b.Service.log().WarnContext(ctx, "queueing a code", "acsTransID", t.ACSTransID, "channel", kind, "err", err)
+			}
+		}
+		b.Service.log().InfoContext(ctx, "code sent", "acsTransID", t.ACSTransID, "channel", kind, "to", notify.Mask(m.Channel, to),
+			"sequence", st.Sequence, "resend", resend, "message", id)
+		return id
+	}
+	row.MessageID = queue(kind, to)
+	for _, key := range also {
+		k, j := splitDest(key)
+		if d, ok := pick(ch, k, j); ok && (k != kind || j != i) {
+			queue(k, d)
 		}
 	}
-	b.Service.log().InfoContext(ctx, "code sent", "acsTransID", t.ACSTransID, "channel", kind, "to", notify.Mask(m.Channel, to),
-		"sequence", st.Sequence, "resend", resend, "message", row.MessageID)
 	row.OTP, row.Step, row.Channel, row.DestIndex = st, StepCode, kind, i
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
-		return b.conflict(err)
+		return row, issued{}, b.conflict(err)
 	}
 	row.Version++
-	return b.renderStepFor(ctx, w, row, t, &ch, "")
+	return row, issued{}, nil
 }
 
-// check judges one entry. The entry is counted and compared inside one store transaction that holds
-// the challenge and the card's failure count (ChallengeStore.JudgeEntry), so entries posted at once,
-// from one page or many, are judged one after another: at most the policy's number of wrong entries
-// is ever compared, and the card lock cannot overshoot. What the shopper sees of a failure is always
-// the same message (in their language); the log and the transaction keep the real reason.
+// check judges one entry and shows the page that follows it. What the shopper sees of a failure is
+// always the same message (in their language); the log and the transaction keep the real reason.
 func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, entered string) error {
+	next, out, err := b.judge(ctx, row, t, entered)
+	if errors.Is(err, errMovedOn) {
+		// Another entry or window moved the challenge on while this one waited: show where it is now.
+		if row, t, err = b.Challenges.ChallengeWithTransaction(ctx, row.ACSTransID); err != nil {
+			return err
+		}
+		if end, ok := pendingEnd(row); ok {
+			return b.finish(ctx, w, row, &t, end)
+		}
+		if row.Step == StepDone {
+			return b.renderDone(ctx, w, row, t)
+		}
+		return b.renderStep(ctx, w, row, t, "")
+	}
+	if err != nil {
+		return err
+	}
+	if end, ok := pendingEnd(next); ok {
+		return b.finish(ctx, w, next, &t, end)
+	}
+	msgs := web.Text(web.Lang(next.BrowserLanguage))
+	return b.renderStep(ctx, w, next, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+}
+
+// judge counts and compares one entry inside one store transaction that holds the challenge and
+// the card's failure count (ChallengeStore.JudgeEntry), so entries posted at once, from one page or
+// many, from a browser or an app, are judged one after another: at most the policy's number of
+// wrong entries is ever compared, and the card lock cannot overshoot. It returns errMovedOn when
+// the challenge no longer waits for a code.
+func (b *Browser) judge(ctx context.Context, row ChallengeRow, t Transaction, entered string) (ChallengeRow, otp.Outcome, error) {
 	codes, now := b.policy(ctx, t), b.Service.now()
 	pol := codes.Policy()
 	entered = strings.TrimSpace(entered)
@@ -209,28 +288,11 @@ func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row Challeng
 			}
 			return c, out.CardFailure, nil
 		})
-	if errors.Is(err, errMovedOn) {
-		// Another entry or window moved the challenge on while this one waited: show where it is now.
-		if row, t, err = b.Challenges.ChallengeWithTransaction(ctx, row.ACSTransID); err != nil {
-			return err
-		}
-		if end, ok := pendingEnd(row); ok {
-			return b.finish(ctx, w, row, &t, end)
-		}
-		if row.Step == StepDone {
-			return b.renderDone(ctx, w, row, t)
-		}
-		return b.renderStep(ctx, w, row, t, "")
-	}
 	if err != nil {
-		return err
+		return next, out, err
 	}
 	b.Service.log().InfoContext(ctx, "code entered", "acsTransID", t.ACSTransID, "result", out.Result.String(), "remaining", out.Remaining)
-	if end, ok := pendingEnd(next); ok {
-		return b.finish(ctx, w, next, &t, end)
-	}
-	msgs := web.Text(web.Lang(next.BrowserLanguage))
-	return b.renderStep(ctx, w, next, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+	return next, out, nil
 }
 
 // errMovedOn stops a judgement when the challenge is no longer waiting for a code.

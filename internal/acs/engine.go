@@ -20,7 +20,10 @@ type RiskInput struct {
 	HasDeviceData bool
 	// DeviceIP is the address the 3DS Method saw, when it ran.
 	DeviceIP string
-	Now      time.Time
+	// DeviceWarnings are the security warnings (SW01…) of an app's 3DS SDK, from its device
+	// information.
+	DeviceWarnings []string
+	Now            time.Time
 }
 
 // RiskResult is the engine's answer: a score, an outcome and the reasons behind it, each in words.

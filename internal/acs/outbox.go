@@ -27,6 +27,8 @@ type End struct {
 	InteractionCounter int
 	// ChallengeFailed marks a challenge the cardholder failed, which the risk engine counts.
 	ChallengeFailed bool
+	// RenderingType is how an app challenge was shown, for the RReq's acsRenderingType.
+	RenderingType *emv.ACSRenderingType
 }
 
 // EndAuthentication ends a challenged or decoupled authentication: it makes the authentication
@@ -58,6 +60,10 @@ func (s *Service) endAuthentication(ctx context.Context, end End, challenge *Cha
 		ACSTransID: t.ACSTransID, DSTransID: t.DSTransID, SDKTransID: t.SDKTransID, MessageCategory: t.MessageCategory,
 		TransStatus: end.TransStatus, TransStatusReason: end.Reason, ChallengeCancel: end.ChallengeCancel,
 		InteractionCounter: fmt.Sprintf("%02d", min(end.InteractionCounter, 99))}
+	if emv.CompareVersions(t.MessageVersion, emv.Version220) < 0 {
+		r.SDKTransID = "" // the RReq carries sdkTransID from 2.2.0 on
+	}
+	r.ACSRenderingType = end.RenderingType
 	if t.TransStatus == "D" {
 		r.AuthenticationType = "04"
 	} else {

@@ -22,7 +22,12 @@ type Service struct {
 	// Keys finds an issuer's authentication-value keys by the issuer's AuthValueKeyRef.
 	Keys func(ref string) (AuthValueKeys, bool)
 	// ChallengeURL is the public address of the challenge page, sent as acsURL.
-	ChallengeURL    string
+	ChallengeURL string
+	// AppURL is the public address of the app challenge (POST <acsURL> with a JWE), sent inside
+	// acsSignedContent; AppSigning signs that content. Without both, app AReqs that need a
+	// challenge get the issuer's no-challenge policy.
+	AppURL          string
+	AppSigning      *AppSigning
 	ReferenceNumber string // acsReferenceNumber
 	OperatorID      string // acsOperatorID
 	Now             func() time.Time

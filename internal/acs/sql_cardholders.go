@@ -12,7 +12,7 @@ import (
 )
 
 const cardholderCols = `id, issuer_id, pan_key_id, masked_pan, expiry, status, mobiles, emails, preferred_channel,
-	locale, created_at, updated_at`
+	locale, app_ui, created_at, updated_at`
 
 func newID(prefix string) string {
 	var b [12]byte
@@ -48,9 +48,9 @@ func (s *SQLStore) CreateCardholder(ctx context.Context, c Cardholder) (Cardhold
 			return fmt.Errorf("%w: %w", store.ErrNotFound, &FieldError{"issuer", "no such issuer"})
 		}
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_cardholders (id, issuer_id, pan_sealed, pan_key_id, pan_hash,
-			masked_pan, expiry, status, mobiles, emails, preferred_channel, locale, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.IssuerID, sealed, keyID, s.vault.LookupHash(c.PAN),
-			c.MaskedPAN, c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, store.Time(now), store.Time(now))
+			masked_pan, expiry, status, mobiles, emails, preferred_channel, locale, app_ui, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.ID, c.IssuerID, sealed, keyID, s.vault.LookupHash(c.PAN),
+			c.MaskedPAN, c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, c.AppUI, store.Time(now), store.Time(now))
 		return err
 	})
 	if err != nil {
@@ -79,8 +79,8 @@ func (s *SQLStore) UpdateCardholder(ctx context.Context, c Cardholder) error {
 	em, _ := json.Marshal(nonNil(c.Emails))
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_cardholders SET expiry = ?, status = ?, mobiles = ?, emails = ?,
-			preferred_channel = ?, locale = ?, updated_at = ? WHERE id = ?`),
-			c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, store.Time(s.now()), c.ID)
+			preferred_channel = ?, locale = ?, app_ui = ?, updated_at = ? WHERE id = ?`),
+			c.Expiry, c.Status, string(mob), string(em), c.PreferredChannel, c.Locale, c.AppUI, store.Time(s.now()), c.ID)
 		return err
 	})
 }
@@ -115,7 +115,7 @@ func scanCardholder(scan func(...any) error, sealed *string) (Cardholder, error)
 	var c Cardholder
 	var mob, em string
 	dest := []any{&c.ID, &c.IssuerID, &c.KeyID, &c.MaskedPAN, &c.Expiry, &c.Status, &mob, &em, &c.PreferredChannel,
-		&c.Locale, (*store.Time)(&c.CreatedAt), (*store.Time)(&c.UpdatedAt)}
+		&c.Locale, &c.AppUI, (*store.Time)(&c.CreatedAt), (*store.Time)(&c.UpdatedAt)}
 	if sealed != nil {
 		dest = append([]any{sealed}, dest...)
 	}
@@ -163,22 +163,29 @@ func (s *SQLStore) DeleteCardholder(ctx context.Context, id string) error {
 	})
 }
 
-// Rotate re-seals a batch of PANs sealed by an older key: cardholders' first, then those kept with
-// transactions. Each batch is its own short transaction, so the ACS keeps serving while a rotation
-// runs: a row is readable before and after, since a sealed value names the key that opens it.
+// Rotate re-seals a batch of values sealed by an older key: cardholders' PANs first, then those
+// kept with transactions, then app challenges' session keys. Each batch is its own short
+// transaction, so the ACS keeps serving while a rotation runs: a row is readable before and after,
+// since a sealed value names the key that opens it.
 func (s *SQLStore) Rotate(ctx context.Context, limit int) (int, error) {
-	n, err := s.rotate(ctx, "acs_cardholders", "id", limit)
-	if n > 0 || err != nil {
-		return n, err
+	for _, t := range []struct{ table, key, sealed, keyID string }{
+		{"acs_cardholders", "id", "pan_sealed", "pan_key_id"},
+		{"acs_transactions", "acs_trans_id", "pan_sealed", "pan_key_id"},
+		{"acs_app_challenges", "acs_trans_id", "session_sealed", "session_key_id"},
+	} {
+		n, err := s.rotate(ctx, t.table, t.key, t.sealed, t.keyID, limit)
+		if n > 0 || err != nil {
+			return n, err
+		}
 	}
-	return s.rotate(ctx, "acs_transactions", "acs_trans_id", limit)
+	return 0, nil
 }
 
-// rotate re-seals up to limit PANs of one table; table and key are constants of this file.
-func (s *SQLStore) rotate(ctx context.Context, table, key string, limit int) (int, error) {
+// rotate re-seals up to limit values of one table's column; the names are constants of this file.
+func (s *SQLStore) rotate(ctx context.Context, table, key, column, keyColumn string, limit int) (int, error) {
 	cur := s.vault.Current()
-	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+key+`, pan_sealed FROM `+table+`
-		WHERE pan_key_id <> ? AND pan_sealed <> '' ORDER BY `+key+` LIMIT ?`), cur, limit)
+	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+key+`, `+column+` FROM `+table+`
+		WHERE `+keyColumn+` <> ? AND `+column+` <> '' ORDER BY `+key+` LIMIT ?`), cur, limit)
 	if err != nil {
 		return 0, store.MapError(err)
 	}
@@ -197,10 +204,10 @@ func (s *SQLStore) rotate(ctx context.Context, table, key string, limit int) (in
 		return 0, err
 	}
 	for i, it := range batch {
-		place := Place{Table: table, Column: "pan_sealed", Row: it.id}
+		place := Place{Table: table, Column: column, Row: it.id}
 		pan, err := s.vault.Open(it.old, place)
 		if err != nil {
-			return 0, fmt.Errorf("acs: opening the PAN of %s %s: %w", table, it.id, err)
+			return 0, fmt.Errorf("acs: opening the %s of %s %s: %w", column, table, it.id, err)
 		}
 		if batch[i].sealed, _, err = s.vault.Seal(pan, place); err != nil {
 			return 0, err
@@ -211,8 +218,8 @@ func (s *SQLStore) rotate(ctx context.Context, table, key string, limit int) (in
 		n = 0
 		for _, it := range batch {
 			// Matching the old value means a row changed meanwhile is left for the next batch.
-			res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE `+table+` SET pan_sealed = ?, pan_key_id = ?
-				WHERE `+key+` = ? AND pan_sealed = ?`), it.sealed, cur, it.id, it.old)
+			res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE `+table+` SET `+column+` = ?, `+keyColumn+` = ?
+				WHERE `+key+` = ? AND `+column+` = ?`), it.sealed, cur, it.id, it.old)
 			if err != nil {
 				return err
 			}

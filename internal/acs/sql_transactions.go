@@ -88,7 +88,13 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 			return fmt.Errorf("acs: sealing a PAN: %w", err)
 		}
 	}
-	var challenge []any
+	var challenge, app []any
+	if r.App != nil {
+		var err error
+		if app, err = s.appArgs(*r.App); err != nil {
+			return err
+		}
+	}
 	if r.Challenge != nil {
 		var err error
 		if challenge, err = challengeArgs(*r.Challenge); err != nil {
@@ -109,6 +115,11 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 		}
 		if challenge != nil {
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), challenge...); err != nil {
+				return err
+			}
+		}
+		if app != nil {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertApp), app...); err != nil {
 				return err
 			}
 		}

@@ -145,6 +145,8 @@ type AReqRecord struct {
 	Transaction Transaction
 	// Challenge is the browser challenge the ARes opens (transStatus C); nil for any other answer.
 	Challenge *ChallengeRow
+	// App is the app side of an app challenge (Challenge is set too); nil for any other answer.
+	App *AppRow
 	// Exchange is the AReq's row in the message-exchange log; nil when the log is not kept.
 	Exchange *store.Exchange
 }

@@ -86,13 +86,15 @@ func TestStoreContract(t *testing.T) {
 				}
 			})
 			t.Run("rotation re-seals every PAN under the new key and they stay readable", func(t *testing.T) {
-				if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: "t-rot", PAN: "4000001234567891",
-					MaskedPAN: "400000******7891", TransStatus: "C", CreatedAt: time.Now().Add(-100 * 24 * time.Hour)}); err != nil {
+				session := bytes.Repeat([]byte{7}, 32)
+				if err := s.RecordAReq(ctx, acs.AReqRecord{Transaction: acs.Transaction{ACSTransID: "t-rot", PAN: "4000001234567891",
+					MaskedPAN: "400000******7891", TransStatus: "C", CreatedAt: time.Now().Add(-100 * 24 * time.Hour)},
+					App: &acs.AppRow{ACSTransID: "t-rot", Session: session, UIType: "01", Interface: "01"}}); err != nil {
 					t.Fatal(err)
 				}
 				kr.add()
 				s := acs.NewSQLStore(db, kr.ring(t))
-				for i, want := range []int{1, 1, 0} { // the cardholder, then the transaction, then nothing
+				for i, want := range []int{1, 1, 1, 0} { // the cardholder, the transaction, its app session key, then nothing
 					if n, err := s.Rotate(ctx, 10); err != nil || n != want {
 						t.Fatalf("pass %d rotated %d (%v), want %d", i, n, err, want)
 					}
@@ -105,6 +107,9 @@ func TestStoreContract(t *testing.T) {
 				}
 				if pan, err := s.TransactionPAN(ctx, "t-rot"); err != nil || pan != "4000001234567891" {
 					t.Fatalf("the transaction's PAN after rotation: %v", err)
+				}
+				if app, err := s.AppChallenge(ctx, "t-rot"); err != nil || !bytes.Equal(app.Session, session) {
+					t.Fatalf("the app session key after rotation: %v", err)
 				}
 			})
 			t.Run("history counts the card's recent transactions", func(t *testing.T) {

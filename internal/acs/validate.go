@@ -111,6 +111,11 @@ func (c *Cardholder) Check() error {
 	if c.Locale == "" {
 		c.Locale = "en"
 	}
+	switch c.AppUI {
+	case "", UICode, UISelect, UIMulti, UIOOB, UIHTML:
+	default:
+		return &FieldError{"appUI", "must be empty or an acsUiType 01 to 05"}
+	}
 	return nil
 }
 

@@ -1,7 +1,12 @@
 package acs
 
 import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+
 	"github.com/open3ds/open3ds/internal/authvalue"
+	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -50,6 +55,7 @@ func (r riskSet) Evaluate(policy string, in RiskInput) (RiskResult, *RiskResult)
 	live, shadow := r.s.Evaluate(policy, risk.Input{AReq: in.AReq, Now: in.Now, Facts: risk.Facts{
 		DeviceKnown: h.DeviceKnown, HasDeviceData: in.HasDeviceData, TxLastHour: h.TxLastHour, TxLastDay: h.TxLastDay,
 		FailedChallenges24h: h.FailedChallenges24h, UsualAmountMax: h.UsualAmountMax, DeviceIP: in.DeviceIP,
+		DeviceWarnings: risk.SDKWarnings(in.DeviceWarnings),
 	}})
 	if shadow == nil {
 		return riskResult(live), nil
@@ -64,4 +70,26 @@ func riskResult(r risk.Result) RiskResult {
 		out.Reasons = append(out.Reasons, why.Rule+": "+why.Text)
 	}
 	return out
+}
+
+// LoadAppSigning reads the ACS content-signing certificate (with any intermediates after it in
+// the file) and its key, for acsSignedContent.
+func LoadAppSigning(certFile, keyFile string) (*AppSigning, error) {
+	kp, err := pki.LoadKeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := kp.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("acs: the content-signing key cannot sign")
+	}
+	s := &AppSigning{Key: key}
+	for _, der := range kp.Certificate {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("acs: the content-signing chain: %w", err)
+		}
+		s.Chain = append(s.Chain, c)
+	}
+	return s, nil
 }

@@ -30,6 +30,45 @@ type Facts struct {
 	BillingCountry string
 	// DeviceIP is the IP address the 3DS Method saw; "" is unknown.
 	DeviceIP string
+	// DeviceWarnings are the security warnings the app's 3DS SDK reported in its device
+	// information (SDKWarnings reads them).
+	DeviceWarnings Warnings
+}
+
+// Warnings is a set of the 3DS SDK's security warnings, as bits so that Facts stays comparable and
+// evaluation allocation-free.
+type Warnings uint8
+
+// The SDK security warnings that say the app runs where it cannot be trusted. SW05 (an OS version
+// the SDK does not support) is not among them: it says nothing about who holds the device.
+const (
+	WarnRooted   Warnings = 1 << iota // SW01: jailbroken or rooted
+	WarnTampered                      // SW02: the SDK's integrity is broken
+	WarnEmulator                      // SW03: an emulator runs the app
+	WarnDebugger                      // SW04: a debugger is attached
+)
+
+var warningNames = []struct {
+	code, text string
+	bit        Warnings
+}{
+	{"SW01", "jailbroken or rooted", WarnRooted},
+	{"SW02", "SDK tampered with", WarnTampered},
+	{"SW03", "emulator", WarnEmulator},
+	{"SW04", "debugger attached", WarnDebugger},
+}
+
+// SDKWarnings reads the SW list of an SDK's device information; codes it does not know are left out.
+func SDKWarnings(codes []string) Warnings {
+	var w Warnings
+	for _, c := range codes {
+		for _, k := range warningNames {
+			if c == k.code {
+				w |= k.bit
+			}
+		}
+	}
+	return w
 }
 
 // Input is one authentication to score.

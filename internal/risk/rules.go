@@ -57,6 +57,7 @@ const (
 	rulePriorAuthentication
 	ruleRecurring
 	ruleExemption
+	ruleDeviceIntegrity
 	numRules // the number of rules; policies hold their configuration in an array this long
 )
 
@@ -93,6 +94,7 @@ var ruleDefs = [numRules]ruleDef{
 	rulePriorAuthentication: {name: "prior_authentication", param: "within_days", def: ruleConfig{On: true, Points: -100, N: 90}},
 	ruleRecurring:           {name: "recurring", def: ruleConfig{On: true, Points: -100}},
 	ruleExemption:           {name: "exemption", exemption: true, def: ruleConfig{On: true, Points: -150}},
+	ruleDeviceIntegrity:     {name: "device_integrity", def: ruleConfig{On: true, Points: 300}},
 }
 
 // evalRule reports whether rule id fires and, when it does, fills the reason's Text and
@@ -159,6 +161,8 @@ func evalRule(id ruleID, c *ruleConfig, v *view, r *Reason) bool {
 		return recurring(c, v, r)
 	case ruleExemption:
 		return exemption(c, v, r)
+	case ruleDeviceIntegrity:
+		return deviceIntegrity(c, v, r)
 	}
 	return false
 }
@@ -424,4 +428,21 @@ func exemption(_ *ruleConfig, v *view, r *Reason) bool {
 		return fire(r, "requestor exemption 08: trusted beneficiary (whitelist)", "")
 	}
 	return false
+}
+
+func deviceIntegrity(_ *ruleConfig, v *view, r *Reason) bool {
+	w := v.f.DeviceWarnings
+	if w == 0 {
+		return false
+	}
+	text := ""
+	for _, k := range warningNames {
+		if w&k.bit != 0 {
+			if text != "" {
+				text += ", "
+			}
+			text += k.text
+		}
+	}
+	return fire(r, "app device: "+text, reasonSuspectedFraud)
 }

@@ -40,6 +40,12 @@ func TestEachRule(t *testing.T) {
 		{"the exponent scales the large amount limit", "large_amount", func(in *risk.Input) { in.AReq.PurchaseAmount = "2001"; in.AReq.PurchaseExponent = "0" }, true, "above the limit", 150, ""},
 		{"an unknown device is new", "new_device", func(in *risk.Input) { in.Facts.DeviceKnown = false }, true, "new device", 150, "02"},
 		{"a known device is not new", "new_device", func(in *risk.Input) {}, false, "", 0, ""},
+		{"a rooted emulator is named", "device_integrity", func(in *risk.Input) {
+			in.Facts.DeviceWarnings = risk.SDKWarnings([]string{"SW03", "SW01", "SW05"})
+		}, true, "app device: jailbroken or rooted, emulator", 300, "11"},
+		{"an unsupported OS version alone says nothing", "device_integrity", func(in *risk.Input) {
+			in.Facts.DeviceWarnings = risk.SDKWarnings([]string{"SW05"})
+		}, false, "", 0, ""},
 		{"missing device data counts", "no_device_data", func(in *risk.Input) { in.Facts.HasDeviceData = false }, true, "no device data", 50, ""},
 		{"a browser IP other than the 3DS Method's counts", "ip_mismatch", func(in *risk.Input) { in.AReq.BrowserIP = "198.51.100.7" }, true, "browser IP differs", 100, ""},
 		{"an unknown 3DS Method IP does not count", "ip_mismatch", func(in *risk.Input) { in.Facts.DeviceIP = "" }, false, "", 0, ""},
