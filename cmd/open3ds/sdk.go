@@ -154,7 +154,10 @@ func sdkApp(e env, f sdkFlags) (shopapp.Config, error) {
 	appID := ids.New()
 	s, err := sdk.New(sdk.Config{DSCertificate: dsCert, DSID: f.dsID, Roots: roots, ReferenceNumber: sdkReferenceNumber,
 		AppID: appID, MessageVersion: f.version, MaxTimeout: f.timeout, Client: client,
-		Device: sdk.DeviceInfo{AppPackage: "org.open3ds.sdk.cli"}})
+		Device: sdk.DeviceInfo{AppPackage: "org.open3ds.sdk.cli"},
+		// The demo serves its ACS pages over plain HTTP on loopback; against a demo.json, and only
+		// then, the SDK may talk to such an acsURL.
+		LoopbackHTTP: d != nil})
 	if err != nil {
 		return shopapp.Config{}, usageError("%v", err)
 	}

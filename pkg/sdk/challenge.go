@@ -135,7 +135,7 @@ func (t *Transaction) checkSignedContent(jws string) (string, *ecdh.PublicKey, e
 	if err != nil {
 		return "", nil, &RuntimeError{Reason: "acsSignedContent's acsEphemPubKey", Err: err}
 	}
-	if u, err := url.Parse(content.ACSURL); err != nil || u.Scheme != "https" || u.Host == "" {
+	if u, err := url.Parse(content.ACSURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(t.sdk.cfg.LoopbackHTTP && loopbackHTTP(u))) {
 		return "", nil, &RuntimeError{Reason: "acsSignedContent's acsURL is not an https URL"}
 	}
 	return content.ACSURL, acsKey, nil
@@ -352,4 +352,16 @@ func screenOf(r *emv.CRes, interaction int) Screen {
 		s.PSImage = Image{Medium: i.Medium, High: i.High, ExtraHigh: i.ExtraHigh}
 	}
 	return s
+}
+
+// loopbackHTTP reports whether u is plain HTTP to this machine.
+func loopbackHTTP(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

@@ -64,6 +64,10 @@ type Config struct {
 	Enc string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// LoopbackHTTP lets the challenge run over plain HTTP to an acsURL on this machine (localhost,
+	// 127.0.0.0/8, ::1), as `open3ds demo` serves its pages; every other acsURL must be https, as
+	// the protocol requires. A production app never sets it.
+	LoopbackHTTP bool
 }
 
 // SDK is a 3DS SDK initialised for one scheme. It is safe for concurrent use.

@@ -269,6 +269,10 @@ func TestSignedContentThatIsNotTheACSsForThisTransactionIsARuntimeError(t *testi
 			return sign(t, loadPair(t, layout(t).ACSSigning), map[string]any{"acsURL": a.srv.URL,
 				"acsEphemPubKey": sdkcrypto.PublicJWK(a.key.PublicKey()), "sdkEphemPubKey": sdkcrypto.PublicJWK(mustKey(t).PublicKey())})
 		}},
+		{"sending the challenge over plain HTTP", func(a *testACS, p sdk.ChallengeParameters, sdkKey json.RawMessage) string {
+			return sign(t, loadPair(t, layout(t).ACSSigning), map[string]any{"acsURL": "http://127.0.0.1:9/app",
+				"acsEphemPubKey": sdkcrypto.PublicJWK(a.key.PublicKey()), "sdkEphemPubKey": sdkKey})
+		}},
 		{"tampered with after signing", func(a *testACS, p sdk.ChallengeParameters, sdkKey json.RawMessage) string {
 			parts := strings.Split(p.ACSSignedContent, ".")
 			payload, _ := json.Marshal(map[string]any{"acsURL": "https://attacker.example", "sdkEphemPubKey": sdkKey,
@@ -359,5 +363,16 @@ func TestDoChallengeRunsOncePerTransaction(t *testing.T) {
 	}
 	if _, err := tx.DoChallenge(context.Background(), p, &scriptedUI{}); err == nil {
 		t.Fatal("a second DoChallenge ran")
+	}
+}
+
+// TestPlainHTTPIsForTheLoopbackAloneAndOnlyWhenAsked: LoopbackHTTP (the demo's pages) admits http
+// to this machine and nothing else.
+func TestPlainHTTPIsForTheLoopbackAloneAndOnlyWhenAsked(t *testing.T) {
+	for u, want := range map[string]bool{"http://localhost:8420/app": true, "http://127.0.0.1:8420/app": true,
+		"http://[::1]:8420/app": true, "http://acs.example/app": false, "http://10.0.0.1/app": false, "ftp://localhost/app": false} {
+		if got := sdk.LoopbackHTTPURL(u); got != want {
+			t.Errorf("%s: loopback http %v, want %v", u, got, want)
+		}
 	}
 }
