@@ -39,7 +39,7 @@ func TestServeACSSignsTheAppChallengeWithItsConfiguredKey(t *testing.T) {
 		c.environ[k] = v
 	}
 	c.must("enrol", "issuer", "add", "--id", "bank-a", "--name", "Bank A", "--ranges", "400000-400000")
-	if _, _, err := c.run("4000001234567891\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-",
+	if _, _, err := c.run("4000001234567899\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-",
 		"--mobiles", "+447700900123", "--app-ui", "01"); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestServeACSSignsTheAppChallengeWithItsConfiguredKey(t *testing.T) {
 	var m map[string]any
 	json.Unmarshal(raw, &m)
 	sdkKey, _ := ecdh.P256().GenerateKey(rand.Reader)
-	m["acctNumber"], m["purchaseAmount"], m["sdkEphemPubKey"] = "4000001234567891", "250000", sdkcrypto.PublicJWK(sdkKey.PublicKey())
+	m["acctNumber"], m["purchaseAmount"], m["sdkEphemPubKey"] = "4000001234567899", "250000", sdkcrypto.PublicJWK(sdkKey.PublicKey())
 	m["dsTransID"] = "d2b3d9c9-22e8-49c1-965f-257e4c61034a"
 	body, _ := json.Marshal(m)
 	resp, err := ds.Post("https://"+addr[0]+"/areq", "application/json", bytes.NewReader(body))
