@@ -34,7 +34,7 @@ func runEnrolCardholder(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&emails, "emails", "", "e-mail addresses for codes, comma-separated")
 		fs.StringVar(&c.PreferredChannel, "channel", "", "preferred channel for codes: sms or email")
 		fs.StringVar(&c.Locale, "locale", "", "language of pages and messages (default en)")
-		fs.StringVar(&c.AppUI, "app-ui", "", "app challenge screen: 01 code, 02 choose channel, 03 confirm recent shops, 04 bank app, 05 HTML (default: the ACS chooses)")
+		fs.StringVar(&c.AppUI, "app-ui", "", "app challenge screen: 01 code, 02 choose a channel, 03 tick several channels, 04 bank app, 05 HTML (default: the ACS chooses)")
 	case "list":
 		fs.StringVar(&c.IssuerID, "issuer", "", "list only this issuer's cardholders")
 	case "remove":
