@@ -83,8 +83,8 @@ type Cardholder struct {
 	PreferredChannel string   `json:"preferredChannel"` // "sms" or "email"
 	Locale           string   `json:"locale"`
 	// AppUI is the app challenge screen (an acsUiType: 01 code, 02 choose where the code goes, 03
-	// confirm recent shops, 04 approve in the bank's app, 05 HTML) the cardholder gets when the
-	// SDK can show it; "" lets the ACS choose (appUI in app_ui.go says how).
+	// tick several places for it, 04 approve in the bank's app, 05 HTML) the cardholder gets when
+	// the SDK can show it; "" lets the ACS choose (app.go says how).
 	AppUI string `json:"appUI"`
 	// MaskedPAN and KeyID are filled in by the store on reading.
 	MaskedPAN string    `json:"maskedPAN"`
