@@ -309,6 +309,8 @@ func (d *demoNetwork) printReady(w io.Writer, took time.Duration) {
 		fmt.Fprintf(tw, "  %s\t%s\n", groupPAN(c.PAN), c.Ending)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nFrom an app (the reference 3DS SDK, in another terminal in this folder):")
+	fmt.Fprintln(w, "  open3ds sdk buy --card 4000010000001009     (any card above; --ds-key ec for the DS's EC key)")
 	fmt.Fprintln(w, "\nPress Ctrl+C to stop. Everything is kept in the data directory for the next run.")
 }
 

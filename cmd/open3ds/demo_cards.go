@@ -21,6 +21,7 @@ type demoCard struct {
 	Want    string // the transStatus the purchase ends with
 	Ending  string // what happens, for the README and the shop's help box
 	Product string // the product to buy for this ending, when it matters
+	AppUI   string // the app challenge screen the ACS gives this card (an acsUiType), when set
 }
 
 // The demo's issuers at the ACS, and the BINs the DS routes.
@@ -44,6 +45,12 @@ var demoCards = []demoCard{
 		Want: "Y", Ending: "Challenge with a code by e-mail"},
 	{PAN: "4000010000003005", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Email: demoEmail, Kind: "challenge",
 		Want: "Y", Ending: "Challenge: the shopper chooses SMS or e-mail"},
+	{PAN: "4000010000005000", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Email: demoEmail, Kind: "challenge",
+		AppUI: "03", Want: "Y", Ending: "In an app: tick SMS and e-mail (a multi-select screen) and one code goes to each; in a browser, choose one"},
+	{PAN: "4000010000006008", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Kind: "challenge",
+		AppUI: "04", Want: "Y", Ending: "In an app: approve the purchase in the bank's app (out of band), opened from the link the app shows; in a browser, a code by SMS"},
+	{PAN: "4000010000007006", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Kind: "challenge",
+		AppUI: "05", Want: "Y", Ending: "In an app: the bank's own HTML pages inside the app; in a browser, a code by SMS"},
 	{PAN: "4000000000009003", Kind: "other",
 		Want: "A", Ending: "Not enrolled: the issuer answers attempts (A, ECI 06); the payment goes through"},
 	{PAN: "4000000000002008", Issuer: demoIssuer, Status: "blocked", Kind: "other",

@@ -173,6 +173,9 @@ func demoSeed(ctx context.Context, e env, p demoPaths, u demoURLs, sec demoSecre
 		if c.Email != "" {
 			args = append(args, "--emails", c.Email)
 		}
+		if c.AppUI != "" {
+			args = append(args, "--app-ui", c.AppUI)
+		}
 		steps = append(steps, args)
 	}
 	// The bench's accounts go in through one import file, as an issuer loads its card base.

@@ -158,7 +158,7 @@ func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T
 	dir := filepath.Join(t.TempDir(), "open3ds-data")
 	d := startTestDemo(t, dir, 0)
 	out := d.stdout.String()
-	for _, want := range []string{"open3ds demo is ready", "data created", d.net.urls.Shop, d.net.outboxURL(), "4000 0000 0000 1000"} {
+	for _, want := range []string{"open3ds demo is ready", "data created", d.net.urls.Shop, d.net.outboxURL(), "4000 0000 0000 1000", "open3ds sdk buy --card"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the start-up message lacks %q:\n%s", want, out)
 		}

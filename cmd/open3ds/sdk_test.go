@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/shopapp"
+	"github.com/open3ds/open3ds/pkg/sdk"
 )
 
 // TestSDKBuyPaysAsAnAppThroughTheDemoNetwork runs `open3ds sdk buy` against a running demo, with
@@ -101,6 +108,94 @@ esac`
 			}
 			if strings.HasSuffix(tc.want, "Y") != (err == nil) {
 				t.Errorf("sdk buy exited with %v for\n%s", err, out)
+			}
+		})
+	}
+}
+
+// screensUI is a cardholder at the app who ticks every option, approves in the bank's app and fills in
+// the bank's HTML pages; codes come from the demo's development outbox.
+type screensUI struct {
+	t    *testing.T
+	d    *testDemo
+	seen int // codes in the outbox before this purchase
+	used []string
+}
+
+func (u *screensUI) code() string {
+	c := u.d.waitCode(u.t, u.seen)
+	u.seen = u.d.outboxCount()
+	u.used = append(u.used, c)
+	return c
+}
+
+func (u *screensUI) Text(context.Context, sdk.Screen) (sdk.Answer, error) {
+	return sdk.Answer{Entry: u.code()}, nil
+}
+
+func (u *screensUI) SingleSelect(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
+	return sdk.Answer{Selected: []string{s.Options[0].Key}}, nil
+}
+
+func (u *screensUI) MultiSelect(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
+	var all []string
+	for _, o := range s.Options {
+		all = append(all, o.Key)
+	}
+	return sdk.Answer{Selected: all}, nil
+}
+
+// OOB opens the bank's app from the link on the screen and approves there, then taps Continue.
+func (u *screensUI) OOB(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
+	link := s.OOBAppURL
+	if link == "" {
+		link = regexp.MustCompile(`https?://\S+/bankapp/\S+`).FindString(s.Text)
+	}
+	if link == "" {
+		u.t.Fatalf("the bank-app screen gives no link: %+v", s)
+	}
+	res, err := http.PostForm(link, url.Values{"answer": {"approve"}})
+	if err != nil {
+		return sdk.Answer{}, err
+	}
+	res.Body.Close()
+	return sdk.Answer{}, nil
+}
+
+// HTML answers the bank's page as its form would: the first destination, then the code.
+func (u *screensUI) HTML(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
+	if strings.Contains(s.HTML, `name="code"`) {
+		return sdk.Answer{HTMLData: url.Values{"code": {u.code()}, "action": {"submit"}}.Encode()}, nil
+	}
+	dest := regexp.MustCompile(`name="dest" value="([^"]+)"`).FindStringSubmatch(s.HTML)
+	if dest == nil {
+		u.t.Fatalf("the bank's HTML page offers no destination:\n%s", s.HTML)
+	}
+	return sdk.Answer{HTMLData: url.Values{"dest": {dest[1]}, "action": {"send"}}.Encode()}, nil
+}
+
+// TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork buys with the demo's three "In an app" cards
+// through the reference SDK: the multi-select screen (one code to SMS and e-mail), the bank's app
+// (approved from its link) and the bank's HTML pages, each ending Y by RReq as the README says.
+func TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	d := startTestDemo(t, dir, 0)
+	f := sdkFlags{demo: dir, dsKey: "rsa", dsID: pki.DefaultDSID, version: "2.2.0", timeout: 5 * time.Minute, amount: "8900", currency: "978"}
+	var stderr bytes.Buffer
+	for _, tc := range []struct{ card, screen string }{{"4000010000005000", "03"}, {"4000010000006008", "04"}, {"4000010000007006", "05"}} {
+		t.Run(tc.screen, func(t *testing.T) {
+			app, err := sdkApp(env{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ui := &screensUI{t: t, d: d, seen: d.outboxCount()}
+			app.UI = ui
+			out, err := shopapp.Buy(context.Background(), app, shopapp.Purchase{Card: tc.card, Amount: "8900", Currency: "978"})
+			if err != nil || !out.Authenticated() || out.Challenge == nil {
+				t.Fatalf("the %s card ended %+v, %v; want Y after a challenge", tc.screen, out, err)
+			}
+			if tc.screen == "04" && len(ui.used) != 0 {
+				t.Errorf("the bank-app card was sent codes")
 			}
 		})
 	}
