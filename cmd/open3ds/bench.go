@@ -18,7 +18,7 @@ func init() {
 }
 
 // benchModes are the scenarios `open3ds bench` runs, in the order help lists them.
-var benchModes = []string{"acs-areq", "ds-areq", "e2e", "challenge"}
+var benchModes = []string{"acs-areq", "ds-areq", "e2e", "challenge", "app-challenge"}
 
 // benchFlags are the command line of `open3ds bench`.
 type benchFlags struct {
@@ -44,6 +44,8 @@ Modes:
   ds-areq    AReqs through the DS, with the 3DS Server certificate
   e2e        frictionless authentications through the merchant API (start + authenticate)
   challenge  whole browser challenges over HTTP: CReq, code from the dev outbox, CRes, RReq
+  app-challenge  whole app purchases with the reference 3DS SDK: sdkEncData, the app AReq, the
+             signed content, CReq/CRes as JWE with the code from the dev outbox, RReq
 
 Against ` + "`open3ds demo`" + ` no flag is needed: the target comes from ./open3ds-data/demo.json.
 

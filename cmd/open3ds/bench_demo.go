@@ -39,6 +39,7 @@ type benchDemo struct {
 	Cards           struct {
 		Frictionless []string `json:"frictionless"`
 		Challenge    []string `json:"challenge"`
+		AppChallenge []string `json:"appChallenge"` // challenged in an app with the code screen (or a choice first)
 	} `json:"cards"`
 	ThreeDSServerURL   string `json:"threeDSServerURL"`
 	RequestorID        string `json:"requestorID"`
@@ -101,6 +102,8 @@ var benchModeFlags = map[string]string{
 	"ds-areq":   "--url, --pki (or --ca, --cert and --key), --cards, --requestor-id and --ref-number",
 	"e2e":       "--api-url, --api-key, --ca (for an HTTPS API) and --cards",
 	"challenge": "--api-url, --api-key, --ca (for an HTTPS API), --outbox-url and --cards",
+	// The SDK bundles the DS's encryption certificate and the CA: both come from the PKI folder.
+	"app-challenge": "--api-url, --api-key, --pki (the scheme's DS encryption certificate and CA), --outbox-url and --cards",
 }
 
 // withoutBenchDemo adds to a usage error where bench looked for demo.json, as an absolute path, and

@@ -13,7 +13,7 @@ func TestBenchRunsEveryModeAgainstTheDemoWithNoFlagButItsDirectory(t *testing.T)
 	for _, c := range []struct {
 		mode  string
 		count string
-	}{{"acs-areq", "100"}, {"ds-areq", "100"}, {"e2e", "60"}, {"challenge", "12"}} {
+	}{{"acs-areq", "100"}, {"ds-areq", "100"}, {"e2e", "60"}, {"challenge", "12"}, {"app-challenge", "12"}} {
 		t.Run(c.mode, func(t *testing.T) {
 			r := benchJSON(t, c.mode, "--demo", d.net.paths.dir, "--count", c.count, "-c", "3", "--warmup", "0").Target
 			if r.OK != r.Requests || r.Requests == 0 || len(r.Errors) != 0 {
@@ -33,10 +33,11 @@ func TestBenchOutsideTheDemoFolderSaysWhereItLookedAndWhatToGive(t *testing.T) {
 	t.Chdir(dir)
 	looked := filepath.Join(dir, "open3ds-data", "demo.json")
 	for mode, flags := range map[string][]string{
-		"acs-areq":  {"--url", "--pki", "--cards"},
-		"ds-areq":   {"--url", "--pki", "--requestor-id", "--ref-number"},
-		"e2e":       {"--api-url", "--api-key", "--cards"},
-		"challenge": {"--api-url", "--outbox-url", "--cards"},
+		"acs-areq":      {"--url", "--pki", "--cards"},
+		"ds-areq":       {"--url", "--pki", "--requestor-id", "--ref-number"},
+		"e2e":           {"--api-url", "--api-key", "--cards"},
+		"challenge":     {"--api-url", "--outbox-url", "--cards"},
+		"app-challenge": {"--api-url", "--pki", "--outbox-url", "--cards"},
 	} {
 		_, _, err := benchRun(mode)
 		if exitCode(err) != 2 {

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/open3ds/open3ds/internal/ids"
+	"github.com/open3ds/open3ds/pkg/sdk"
 	"net/http"
 	"os"
 	"strings"
@@ -92,6 +94,9 @@ func resolveBenchFrom(e env, f benchFlags, d *benchDemo, workers int) (*benchTar
 		cards = d.Cards.Frictionless
 		if f.mode == "challenge" {
 			cards = d.Cards.Challenge
+		}
+		if f.mode == "app-challenge" {
+			cards = d.Cards.AppChallenge
 		}
 	}
 	if len(cards) == 0 {
@@ -205,8 +210,33 @@ func (t *benchTarget) merchant(s benchSource, cards []string) error {
 	if outbox == "" {
 		return usageError("bench: --outbox-url: the challenge reads its codes from the ACS's development outbox: give --outbox-url or --demo")
 	}
-	t.scenario = &bench.ChallengeScenario{API: m, Browser: browser, Outbox: outbox, Cards: cards, Expect: splitList(f.expect), Poll: f.timeout}
+	codes := &bench.ChallengeScenario{API: m, Browser: browser, Outbox: outbox, Cards: cards, Expect: splitList(f.expect), Poll: f.timeout}
+	if f.mode != "app-challenge" {
+		t.scenario = codes
+		return nil
+	}
+	app, err := benchSDK(s, pool, browser)
+	if err != nil {
+		return err
+	}
+	t.scenario = &bench.AppChallengeScenario{API: m, SDK: app, Codes: codes, Cards: cards, Expect: splitList(f.expect)}
 	return nil
+}
+
+// benchSDK is the reference SDK the app-challenge mode buys with: it bundles the scheme's DS RSA
+// encryption certificate and CA from the PKI, and talks to the ACS over the load client. Against the
+// demo it may use the plain-HTTP loopback acsURL the demo serves.
+func benchSDK(s benchSource, roots *x509.CertPool, client *http.Client) (*sdk.SDK, error) {
+	dsCert := s.file("", func(l pki.Layout) string { return l.DSEncryptionRSA.Cert })
+	if dsCert == "" || roots == nil {
+		return nil, usageError("bench: app-challenge needs the scheme's PKI (the DS encryption certificate and the CA): give --pki or --demo")
+	}
+	cert, err := loadCertificate(dsCert)
+	if err != nil {
+		return nil, err
+	}
+	return sdk.New(sdk.Config{DSCertificate: cert, DSID: pki.DefaultDSID, Roots: roots, ReferenceNumber: sdkReferenceNumber,
+		AppID: ids.New(), Client: client, Device: sdk.DeviceInfo{AppPackage: "org.open3ds.bench"}, LoopbackHTTP: s.demo != nil})
 }
 
 // client is a load client on tlsConfig, kept to be closed with the target.

@@ -263,6 +263,10 @@ func (d *demoNetwork) writeInfo() error {
 		if c.Kind != "other" {
 			cards[c.Kind] = append(cards[c.Kind], c.PAN)
 		}
+		// The app bench answers code screens: the bank-app and HTML cards are left out.
+		if c.Kind == "challenge" && c.AppUI != "04" && c.AppUI != "05" {
+			cards["appChallenge"] = append(cards["appChallenge"], c.PAN)
+		}
 	}
 	cards["frictionless"] = append(cards["frictionless"], demoBenchCards()...)
 	info := demoInfo{PID: os.Getpid(), PKI: d.paths.pki.Dir,
