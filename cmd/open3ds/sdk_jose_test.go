@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +24,9 @@ import (
 // with open3ds: every cryptographic step on the SDK's side (sdkEncData to the DS's RSA or EC key, the
 // check of acsSignedContent against the scheme CA, the session key and each CReq and CRes) is done
 // by the npm jose package under Node; the test only carries the messages, as an app's networking
-// would. The demo's DS, ACS and 3DS Server take it from there, and the purchase ends Y by RReq.
+// would. The demo's DS, ACS and 3DS Server take it from there, and the purchase ends Y by RReq, with
+// each of the README's app cards: the code (01), the channel choice (02), both channels ticked (03),
+// the bank's app (04, approved from its link) and the bank's HTML pages (05).
 func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "open3ds-data")
 	d := startTestDemo(t, dir, 0)
@@ -35,6 +40,9 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 	}{
 		{"RSA key, A128CBC-HS256, a code by SMS", l.DSEncryptionRSA.Cert, "A128CBC-HS256", "", "4000010000001009"},
 		{"EC key (ECDH-ES), A128GCM, choose then the code", l.DSEncryptionEC.Cert, "A128GCM", "ECDH-ES", "4000010000003005"},
+		{"EC key (dir), A128CBC-HS256, tick both channels", l.DSEncryptionEC.Cert, "A128CBC-HS256", "dir", "4000010000005000"},
+		{"RSA key, A128GCM, approve in the bank's app", l.DSEncryptionRSA.Cert, "A128GCM", "", "4000010000006008"},
+		{"RSA key, A128CBC-HS256, the bank's HTML pages", l.DSEncryptionRSA.Cert, "A128CBC-HS256", "", "4000010000007006"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsCert, err := os.ReadFile(tc.cert)
@@ -60,7 +68,7 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 			code := d.api("POST", "/v1/authentications", map[string]any{"channel": "app", "cardNumber": tc.card, "amount": "8900",
 				"currency": "978", "sdk": map[string]any{"sdkAppID": ids.New(), "sdkTransID": sdkTransID, "sdkEncData": enc.JWE,
 					"sdkEphemPubKey": pub, "sdkMaxTimeout": "05", "sdkReferenceNumber": sdkRef, "messageVersion": "2.2.0",
-					"deviceRenderOptions": map[string]any{"sdkInterface": "01", "sdkUiType": []string{"01", "02"}}}}, &res)
+					"deviceRenderOptions": map[string]any{"sdkInterface": "03", "sdkUiType": []string{"01", "02", "03", "04", "05"}}}}, &res)
 			if code != http.StatusCreated || res.TransStatus != "C" || res.AppChallenge == nil {
 				t.Fatalf("the app authentication answered %d %+v; want C with the challenge", code, res)
 			}
@@ -114,22 +122,45 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 				return cres
 			}
 			cres := exchange(nil)
-			if cres["acsUiType"] == "02" {
-				options, _ := cres["challengeSelectInfo"].([]any)
-				if len(options) == 0 {
-					t.Fatalf("a choice screen without options: %v", cres)
+			// The cardholder answers each screen as the card's README row says, until the final CRes.
+			for step := 0; cres["challengeCompletionInd"] != "Y" && step < 6; step++ {
+				options := optionKeys(t, cres)
+				switch cres["acsUiType"] {
+				case "01":
+					cres = exchange(map[string]any{"challengeDataEntry": d.waitCode(t, before)})
+				case "02":
+					cres = exchange(map[string]any{"challengeDataEntry": options[0]})
+				case "03":
+					cres = exchange(map[string]any{"challengeDataEntry": strings.Join(options, ",")})
+				case "04":
+					link, _ := cres["oobAppURL"].(string)
+					if link == "" {
+						text, _ := cres["challengeInfoText"].(string)
+						link = regexp.MustCompile(`https?://\S+/bankapp/\S+`).FindString(text)
+					}
+					res, err := http.PostForm(link, url.Values{"answer": {"approve"}})
+					if err != nil {
+						t.Fatalf("approving in the bank's app at %q: %v", link, err)
+					}
+					res.Body.Close()
+					cres = exchange(map[string]any{"oobContinue": true})
+				case "05":
+					raw, _ := cres["acsHTML"].(string)
+					html, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(raw, "="))
+					if err != nil {
+						t.Fatalf("acsHTML is not base64url: %v", err)
+					}
+					entry := url.Values{"action": {"send"}}
+					if strings.Contains(string(html), `name="code"`) {
+						entry = url.Values{"action": {"submit"}, "code": {d.waitCode(t, before)}}
+					} else if m := regexp.MustCompile(`name="dest" value="([^"]+)"`).FindStringSubmatch(string(html)); m != nil {
+						entry.Set("dest", m[1])
+					}
+					cres = exchange(map[string]any{"challengeHTMLDataEntry": entry.Encode()})
+				default:
+					t.Fatalf("an unexpected screen %v", cres)
 				}
-				var first string
-				for k := range options[0].(map[string]any) {
-					first = k
-				}
-				cres = exchange(map[string]any{"challengeDataEntry": first})
 			}
-			if cres["acsUiType"] != "01" {
-				t.Fatalf("want the code screen, got %v", cres)
-			}
-			otp := d.waitCode(t, before)
-			cres = exchange(map[string]any{"challengeDataEntry": otp})
 			if cres["challengeCompletionInd"] != "Y" || cres["transStatus"] != "Y" {
 				t.Fatalf("the final CRes %v; want Y", cres)
 			}
@@ -146,6 +177,19 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// optionKeys are the keys of a select screen's challengeSelectInfo, in order.
+func optionKeys(t *testing.T, cres map[string]any) []string {
+	t.Helper()
+	list, _ := cres["challengeSelectInfo"].([]any)
+	var keys []string
+	for _, o := range list {
+		for k := range o.(map[string]any) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // outboxCount is how many codes the demo's development outbox holds now.
