@@ -68,7 +68,10 @@ type acsConfig struct {
 	// DevOutbox allows the development outbox as a provider. It keeps every code it is given and
 	// shows it on the admin listener (to the admin token's holder), which no cardholder's code should
 	// ever be: a production ACS names real providers and leaves this off.
-	DevOutbox bool `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
+	// IPCountries names the operator's IP-to-country table (NETWORK,CC a line) that the risk
+	// engine's locale rule compares a device's locale with; without it the rule stays silent.
+	IPCountries string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
+	DevOutbox   bool   `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
 	RoleLog
 }
 
@@ -230,6 +233,17 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 			return nil, exitError{code: 2, msg: fmt.Sprintf("acs_signing: %v", err)}
 		}
 		svc.AppSigning = signing
+	}
+	if cfg.IPCountries != "" {
+		f, err := os.Open(cfg.IPCountries)
+		if err != nil {
+			return nil, exitError{code: 2, msg: fmt.Sprintf("ip_countries: %v", err)}
+		}
+		defer f.Close()
+		if svc.IPCountries, err = acs.ParseIPCountries(f); err != nil {
+			return nil, exitError{code: 2, msg: fmt.Sprintf("ip_countries %s: %v", cfg.IPCountries, err)}
+		}
+		rt.log.Info("IP country table loaded", "networks", svc.IPCountries.Len())
 	}
 	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
 	svc.Ended = sender.Wake

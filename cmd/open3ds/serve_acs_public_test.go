@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +108,30 @@ func TestServeACSPublicListenerServesTheThreeDSMethod(t *testing.T) {
 		if res.StatusCode != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, res.StatusCode, tc.want)
 		}
+	}
+}
+
+// TestServeACSRefusesAnIPCountryTableItCannotRead: a table with a bad line stops the start with the
+// setting and the line named, rather than an ACS whose locale rule silently knows nothing.
+func TestServeACSRefusesAnIPCountryTableItCannotRead(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := pki.Init(filepath.Join(dir, "pki"), pki.InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l := pki.Paths(filepath.Join(dir, "pki"))
+	table := filepath.Join(dir, "countries.csv")
+	if err := os.WriteFile(table, []byte("203.0.113.0/24,JP\n198.51.100.0/24,Japan\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newACSCLI(t)
+	for k, v := range map[string]string{"OPEN3DS_ACS_LISTEN": "127.0.0.1:0", "OPEN3DS_ACS_ADMIN_LISTEN": "127.0.0.1:0",
+		"OPEN3DS_ACS_TLS_CA": l.CA.Cert, "OPEN3DS_ACS_TLS_CERT": l.ACS.Cert, "OPEN3DS_ACS_TLS_KEY": l.ACS.Key,
+		"OPEN3DS_ACS_ADMIN_TOKEN": "tok", "OPEN3DS_ACS_IP_COUNTRIES": table} {
+		c.environ[k] = v
+	}
+	var errOut strings.Builder
+	err := run(context.Background(), []string{"serve", "acs"}, func(k string) string { return c.environ[k] }, strings.NewReader(""), io.Discard, &errOut)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "ip_countries") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("serve acs with a bad IP table: exit %d, %v\n%s", exitCode(err), err, errOut.String())
 	}
 }

@@ -121,10 +121,18 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	}
 	t.DeviceKey = dev.DeviceKey
 	var warnings []string
+	// The device's locale and address: a browser's language tag and IP (the 3DS Method's when the
+	// AReq has none); an app's locale (C005) and IP address (C010) from its device information.
+	locale, ip := a.BrowserLanguage, a.BrowserIP
+	if ip == "" {
+		ip = dev.IP
+	}
 	if a.DeviceChannel == emv.ChannelApp {
+		locale, ip = "", ""
 		// The app's device information stands for the 3DS Method, which apps do not run.
 		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
 			hasDevice, warnings, t.DeviceKey = true, info.Warnings, info.Key(a.SDKAppID)
+			locale, ip = info.Data["C005"], info.Data["C010"]
 		}
 	}
 	if t.DeviceKey == "" {
@@ -135,7 +143,7 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{}, issuer, err
 	}
 	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP,
-		DeviceWarnings: warnings, Now: t.CreatedAt})
+		DeviceWarnings: warnings, LocaleCountry: LocaleCountry(locale), IPCountry: s.IPCountries.Country(ip), Now: t.CreatedAt})
 	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
 	if shadow != nil {
 		t.ShadowDecision = shadow.Outcome

@@ -23,7 +23,10 @@ type RiskInput struct {
 	// DeviceWarnings are the security warnings (SW01…) of an app's 3DS SDK, from its device
 	// information.
 	DeviceWarnings []string
-	Now            time.Time
+	// LocaleCountry and IPCountry are the countries of the device's locale and of its IP address
+	// (ISO 3166-1 alpha-2), "" when unknown.
+	LocaleCountry, IPCountry string
+	Now                      time.Time
 }
 
 // RiskResult is the engine's answer: a score, an outcome and the reasons behind it, each in words.

@@ -30,8 +30,11 @@ type Service struct {
 	AppSigning      *AppSigning
 	ReferenceNumber string // acsReferenceNumber
 	OperatorID      string // acsOperatorID
-	Now             func() time.Time
-	Log             *slog.Logger
+	// IPCountries, when set, gives the country of a device's IP address for the risk engine's
+	// locale rule; nil knows no country.
+	IPCountries *IPCountries
+	Now         func() time.Time
+	Log         *slog.Logger
 	// Exchanges, when set, keeps every AReq and its answer in the message-exchange log. A decided
 	// AReq's row is written by the Store instead, in the commit that stores the transaction (the
 	// Store's database holds the log too); Exchanges records the AReqs answered with an Erro.

@@ -55,7 +55,7 @@ func (r riskSet) Evaluate(policy string, in RiskInput) (RiskResult, *RiskResult)
 	live, shadow := r.s.Evaluate(policy, risk.Input{AReq: in.AReq, Now: in.Now, Facts: risk.Facts{
 		DeviceKnown: h.DeviceKnown, HasDeviceData: in.HasDeviceData, TxLastHour: h.TxLastHour, TxLastDay: h.TxLastDay,
 		FailedChallenges24h: h.FailedChallenges24h, UsualAmountMax: h.UsualAmountMax, DeviceIP: in.DeviceIP,
-		DeviceWarnings: risk.SDKWarnings(in.DeviceWarnings),
+		DeviceWarnings: risk.SDKWarnings(in.DeviceWarnings), LocaleCountry: in.LocaleCountry, IPCountry: in.IPCountry,
 	}})
 	if shadow == nil {
 		return riskResult(live), nil

@@ -33,6 +33,10 @@ type Facts struct {
 	// DeviceWarnings are the security warnings the app's 3DS SDK reported in its device
 	// information (SDKWarnings reads them).
 	DeviceWarnings Warnings
+	// LocaleCountry is the country of the device's locale (an app's, or a browser's language
+	// tag) and IPCountry the country of its IP address, ISO 3166-1 alpha-2 upper case; "" is
+	// unknown. The ACS finds the IP's country in the table its operator loads.
+	LocaleCountry, IPCountry string
 }
 
 // Warnings is a set of the 3DS SDK's security warnings, as bits so that Facts stays comparable and

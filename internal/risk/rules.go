@@ -58,6 +58,7 @@ const (
 	ruleRecurring
 	ruleExemption
 	ruleDeviceIntegrity
+	ruleLocaleIPCountry
 	numRules // the number of rules; policies hold their configuration in an array this long
 )
 
@@ -95,6 +96,7 @@ var ruleDefs = [numRules]ruleDef{
 	ruleRecurring:           {name: "recurring", def: ruleConfig{On: true, Points: -100}},
 	ruleExemption:           {name: "exemption", exemption: true, def: ruleConfig{On: true, Points: -150}},
 	ruleDeviceIntegrity:     {name: "device_integrity", def: ruleConfig{On: true, Points: 300}},
+	ruleLocaleIPCountry:     {name: "locale_ip_country", def: ruleConfig{On: true, Points: 100}},
 }
 
 // evalRule reports whether rule id fires and, when it does, fills the reason's Text and
@@ -163,6 +165,8 @@ func evalRule(id ruleID, c *ruleConfig, v *view, r *Reason) bool {
 		return exemption(c, v, r)
 	case ruleDeviceIntegrity:
 		return deviceIntegrity(c, v, r)
+	case ruleLocaleIPCountry:
+		return localeIPCountry(c, v, r)
 	}
 	return false
 }
@@ -445,4 +449,15 @@ func deviceIntegrity(_ *ruleConfig, v *view, r *Reason) bool {
 		}
 	}
 	return fire(r, "app device: "+text, reasonSuspectedFraud)
+}
+
+// localeIPCountry fires when the device's locale and its IP address name two countries: a device
+// set up in one country and used from another is ordinary for a traveller, which is why it weighs
+// little alone, but it adds to a new device or an unusual amount.
+func localeIPCountry(_ *ruleConfig, v *view, r *Reason) bool {
+	l, ip := v.f.LocaleCountry, v.f.IPCountry
+	if v.threeRI || l == "" || ip == "" || l == ip {
+		return false
+	}
+	return fire(r, "device locale country "+l+" differs from its IP address's country "+ip, "")
 }

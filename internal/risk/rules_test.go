@@ -46,6 +46,13 @@ func TestEachRule(t *testing.T) {
 		{"an unsupported OS version alone says nothing", "device_integrity", func(in *risk.Input) {
 			in.Facts.DeviceWarnings = risk.SDKWarnings([]string{"SW05"})
 		}, false, "", 0, ""},
+		{"a French device on a Japanese IP address is named", "locale_ip_country", func(in *risk.Input) {
+			in.Facts.LocaleCountry, in.Facts.IPCountry = "FR", "JP"
+		}, true, "device locale country FR differs from its IP address's country JP", 100, ""},
+		{"a locale and an IP of one country say nothing", "locale_ip_country", func(in *risk.Input) {
+			in.Facts.LocaleCountry, in.Facts.IPCountry = "FR", "FR"
+		}, false, "", 0, ""},
+		{"an IP of unknown country says nothing", "locale_ip_country", func(in *risk.Input) { in.Facts.LocaleCountry = "FR" }, false, "", 0, ""},
 		{"missing device data counts", "no_device_data", func(in *risk.Input) { in.Facts.HasDeviceData = false }, true, "no device data", 50, ""},
 		{"a browser IP other than the 3DS Method's counts", "ip_mismatch", func(in *risk.Input) { in.AReq.BrowserIP = "198.51.100.7" }, true, "browser IP differs", 100, ""},
 		{"an unknown 3DS Method IP does not count", "ip_mismatch", func(in *risk.Input) { in.Facts.DeviceIP = "" }, false, "", 0, ""},
