@@ -3,10 +3,15 @@ package sdkcrypto_test
 import (
 	"crypto"
 	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"strings"
 	"sync"
@@ -310,5 +315,52 @@ func TestTheChallengeSessionInteroperates(t *testing.T) {
 				t.Errorf("the CReq opened under another sdkReferenceNumber: %v", err)
 			}
 		})
+	}
+}
+
+// TestES256SignedContentInteroperates: an ACS whose content-signing key is P-256 signs ES256, which
+// jose verifies against its CA, and a JWS jose signs with such a key verifies with VerifyJWS.
+func TestES256SignedContentInteroperates(t *testing.T) {
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ES256 test CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "acs signing"},
+		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(leafDER)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
+	payload := []byte(`{"acsURL":"https://acs.example/app"}`)
+
+	jws, err := sdkcrypto.SignJWS(payload, leafKey, []*x509.Certificate{leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := b64Decode(strings.Split(jws, ".")[0]); !strings.Contains(string(h), `"alg":"ES256"`) {
+		t.Fatalf("a P-256 key signed %s", h)
+	}
+	var v struct{ Payload string }
+	josepeer.Run(t, "verify-jws", map[string]string{"jws": jws, "ca": caPEM}, &v)
+	if v.Payload != string(payload) {
+		t.Errorf("jose read %q", v.Payload)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(leafKey)
+	var signed struct{ JWS string }
+	josepeer.Run(t, "sign-jws", map[string]any{"payload": string(payload),
+		"key":   string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
+		"chain": []string{string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}))}}, &signed)
+	if got, _, err := sdkcrypto.VerifyJWS(signed.JWS, roots, now); err != nil || string(got) != string(payload) {
+		t.Errorf("jose's ES256 JWS: %q, %v", got, err)
 	}
 }
