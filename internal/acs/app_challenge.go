@@ -153,6 +153,13 @@ func (in *appCReq) endWith(reason string) *End {
 	return &End{ACSTransID: in.t.ACSTransID, TransStatus: "N", Reason: reason}
 }
 
+// ending is end with the rendering type this challenge's ARes announced, which its RReq repeats:
+// the app row read with the CReq has it, so Browser.end need not read it again.
+func (in *appCReq) ending(end End) End {
+	end.RenderingType = &emv.ACSRenderingType{ACSInterface: in.app.Interface, ACSUiTemplate: in.app.UIType}
+	return end
+}
+
 // appErro ends the transaction when the failure says so, then answers the plain-JSON Erro with
 // every id the ACS knows.
 func (b *Browser) appErro(ctx context.Context, w http.ResponseWriter, in *appCReq, f *appFailure) error {
@@ -163,7 +170,7 @@ func (b *Browser) appErro(ctx context.Context, w http.ResponseWriter, in *appCRe
 		e.ThreeDSServerTransID, e.ACSTransID, e.DSTransID, e.SDKTransID = in.t.ThreeDSServerTransID, in.t.ACSTransID, in.t.DSTransID, in.t.SDKTransID
 		e.MessageVersion, version = in.t.MessageVersion, in.t.MessageVersion
 		if f.end != nil && in.row.Step != StepDone {
-			if _, _, err := b.end(ctx, in.row, &in.t, *f.end); err != nil {
+			if _, _, err := b.end(ctx, in.row, &in.t, in.ending(*f.end)); err != nil {
 				return err
 			}
 		}

@@ -190,7 +190,7 @@ func (b *Browser) appCode(ctx context.Context, in *appCReq, row ChallengeRow) (*
 
 // appEnd ends the authentication (RReq queued first) and gives the final CRes.
 func (b *Browser) appEnd(ctx context.Context, in *appCReq, row ChallengeRow, end End) (*emv.CRes, error) {
-	_, cur, err := b.end(ctx, row, &in.t, end)
+	_, cur, err := b.end(ctx, row, &in.t, in.ending(end))
 	if err != nil {
 		return nil, err
 	}

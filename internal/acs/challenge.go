@@ -224,7 +224,8 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end End) (ChallengeRow, Transaction, error) {
 	end.InteractionCounter = row.OTP.Interactions
 	if end.RenderingType == nil && b.Apps != nil && (t == nil || t.DeviceChannel == emv.ChannelApp) {
-		// An app challenge's RReq says how it was shown; the sweeper and the pages know only the row.
+		// An app challenge's RReq says how it was shown. The app endpoint passes it in (it read the
+		// app row with the CReq); the sweeper knows only the challenge row, so it is read here.
 		if app, err := b.Apps.AppChallenge(ctx, row.ACSTransID); err == nil {
 			end.RenderingType = &emv.ACSRenderingType{ACSInterface: app.Interface, ACSUiTemplate: app.UIType}
 		}
