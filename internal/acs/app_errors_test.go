@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/sdkcrypto"
 )
 
@@ -267,4 +268,29 @@ func TestAnAppChallengeCannotBeDrivenThroughTheBrowserPages(t *testing.T) {
 		t.Fatalf("the browser CReq was answered %d: %s", p.status, p.body)
 	}
 	screen(t, sdk.send(t, nil), "02") // untouched: the app's first CReq still opens it
+}
+
+// TestALockedCardsAppChallengeEndsAtItsFirstCReq: a card at its failure limit is sent no code. The
+// code screen, whose code would go out with the first CReq, and the choose screen both end the
+// challenge there with reason 19.
+func TestALockedCardsAppChallengeEndsAtItsFirstCReq(t *testing.T) {
+	for _, ui := range []string{"01", "02"} {
+		t.Run("screen "+ui, func(t *testing.T) {
+			s := newAppShop(t, backends[0].open)
+			s.setAppUI(t, ui)
+			for range otp.DefaultPolicy().CardLockFailures {
+				if err := s.e.store.RecordOTPFailure(t.Context(), s.e.store.LookupHash(panEnrolled), s.clock.now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sdk := s.startApp(t, false, nil)
+			if r := final(t, sdk, sdk.send(t, nil), "N"); r.TransStatusReason != "19" {
+				t.Errorf("RReq reason %s, want 19", r.TransStatusReason)
+			}
+			time.Sleep(50 * time.Millisecond) // a code, had one been queued, reaches the outbox within milliseconds
+			if n := len(s.outbox.Messages(mobile)) + len(s.outbox.Messages(email)); n != 0 {
+				t.Errorf("%d codes were sent to a locked card", n)
+			}
+		})
+	}
 }

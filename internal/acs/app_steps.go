@@ -50,26 +50,30 @@ func (b *Browser) appStep(ctx context.Context, in *appCReq) (*emv.CRes, error) {
 }
 
 // appStart answers the first CReq: the code goes out at once on the cardholder's preferred
-// destination (01), the destinations are offered (02, 05), or the bank app is asked (04).
+// destination (01), the destinations are offered (02, 05), or the bank app is asked (04). A locked
+// card ends the challenge before any of them.
 func (b *Browser) appStart(ctx context.Context, in *appCReq, row ChallengeRow) (*emv.CRes, error) {
-	if locked, err := b.cardLocked(ctx, in.t); err != nil {
-		return nil, err
-	} else if locked {
-		b.Service.log().InfoContext(ctx, "card locked, no code sent", "acsTransID", row.ACSTransID)
-		return b.appEnd(ctx, in, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"})
-	}
-	switch in.app.UIType {
-	case UICode:
+	if in.app.UIType == UICode {
 		ch, err := b.Service.Store.Cardholder(ctx, in.t.CardholderID)
 		if err != nil {
 			return nil, err
 		}
-		dests := destinations(ch, web.Text("en"))
-		if len(dests) == 0 {
-			return b.appEnd(ctx, in, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01"})
+		if dests := destinations(ch, web.Text("en")); len(dests) > 0 {
+			// issueCode asks about the card lock before the code goes out: asking here too would
+			// count the card's failures twice in one CReq.
+			kind, i := splitDest(dests[0].Key)
+			return b.appSend(ctx, in, row, ch, kind, i, false)
 		}
-		kind, i := splitDest(dests[0].Key)
-		return b.appSend(ctx, in, row, ch, kind, i, false)
+	}
+	if end, err := b.lockedEnd(ctx, row, in.t, b.policy(ctx, in.t).Policy()); err != nil {
+		return nil, err
+	} else if end != nil {
+		return b.appEnd(ctx, in, row, *end)
+	}
+	switch in.app.UIType {
+	case UICode:
+		// The cardholder has no destination left (the record changed since the ARes): no code can go out.
+		return b.appEnd(ctx, in, row, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "01"})
 	case UIOOB:
 		row.Step = StepCode
 		if err := b.Apps.StartOOB(ctx, row.ACSTransID); err != nil && !errors.Is(err, store.ErrConflict) {

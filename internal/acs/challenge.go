@@ -148,10 +148,10 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 		b.Service.log().InfoContext(ctx, "first CReq too late", "acsTransID", row.ACSTransID, "after", now.Sub(row.AResAt))
 		return b.finish(ctx, w, row, &t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "14", ChallengeCancel: "05"})
 	}
-	if locked, err := b.cardLocked(ctx, t); err != nil {
+	if end, err := b.lockedEnd(ctx, row, t, b.policy(ctx, t).Policy()); err != nil {
 		return err
-	} else if locked {
-		return b.finishLocked(ctx, w, row, &t)
+	} else if end != nil {
+		return b.finish(ctx, w, row, &t, *end)
 	}
 	row.Step = StepChoose
 	if err := b.Challenges.UpdateChallenge(ctx, row); err != nil {
@@ -185,18 +185,17 @@ func (b *Browser) postErro(ctx context.Context, w http.ResponseWriter, row Chall
 	return b.renderFinal(ctx, w, row, t, base64.RawURLEncoding.EncodeToString(body), endFailed)
 }
 
-// cardLocked reports whether the card already has as many failed entries within the issuer's lock
-// window as its policy allows: such a card is told so at once, and no code is sent to it.
-func (b *Browser) cardLocked(ctx context.Context, t Transaction) (bool, error) {
-	pol := b.policy(ctx, t).Policy()
+// lockedEnd is the end of a challenge whose card already has as many failed entries within the
+// lock window as pol allows (transStatusReason 19, before any code goes out), or nil while the card
+// may still be sent codes. The browser's first page, the app's first CReq and every code sent ask
+// it, and each ends the challenge in its own form.
+func (b *Browser) lockedEnd(ctx context.Context, row ChallengeRow, t Transaction, pol otp.Policy) (*End, error) {
 	n, err := b.Challenges.OTPFailures(ctx, t.PANHash, b.Service.now().Add(-pol.CardLockWindow))
-	return n >= pol.CardLockFailures, err
-}
-
-// finishLocked ends the challenge of a locked card before any code goes out (transStatusReason 19).
-func (b *Browser) finishLocked(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t *Transaction) error {
+	if err != nil || n < pol.CardLockFailures {
+		return nil, err
+	}
 	b.Service.log().InfoContext(ctx, "card locked, no code sent", "acsTransID", row.ACSTransID)
-	return b.finish(ctx, w, row, t, End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"})
+	return &End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"}, nil
 }
 
 func (b *Browser) conflict(err error) error {

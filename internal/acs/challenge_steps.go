@@ -40,6 +40,11 @@ func (b *Browser) policy(ctx context.Context, t Transaction) *otp.Codes {
 	if err != nil {
 		return b.Codes
 	}
+	return b.policyOf(is)
+}
+
+// policyOf is policy for an issuer the caller has already read.
+func (b *Browser) policyOf(is Issuer) *otp.Codes {
 	p := b.Codes.Policy()
 	if is.OTP.Length >= otp.MinDigits && is.OTP.Length <= otp.MaxDigits {
 		p.Digits = is.OTP.Length
@@ -173,14 +178,13 @@ func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction
 	if !ok {
 		return row, issued{badDest: true}, nil
 	}
+	// One read of the issuer gives both its code policy and the name the message goes out under.
+	is, _ := b.Service.Store.Issuer(ctx, t.IssuerID)
+	codes, now := b.policyOf(is), b.Service.now()
 	// Another purchase may have locked the card since this page was shown.
-	if locked, err := b.cardLocked(ctx, t); err != nil {
-		return row, issued{}, err
-	} else if locked {
-		b.Service.log().InfoContext(ctx, "card locked, no code sent", "acsTransID", row.ACSTransID)
-		return row, issued{end: &End{ACSTransID: row.ACSTransID, TransStatus: "N", Reason: "19"}}, nil
+	if end, err := b.lockedEnd(ctx, row, t, codes.Policy()); end != nil || err != nil {
+		return row, issued{end: end}, err
 	}
-	codes, now := b.policy(ctx, t), b.Service.now()
 	var code string
 	var st otp.State
 	var err error
@@ -200,7 +204,6 @@ func (b *Browser) issueCode(ctx context.Context, row ChallengeRow, t Transaction
 	case err != nil:
 		return row, issued{}, err
 	}
-	is, _ := b.Service.Store.Issuer(ctx, t.IssuerID)
 	row.MessageID = ""
 	queue := func(kind, to string) string {
 		m := notify.Message{Channel: notify.Channel(kind), To: to, Locale: row.BrowserLanguage, Code: code,
