@@ -49,7 +49,8 @@ func (b *Browser) appScreen(ctx context.Context, in *appCReq, row ChallengeRow, 
 		if d, ok := pick(*ch, row.Channel, row.DestIndex); ok {
 			to = notify.Mask(notify.Channel(row.Channel), d)
 		}
-		hint = fmt.Sprintf(T["code_hint"], b.policy(ctx, in.t).Policy().Digits, to)
+		// The code's length is the policy of the issuer read above; b.policy would read it again.
+		hint = fmt.Sprintf(T["code_hint"], b.policyOf(is).Policy().Digits, to)
 	}
 	switch {
 	case in.app.UIType == UIHTML:
