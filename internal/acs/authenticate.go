@@ -114,36 +114,17 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{status: "N", reason: "05", reasons: []string{"card expired"}}, issuer, nil
 	}
 
-	dev, err := s.Store.DeviceData(ctx, a.ThreeDSServerTransID)
-	hasDevice := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	dev, err := s.deviceOf(ctx, a)
+	if err != nil {
 		return decision{}, issuer, err
 	}
-	t.DeviceKey = dev.DeviceKey
-	var warnings []string
-	// The device's locale and address: a browser's language tag and IP (the 3DS Method's when the
-	// AReq has none); an app's locale (C005) and IP address (C010) from its device information.
-	locale, ip := a.BrowserLanguage, a.BrowserIP
-	if ip == "" {
-		ip = dev.IP
-	}
-	if a.DeviceChannel == emv.ChannelApp {
-		locale, ip = "", ""
-		// The app's device information stands for the 3DS Method, which apps do not run.
-		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
-			hasDevice, warnings, t.DeviceKey = true, info.Warnings, info.Key(a.SDKAppID)
-			locale, ip = info.Data["C005"], info.Data["C010"]
-		}
-	}
-	if t.DeviceKey == "" {
-		t.DeviceKey = deviceKey(a)
-	}
+	t.DeviceKey = dev.key
 	h, err := s.Store.History(ctx, t.PANHash, t.DeviceKey, t.CreatedAt)
 	if err != nil {
 		return decision{}, issuer, err
 	}
-	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: hasDevice, DeviceIP: dev.IP,
-		DeviceWarnings: warnings, LocaleCountry: LocaleCountry(locale), IPCountry: s.IPCountries.Country(ip), Now: t.CreatedAt})
+	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: dev.hasData, DeviceIP: dev.methodIP,
+		DeviceWarnings: dev.warnings, LocaleCountry: LocaleCountry(dev.locale), IPCountry: s.IPCountries.Country(dev.ip), Now: t.CreatedAt})
 	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
 	if shadow != nil {
 		t.ShadowDecision = shadow.Outcome
@@ -155,6 +136,46 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	d := s.apply(a, issuer, live, ui)
 	d.ui, d.iface, d.lang = ui, iface, ch.Locale
 	return d, issuer, nil
+}
+
+// device is what the ACS knows of the device behind an AReq, for the risk engine.
+type device struct {
+	// key names the device across transactions.
+	key string
+	// hasData is true when the 3DS Method ran or the app's SDK sent its device information.
+	hasData bool
+	// methodIP is the address the 3DS Method saw, "" when it did not run.
+	methodIP string
+	// warnings are the app SDK's security warnings (SW01…).
+	warnings []string
+	// locale and ip are the device's language tag and IP address, for the locale rule.
+	locale, ip string
+}
+
+// deviceOf reads the device behind an AReq. An app's is the device information its SDK sent, with
+// the locale (C005) and IP address (C010) in it: apps run no 3DS Method, so the store is not asked
+// for one. A browser's is what its 3DS Method found, when it ran, with the AReq's language tag and
+// IP (the 3DS Method's when the AReq has none).
+func (s *Service) deviceOf(ctx context.Context, a *emv.AReq) (device, error) {
+	var d device
+	if a.DeviceChannel == emv.ChannelApp {
+		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
+			d = device{key: info.Key(a.SDKAppID), hasData: true, warnings: info.Warnings, locale: info.Data["C005"], ip: info.Data["C010"]}
+		}
+	} else {
+		m, err := s.Store.DeviceData(ctx, a.ThreeDSServerTransID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
+		d = device{key: m.DeviceKey, hasData: err == nil, methodIP: m.IP, locale: a.BrowserLanguage, ip: a.BrowserIP}
+		if d.ip == "" {
+			d.ip = m.IP
+		}
+	}
+	if d.key == "" {
+		d.key = deviceKey(a)
+	}
+	return d, nil
 }
 
 // apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).
