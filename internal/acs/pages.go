@@ -22,17 +22,17 @@ type destination struct {
 
 // challengePage is what challenge.html shows.
 type challengePage struct {
-	Base, Lang, Window, Step    string
-	T                           web.Messages
-	BrandName, LogoURL          string
-	SupportText                 string
-	Merchant, Amount, Card      string
-	ID, Token                   string
-	Error, Hint, Status         string
-	Destinations                []destination
-	Digits, Wait                int
-	WaitText                    string
-	NoResend, OK, OtherChannels bool
+	Base, Lang, Window, Step string
+	T                        web.Messages
+	BrandName, LogoURL       string
+	SupportText              string
+	Merchant, Amount, Card   string
+	ID, Token                string
+	Error, Hint, Status      string
+	Destinations             []destination
+	Digits, Wait             int
+	WaitText                 string
+	NoResend, OtherChannels  bool
 	// Ending is how a finished challenge ended (endOK, endCancelled, …): the final page's words.
 	Ending                string
 	NotificationURL, CRes string
@@ -122,7 +122,7 @@ func (b *Browser) statusOf(id string) (notify.State, bool) {
 // (a CRes or an Erro) to the requestor.
 func (b *Browser) renderFinal(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction, cres, ending string) error {
 	p := b.basePage(ctx, row, t)
-	p.Step, p.OK, p.Ending, p.CRes = StepDone, ending == endOK, ending, cres
+	p.Step, p.Ending, p.CRes = StepDone, ending, cres
 	return renderChallenge(w, p)
 }
 
