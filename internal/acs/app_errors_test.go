@@ -27,6 +27,22 @@ func erro(t *testing.T, sdk *appSDK, a answer, code string, known bool) {
 	}
 }
 
+// onCodeScreen starts an app challenge on the code screen and sends its first CReq, which shows it.
+func (s *shop) onCodeScreen(t *testing.T) *appSDK {
+	t.Helper()
+	sdk := s.startApp(t, false, nil)
+	screen(t, sdk.send(t, nil), "01")
+	return sdk
+}
+
+// endedN checks that the transaction ended N with reason, its RReq queued.
+func endedN(t *testing.T, sdk *appSDK, reason string) {
+	t.Helper()
+	if r := sdk.rreq(t); r.TransStatus != "N" || r.TransStatusReason != reason {
+		t.Errorf("RReq %s/%s, want N/%s", r.TransStatus, r.TransStatusReason, reason)
+	}
+}
+
 func TestAppChallengeErrorsEndTheTransactionWithItsRReq(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -37,44 +53,38 @@ func TestAppChallengeErrorsEndTheTransactionWithItsRReq(t *testing.T) {
 				other, _ := sdkcrypto.SessionFromKey(make([]byte, 32))
 				jwe, _ := other.Seal(sdkcrypto.SDKToACS, sdkcrypto.EncA128GCM, sdk.res.ACSTransID, 0, sdk.creq(nil))
 				erro(t, sdk, sdk.post(t, jwe), "302", true)
-				if r := sdk.rreq(t); r.TransStatus != "N" || r.TransStatusReason != "09" {
-					t.Errorf("RReq %s/%s, want N/09", r.TransStatus, r.TransStatusReason)
-				}
+				endedN(t, sdk, "09")
 				// The transaction is over: even a right CReq now gets the final answer, never a new code.
 				final(t, sdk, sdk.send(t, nil), "N")
 			})
 			t.Run("a replayed counter is 302", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				sdk.counter--
 				erro(t, sdk, sdk.send(t, nil), "302", true)
-				if r := sdk.rreq(t); r.TransStatus != "N" {
-					t.Errorf("RReq %s", r.TransStatus)
-				}
+				endedN(t, sdk, "09")
 			})
 			t.Run("a skipped counter is 302", func(t *testing.T) {
 				sdk := s.startApp(t, false, nil)
 				sdk.counter = 2
 				erro(t, sdk, sdk.send(t, nil), "302", true)
-				sdk.rreq(t)
+				endedN(t, sdk, "09")
 			})
-			t.Run("a CReq without sdkTransID is 201", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				erro(t, sdk, sdk.send(t, map[string]any{"sdkTransID": nil}), "201", true)
-				if r := sdk.rreq(t); r.TransStatus != "N" || r.TransStatusReason != "07" {
-					t.Errorf("RReq %s/%s", r.TransStatus, r.TransStatusReason)
-				}
-			})
-			t.Run("a CReq with a challengeCancel out of the list is 203", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				erro(t, sdk, sdk.send(t, map[string]any{"challengeCancel": "99"}), "203", true)
-				sdk.rreq(t)
-			})
-			t.Run("a CReq naming another sdkTransID is 301", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				erro(t, sdk, sdk.send(t, map[string]any{"sdkTransID": "0d3b9a31-1c1d-4c5e-9a2a-3f4e5d6c7b8a"}), "301", true)
-				sdk.rreq(t)
-			})
+			// A CReq whose content breaks the protocol ends the transaction as invalid (reason 07).
+			for _, tc := range []struct {
+				name   string
+				fields map[string]any
+				code   string
+			}{
+				{"a CReq without sdkTransID is 201", map[string]any{"sdkTransID": nil}, "201"},
+				{"a CReq with a challengeCancel out of the list is 203", map[string]any{"challengeCancel": "99"}, "203"},
+				{"a CReq naming another sdkTransID is 301", map[string]any{"sdkTransID": "0d3b9a31-1c1d-4c5e-9a2a-3f4e5d6c7b8a"}, "301"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					sdk := s.startApp(t, false, nil)
+					erro(t, sdk, sdk.send(t, tc.fields), tc.code, true)
+					endedN(t, sdk, "07")
+				})
+			}
 			t.Run("a kid that names no transaction is 301 and ends nothing", func(t *testing.T) {
 				sdk := s.startApp(t, false, nil)
 				jwe, _ := sdk.sess.Seal(sdkcrypto.SDKToACS, sdk.enc, "6f1c1d9e-0000-4000-8000-000000000000", 0, sdk.creq(nil))
@@ -88,16 +98,14 @@ func TestAppChallengeErrorsEndTheTransactionWithItsRReq(t *testing.T) {
 				sdk.noRReq(t)
 			})
 			t.Run("cancel ends N with challengeCancel 01", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				r := final(t, sdk, sdk.send(t, map[string]any{"challengeCancel": "01"}), "N")
 				if r.ChallengeCancel != "01" {
 					t.Errorf("RReq challengeCancel %q", r.ChallengeCancel)
 				}
 			})
 			t.Run("three wrong codes end N", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				screen(t, sdk.send(t, map[string]any{"challengeDataEntry": "000000x"}), "01")
 				screen(t, sdk.send(t, map[string]any{"challengeNoEntry": "Y"}), "01")
 				r := final(t, sdk, sdk.send(t, map[string]any{"challengeDataEntry": "111111x"}), "N")
@@ -106,8 +114,7 @@ func TestAppChallengeErrorsEndTheTransactionWithItsRReq(t *testing.T) {
 				}
 			})
 			t.Run("a resend waits out the cool-down, and stops at the limit", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				c := screen(t, sdk.send(t, map[string]any{"resendChallenge": "Y"}), "01")
 				if c.ChallengeInfoTextIndicator != "Y" || !strings.Contains(c.ChallengeInfoText, "new code in") {
 					t.Errorf("a resend in the cool-down: %q", c.ChallengeInfoText)
@@ -141,8 +148,7 @@ func TestAppChallengeTimeouts(t *testing.T) {
 				}
 			})
 			t.Run("an idle challenge is 402 with challengeCancel 04", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				s.clock.add(11 * time.Minute)
 				erro(t, sdk, sdk.send(t, map[string]any{"challengeDataEntry": "123456"}), "402", true)
 				if r := sdk.rreq(t); r.ChallengeCancel != "04" {
@@ -150,8 +156,7 @@ func TestAppChallengeTimeouts(t *testing.T) {
 				}
 			})
 			t.Run("the sweeper ends an app challenge, and the next CReq is 402", func(t *testing.T) {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
+				sdk := s.onCodeScreen(t)
 				s.clock.add(11 * time.Minute)
 				if n, err := s.b.ExpireStale(t.Context()); err != nil || n < 1 {
 					t.Fatalf("ExpireStale: %d, %v", n, err)
@@ -174,8 +179,7 @@ func TestAppCReqsAtOnceNeverAnswerOneCounterTwice(t *testing.T) {
 			s := newAppShop(t, b.open)
 			s.unwatched = true
 			s.setAppUI(t, "01")
-			sdk := s.startApp(t, false, nil)
-			screen(t, sdk.send(t, nil), "01")
+			sdk := s.onCodeScreen(t)
 			const n = 8
 			var wg sync.WaitGroup
 			answers := make([]answer, n)
@@ -222,9 +226,7 @@ func TestAppGuessesOnManyPurchasesOfOneCardStopAtTheCardLock(t *testing.T) {
 			s.setAppUI(t, "01")
 			var sdks []*appSDK
 			for range 6 {
-				sdk := s.startApp(t, false, nil)
-				screen(t, sdk.send(t, nil), "01")
-				sdks = append(sdks, sdk)
+				sdks = append(sdks, s.onCodeScreen(t))
 			}
 			start := make(chan struct{})
 			var wg sync.WaitGroup
