@@ -84,11 +84,14 @@ func (s *Service) appARes(a *emv.AReq, t *Transaction, d decision, res *emv.ARes
 	}
 	res.ACSSignedContent = jws
 	res.ACSRenderingType = &emv.ACSRenderingType{ACSInterface: d.iface, ACSUiTemplate: d.ui}
+	row := &AppRow{ACSTransID: t.ACSTransID, SDKTransID: a.SDKTransID, Session: session, UIType: d.ui, Interface: d.iface}
 	if d.ui == UIOOB {
+		// Only the bank-app screen links to the bank app's page, so only it needs a token naming the
+		// challenge there; AppChallengeByOOBToken finds no challenge by an empty one.
+		row.OOBToken = newID("")
 		if emv.CompareVersions(a.MessageVersion, emv.Version231) < 0 {
 			res.AuthenticationType = "03" // out of band
 		}
 	}
-	return &AppRow{ACSTransID: t.ACSTransID, SDKTransID: a.SDKTransID, Session: session, UIType: d.ui, Interface: d.iface,
-		OOBToken: newID("")}, nil
+	return row, nil
 }
