@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/open3ds/open3ds/internal/emv"
@@ -93,7 +94,7 @@ func (b *Browser) bankAppURL(token string) string {
 	if err != nil {
 		return ""
 	}
-	u.Path = strings.TrimSuffix(u.Path[:strings.LastIndex(u.Path, "/")+1], "/") + "/bankapp/" + token
+	u.Path = path.Join(path.Dir(u.Path), "bankapp", token)
 	return u.String()
 }
 
