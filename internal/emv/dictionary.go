@@ -116,7 +116,6 @@ const (
 	fArray                     // JSON array; min and max count items, item describes each
 	fExtensions                // messageExtension: an array of extension objects
 	fJWS                       // JWS compact serialisation
-	fJWE                       // JWE compact serialisation
 	fJWK                       // JWK object; max bounds its encoded size
 	fBase64                    // standard base64 with padding (authenticationValue up to 2.2.0)
 	fBase64URL                 // base64url, padded or not (acsHTML)
