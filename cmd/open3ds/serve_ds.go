@@ -30,7 +30,7 @@ type dsConfig struct {
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the DS certificate (PEM)"`
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"the DS private key file (PEM)"`
 	} `yaml:"tls" env:"DS_TLS" flag:"tls"`
-	// SDKKeys name the DS's sdkEncData key pairs by file prefix, newest first (see dsSDKKey).
+	// SDKKeys name the DS's sdkEncData key pairs by file prefix, newest first (see dsSDKKeys).
 	SDKKeys     []string    `yaml:"sdk_keys" env:"DS_SDK_KEYS" flag:"sdk-key" help:"the DS's sdkEncData key pairs, newest first: [ID=]PREFIX for PREFIX.crt and PREFIX.key (as pki init writes ds-encryption-rsa and ds-encryption-ec); ID defaults to one derived from the public key; repeat or comma-separate"`
 	AdminToken  logx.Secret `yaml:"admin_token" env:"DS_ADMIN_TOKEN" help:"bearer token of the admin API"`
 	StandInKey  logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`

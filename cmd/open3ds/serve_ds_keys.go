@@ -40,15 +40,16 @@ func dsSDKKeys(items []string) ([]sdkcrypto.DSKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sdk_keys %s: %w", prefix, err)
 		}
-		signer, ok := kp.PrivateKey.(crypto.Signer)
+		var signer crypto.Signer
 		switch k := kp.PrivateKey.(type) {
 		case *rsa.PrivateKey:
+			signer = k
 		case *ecdsa.PrivateKey:
-			ok = ok && k.Curve == elliptic.P256()
-		default:
-			ok = false
+			if k.Curve == elliptic.P256() {
+				signer = k
+			}
 		}
-		if !ok {
+		if signer == nil {
 			return nil, fmt.Errorf("sdk_keys %s: an sdkEncData key must be RSA or EC P-256", prefix)
 		}
 		if id == "" {

@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -179,9 +186,30 @@ func TestServeDSLoadsItsSDKKeysAndRefusesWhatItCannotUse(t *testing.T) {
 	if len(keys) != 2 || keys[0].ID != "rsa-1" || len(keys[1].ID) != 16 {
 		t.Errorf("keys %q and %q, want rsa-1 then a derived id", keys[0].ID, keys[1].ID)
 	}
+	// A P-384 key pair: a kind no SDK encrypts to.
+	p384 := filepath.Join(t.TempDir(), "p384")
+	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, block := range map[string]*pem.Block{p384 + ".crt": {Type: "CERTIFICATE", Bytes: der}, p384 + ".key": {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for name, items := range map[string][]string{
 		"a prefix with no files": {filepath.Join(t.TempDir(), "missing")},
 		"the same key twice":     {prefix(l.Layout.DSEncryptionEC), prefix(l.Layout.DSEncryptionEC)},
+		"a P-384 key":            {p384},
 	} {
 		if _, err := dsSDKKeys(items); err == nil {
 			t.Errorf("%s: loaded", name)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/open3ds/open3ds/internal/ds"
+	"github.com/open3ds/open3ds/internal/store/storetest"
 )
 
 func TestAdminAPIRoundTripsOnEveryBackend(t *testing.T) {
@@ -68,6 +69,36 @@ func TestAdminAPIRoundTripsOnEveryBackend(t *testing.T) {
 				status, body := call(st.method, st.path, st.body)
 				if status != st.status || !strings.Contains(body, st.contains) {
 					t.Errorf("%s: got %d %s, want %d containing %s", st.name, status, body, st.status, st.contains)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminAPIRefusesEveryCallWithoutItsToken(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	for _, tc := range []struct {
+		name, configured, auth string
+	}{
+		{"no Authorization header", "tok", ""},
+		{"a wrong token", "tok", "Bearer nope"},
+		{"the token without the Bearer scheme", "tok", "tok"},
+		{"an API built with no token, asked with none", "", "Bearer "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(ds.NewAdmin(ds.NewSQLStore(db), tc.configured).Handler())
+			defer srv.Close()
+			for _, path := range []string{"/v1/scheme", "/v1/sdks"} {
+				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				if tc.auth != "" {
+					req.Header.Set("Authorization", tc.auth)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				must(t, err)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "open3ds-ds-admin") {
+					t.Errorf("GET %s answered %d (WWW-Authenticate %q); want 401 naming the realm", path, resp.StatusCode,
+						resp.Header.Get("WWW-Authenticate"))
 				}
 			}
 		})

@@ -28,10 +28,11 @@ func (s *Server) prepareApp(ctx context.Context, areq, fwd *emv.AReq, scheme Sch
 	if areq.DeviceChannel != emv.ChannelApp {
 		return nil
 	}
+	scheme = scheme.withDefaults()
 	if _, err := sdkcrypto.ParseJWK(areq.SDKEphemPubKey); err != nil {
 		return about(&emv.Error{Code: emv.CodeFormatInvalid, Detail: "sdkEphemPubKey", Err: err}, areq)
 	}
-	if err := s.checkSDK(ctx, areq, scheme.withDefaults().UnknownSDK); err != nil {
+	if err := s.checkSDK(ctx, areq, scheme.UnknownSDK); err != nil {
 		return err
 	}
 	keys := sdkcrypto.DSKeys{DSID: scheme.DSID, Keys: s.cfg.SDKKeys}
@@ -43,7 +44,7 @@ func (s *Server) prepareApp(ctx context.Context, areq, fwd *emv.AReq, scheme Sch
 		s.cfg.Metrics.sdkEncDataRefused()
 		return about(&emv.Error{Code: emv.CodeDecryptionFailure, Detail: "sdkEncData", Err: err}, areq)
 	}
-	if fwd.DeviceInfo, err = encodeDeviceInfo(info, scheme.withDefaults().DeviceInfo); err != nil {
+	if fwd.DeviceInfo, err = encodeDeviceInfo(info, scheme.DeviceInfo); err != nil {
 		return err
 	}
 	fwd.SDKEncData = ""

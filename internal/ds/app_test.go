@@ -267,3 +267,27 @@ func TestTheDSChecksTheAppElementsItOwns(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyTheDSWritesDeviceInfo: a deviceInfo the 3DS Server put in its AReq never reaches the ACS:
+// a browser AReq's is dropped, and an app AReq's gives way to the DS's own from sdkEncData.
+func TestOnlyTheDSWritesDeviceInfo(t *testing.T) {
+	n := newNetwork(t, netOptions{})
+	n.acs.setAnswer(appFrictionless)
+	forged := json.RawMessage(`"eyJEViI6IjEuNyIsIkREIjp7IkMwMDEiOiJmb3JnZWQifX0"`)
+	browser := n.areq(t, "4000000000001091")
+	browser.DeviceInfo = forged
+	app := n.appAReq(t, emv.Version231, ourSDKEncData(t))
+	app.DeviceInfo = forged
+	for name, c := range map[string]struct {
+		areq *emv.AReq
+		want string
+	}{"browser": {browser, ""}, "app": {app, b64DeviceJSON}} {
+		ares, ok := n.send(t, n.psp, c.areq).(*emv.ARes)
+		if !ok || ares.TransStatus != "Y" {
+			t.Fatalf("%s: got %+v, want the ACS's Y", name, ares)
+		}
+		if got := n.forwarded(t, ares.DSTransID).DeviceInfo; string(got) != c.want {
+			t.Errorf("%s: the ACS got deviceInfo %s, want %q", name, got, c.want)
+		}
+	}
+}

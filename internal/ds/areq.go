@@ -51,15 +51,9 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 	if err != nil {
 		return nil, err
 	}
-	sent := s.cfg.Now()
-	body, err := s.post(ctx, acs.URL, &fwd)
-	s.recordOut(ctx, *ex, "acs:"+acs.Name, sent, body, err)
-	s.logPeerErro(ctx, "ACS answered the AReq with an Erro", "acs:"+acs.Name, fwd.DSTransID, body)
-	if answeredErro(err, body) {
-		// An Erro under another HTTP status is still the ACS's answer, relayed like one under 200;
-		// the ACS is up, so no stand-in.
-		err = nil
-	}
+	// An Erro under another HTTP status is the ACS's answer (err is nil), relayed like one under 200:
+	// the ACS is up, so no stand-in.
+	body, err := s.callPeer(ctx, *ex, "acs:"+acs.Name, "ACS", acs.URL, &fwd)
 	if err != nil {
 		kind := "unreachable"
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -112,6 +112,8 @@ type peer struct {
 	mu     sync.Mutex
 	answer func(r *http.Request, m emv.Message) emv.Message
 	got    []emv.Message
+	// erroStatus, when set, is the HTTP status of an Erro answer, as a component may choose one.
+	erroStatus int
 }
 
 func startPeer(tb testing.TB, role pki.Role, name string, answer func(*http.Request, emv.Message) emv.Message) *peer {
@@ -126,7 +128,7 @@ func startPeer(tb testing.TB, role pki.Role, name string, answer func(*http.Requ
 		}
 		p.mu.Lock()
 		p.got = append(p.got, m)
-		answer := p.answer
+		answer, erroStatus := p.answer, p.erroStatus
 		p.mu.Unlock()
 		out := answer(r, m)
 		if out == nil {
@@ -137,6 +139,9 @@ func startPeer(tb testing.TB, role pki.Role, name string, answer func(*http.Requ
 			tb.Errorf("marshal: %v", err)
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if _, isErro := out.(*emv.Erro); isErro && erroStatus != 0 {
+			w.WriteHeader(erroStatus)
+		}
 		w.Write(data)
 	}))
 	return p
@@ -152,6 +157,12 @@ func (p *peer) received(typ string) []emv.Message {
 		}
 	}
 	return out
+}
+
+func (p *peer) setErroStatus(status int) {
+	p.mu.Lock()
+	p.erroStatus = status
+	p.mu.Unlock()
 }
 
 func (p *peer) setAnswer(fn func(*http.Request, emv.Message) emv.Message) {

@@ -37,12 +37,8 @@ func (s *Server) handleRReq(ctx context.Context, c caller, rreq *emv.RReq, ex *s
 		return nil, err
 	}
 	ex.MaskedPAN = t.MaskedPAN
-	sent := s.cfg.Now()
-	body, err := s.post(ctx, t.ThreeDSServerURL, rreq)
-	s.recordOut(ctx, *ex, "3dss:"+t.ThreeDSServer, sent, body, err)
-	peer := "3dss:" + t.ThreeDSServer
-	s.logPeerErro(ctx, "3DS Server answered the RReq with an Erro", peer, t.DSTransID, body)
-	if err != nil && !answeredErro(err, body) {
+	body, err := s.callPeer(ctx, *ex, "3dss:"+t.ThreeDSServer, "3DS Server", t.ThreeDSServerURL, rreq)
+	if err != nil {
 		code, detail := emv.CodeSystemConnectionFailed, "3DS Server did not answer the RReq"
 		var se *statusError
 		switch {

@@ -222,9 +222,48 @@ func (s *Server) finish(ctx context.Context, ex *store.Exchange, answer emv.Mess
 	}
 }
 
-// recordOut logs the DS's own call to a peer (an AReq to an ACS, an RReq to a 3DS Server), so that
-// a transaction's path shows both legs with their timings. base carries the ids known so far.
-func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string, start time.Time, answer []byte, callErr error) {
+// callPeer sends m to a peer (an AReq to an ACS, an RReq to a 3DS Server) as who, records the leg
+// in the exchange log, and says in the log which Erro the peer answered, in its own words (code,
+// component, detail), so that an operator sees the cause and not only that something failed. The
+// answer is read here once for all three. An Erro under an HTTP status other than 200 is the peer's
+// answer all the same: err is nil for it, and the caller reads it as one under 200.
+func (s *Server) callPeer(ctx context.Context, base store.Exchange, peer, who, url string, m emv.Message) ([]byte, error) {
+	start := s.cfg.Now()
+	body, err := s.post(ctx, url, m)
+	head := readHead(body)
+	var se *statusError
+	if head.erro != nil && errors.As(err, &se) {
+		err = nil
+	}
+	s.recordOut(ctx, base, peer, start, head, err)
+	if e := head.erro; e != nil {
+		s.cfg.Log.WarnContext(ctx, who+" answered the "+m.Type()+" with an Erro", "peer", peer, "dsTransID", base.DSTransID,
+			"errorCode", e.ErrorCode, "errorComponent", e.ErrorComponent, "errorDetail", e.ErrorDetail, "erro", e.Summary())
+	}
+	return body, err
+}
+
+// answerHead is what the exchange log takes from a peer's answer before the answer is checked, and
+// the answer as an Erro when it is one.
+type answerHead struct {
+	MessageType, TransStatus, ResultsStatus, ErrorCode, ErrorComponent string
+	erro                                                               *emv.Erro
+}
+
+// readHead reads body's head, with no checks (the answer is parsed in full afterwards), and
+// only an answer that says it is an Erro a second time, as an Erro.
+func readHead(body []byte) answerHead {
+	var h answerHead
+	json.Unmarshal(body, &h)
+	if h.MessageType == emv.TypeErro {
+		h.erro, _ = emv.PeekErro(body)
+	}
+	return h
+}
+
+// recordOut logs the DS's own call to a peer, so that a transaction's path shows both legs with
+// their timings. base carries the ids known so far.
+func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string, start time.Time, head answerHead, callErr error) {
 	out := base
 	out.ID, out.Direction, out.Peer, out.StartedAt = "", store.Out, peer, start
 	out.Duration = s.cfg.Now().Sub(start)
@@ -232,13 +271,9 @@ func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string
 	switch {
 	case errors.Is(callErr, context.DeadlineExceeded):
 		out.Outcome = "timeout"
-	case callErr != nil && !answeredErro(callErr, answer):
+	case callErr != nil:
 		out.Outcome = "unreachable"
 	default:
-		var head struct {
-			MessageType, TransStatus, ResultsStatus, ErrorCode, ErrorComponent, ACSTransID string
-		}
-		json.Unmarshal(answer, &head)
 		out.ResponseType = truncateType(head.MessageType)
 		out.Outcome = head.TransStatus + head.ResultsStatus
 		if head.MessageType == emv.TypeErro {
@@ -282,30 +317,10 @@ func about(e *emv.Error, m emv.Message) *emv.Error {
 }
 
 // statusError is a peer's answer with an HTTP status other than 200. post returns it with the body,
-// since that may still be the peer's Erro, which says more than the status does.
+// since that may still be the peer's Erro, which says more than the status does (see callPeer).
 type statusError struct{ status int }
 
 func (e *statusError) Error() string { return fmt.Sprintf("peer answered HTTP %d", e.status) }
-
-// answeredErro reports whether a call that post reported as failed was answered with an Erro all
-// the same, which the caller treats as the peer's answer.
-func answeredErro(err error, body []byte) bool {
-	var se *statusError
-	if !errors.As(err, &se) {
-		return false
-	}
-	_, ok := emv.PeekErro(body)
-	return ok
-}
-
-// logPeerErro says in the log which Erro a peer answered, in the peer's own words (code, component,
-// detail), so that an operator sees the cause and not only that something failed.
-func (s *Server) logPeerErro(ctx context.Context, msg, peer, dsTransID string, body []byte) {
-	if e, ok := emv.PeekErro(body); ok {
-		s.cfg.Log.WarnContext(ctx, msg, "peer", peer, "dsTransID", dsTransID, "errorCode", e.ErrorCode,
-			"errorComponent", e.ErrorComponent, "errorDetail", e.ErrorDetail, "erro", e.Summary())
-	}
-}
 
 // post sends m to url over the DS's client and returns the answer's body. A transport failure or a
 // timeout is an error; so is an HTTP status other than 200, as *statusError with the body.

@@ -116,7 +116,6 @@ const (
 	fArray                     // JSON array; min and max count items, item describes each
 	fExtensions                // messageExtension: an array of extension objects
 	fJWS                       // JWS compact serialisation
-	fJWE                       // JWE compact serialisation
 	fJWK                       // JWK object; max bounds its encoded size
 	fBase64                    // standard base64 with padding (authenticationValue up to 2.2.0)
 	fBase64URL                 // base64url, padded or not (acsHTML)
@@ -203,6 +202,8 @@ type schema struct {
 type slot struct {
 	name string
 	el   *element
+	// alt is the slot of el.unless, resolved once here rather than by name in every message, or -1.
+	alt int
 }
 
 func compile(table []element, vi int) *schema {
@@ -214,7 +215,7 @@ func compile(table []element, vi int) *schema {
 			at = len(s.slots)
 			s.index[el.name] = at
 			s.folded[foldKey(el.name)] = at
-			s.slots = append(s.slots, slot{name: el.name})
+			s.slots = append(s.slots, slot{name: el.name, alt: -1})
 		}
 		if el.in.has(vi) {
 			if s.slots[at].el != nil {
@@ -223,6 +224,17 @@ func compile(table []element, vi int) *schema {
 			s.slots[at].el = el
 		}
 		compileSubs(el)
+	}
+	// The sibling an element's unless names may come later in the table, so it is looked up once
+	// every name has its slot.
+	for i := range s.slots {
+		if el := s.slots[i].el; el != nil && el.unless != "" {
+			at, ok := s.index[el.unless]
+			if !ok {
+				panic("emv: " + el.name + " is unless " + el.unless + ", which is not its sibling")
+			}
+			s.slots[i].alt = at
+		}
 	}
 	return s
 }

@@ -74,8 +74,6 @@ func stringOK(f format, s string) bool {
 		return len(s) == 12 && digits(s) && dateOK(s[:8]) && clockOK(s[8:])
 	case fJWS:
 		return compactOK(s, 3)
-	case fJWE:
-		return compactOK(s, 5)
 	case fBase64:
 		_, err := base64.StdEncoding.Strict().DecodeString(s)
 		return err == nil
@@ -193,7 +191,7 @@ func clockOK(s string) bool {
 	return len(s) == 4 || num(s[4:6]) <= 59
 }
 
-// compactOK checks a JWS (3 parts) or JWE (5 parts) compact serialisation: every part unpadded base64url,
+// compactOK checks a compact serialisation of the given number of parts (a JWS has 3): every part unpadded base64url,
 // the protected header never empty. Whether it decrypts or verifies is the caller's business.
 func compactOK(s string, parts int) bool {
 	p := strings.Split(s, ".")

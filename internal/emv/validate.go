@@ -72,7 +72,7 @@ func (w *walker) object(n *node, s *schema, prefix string) {
 			}
 			continue
 		}
-		if at, ok := s.index[sl.el.unless]; ok && v == nil && vals[at] != nil {
+		if sl.alt >= 0 && v == nil && vals[sl.alt] != nil {
 			continue // absent, and not required since its alternative is present
 		}
 		w.element(sl.el, v, prefix, sl.name)

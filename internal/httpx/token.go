@@ -22,7 +22,8 @@ func RequireToken(realm, token string, inLink bool) Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok && inLink {
-				got, ok = r.URL.Query().Get("token"), r.URL.Query().Has("token")
+				q := r.URL.Query()
+				got, ok = q.Get("token"), q.Has("token")
 			}
 			sum := sha256.Sum256([]byte(got))
 			if !ok || token == "" || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {

@@ -7,9 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // DSKey is one of the DS's sdkEncData keys: RSA or EC P-256, named by the id SDKs put in the JWE's
@@ -169,5 +169,5 @@ func EncryptSDKEncData(plaintext []byte, dsPub crypto.PublicKey, kid, dsID, enc,
 // 16 hex digits of the SHA-256 of the DER public key.
 func KeyID(der []byte) string {
 	sum := sha256.Sum256(der)
-	return strings.ToLower(fmt.Sprintf("%x", sum[:8]))
+	return hex.EncodeToString(sum[:8])
 }

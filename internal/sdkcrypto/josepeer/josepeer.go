@@ -46,16 +46,9 @@ func Need(tb testing.TB) string {
 // Run performs one operation of sdk.mjs with req as its JSON input and decodes its answer into out.
 func Run(tb testing.TB, op string, req, out any) {
 	tb.Helper()
-	node := Need(tb)
-	in, err := json.Marshal(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(node, "sdk.mjs", op)
-	cmd.Dir = Dir()
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd, stderr := command(tb, op, req)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
 	if err := cmd.Run(); err != nil {
 		tb.Fatalf("jose peer %s: %v\n%s", op, err, stderr.String())
 	}
@@ -64,16 +57,27 @@ func Run(tb testing.TB, op string, req, out any) {
 	}
 }
 
-// Fails reports whether the operation fails (for checks that the peer refuses what it must).
+// Fails reports whether the operation fails (for checks that the peer refuses what it must), with
+// what the peer said on stderr.
 func Fails(tb testing.TB, op string, req any) (bool, string) {
 	tb.Helper()
+	cmd, stderr := command(tb, op, req)
+	err := cmd.Run()
+	return err != nil, stderr.String()
+}
+
+// command readies one run of sdk.mjs with req as its JSON input, its stderr kept for the caller.
+func command(tb testing.TB, op string, req any) (*exec.Cmd, *bytes.Buffer) {
+	tb.Helper()
 	node := Need(tb)
-	in, _ := json.Marshal(req)
+	in, err := json.Marshal(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cmd := exec.Command(node, "sdk.mjs", op)
 	cmd.Dir = Dir()
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err := cmd.Run()
-	return err != nil, stderr.String()
+	return cmd, &stderr
 }

@@ -67,19 +67,18 @@ switch (op) {
       const { kty, crv, x, y } = publicKey.export({ format: "jwk" });
       const header = { alg: "dir", enc: req.enc, epk: { kty, crv, x, y } };
       if (req.kid) header.kid = req.kid;
-      let jwe = await new jose.CompactEncrypt(data).setProtectedHeader(header).encrypt(cek);
       if (req.ecAlg === "ECDH-ES") {
-        // The iOS-derived SDKs label the same construction ECDH-ES; jose would run its own KDF for
-        // that label, so the header is relabelled and the content encrypted again under it (the
-        // header is the AAD).
+        // The iOS-derived SDKs label the same construction ECDH-ES. jose would run its own KDF for
+        // that label, so the content is encrypted with Node's ciphers instead, under the relabelled
+        // header (the header is the AAD).
         header.alg = "ECDH-ES";
-        const parts = jwe.split(".");
         const raw = jose.base64url.encode(JSON.stringify(header));
-        const ivBytes = jose.base64url.decode(parts[2]);
-        const sealed = encryptRaw(req.enc, cek, ivBytes, data, Buffer.from(raw, "ascii"));
-        jwe = [raw, "", parts[2], jose.base64url.encode(sealed.ct), jose.base64url.encode(sealed.tag)].join(".");
+        const iv = crypto.randomBytes(req.enc === "A128GCM" ? 12 : 16);
+        const sealed = encryptRaw(req.enc, cek, iv, data, Buffer.from(raw, "ascii"));
+        out = { jwe: [raw, "", jose.base64url.encode(iv), jose.base64url.encode(sealed.ct), jose.base64url.encode(sealed.tag)].join(".") };
+      } else {
+        out = { jwe: await new jose.CompactEncrypt(data).setProtectedHeader(header).encrypt(cek) };
       }
-      out = { jwe };
     }
     break;
   }
