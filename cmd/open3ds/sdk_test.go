@@ -200,3 +200,12 @@ func TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork(t *testing.T) {
 		})
 	}
 }
+
+func TestTheAnswerCommandDoesNotSeeTheMerchantsAPIKey(t *testing.T) {
+	t.Setenv("OPEN3DS_SDK_API_KEY", "merchant-secret")
+	ui := answerCommand(`printf '%s/%s' "${OPEN3DS_SDK_API_KEY:-none}" "$OPEN3DS_UI_TYPE"`, io.Discard)
+	a, err := ui.Text(context.Background(), sdk.Screen{UIType: "01"})
+	if err != nil || a.Entry != "none/01" {
+		t.Fatalf("the answer command printed %q (%v); want no API key and the screen's type", a.Entry, err)
+	}
+}
