@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/open3ds/open3ds/internal/ids"
-	"github.com/open3ds/open3ds/pkg/sdk"
 	"net/http"
 	"os"
 	"strings"
@@ -14,7 +12,9 @@ import (
 	"unicode"
 
 	"github.com/open3ds/open3ds/internal/bench"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/pkg/sdk"
 )
 
 // benchTarget is what a bench mode runs against, resolved from the demo file and the flags (which

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -59,25 +58,7 @@ type outboxMessage struct {
 }
 
 // outbox reads the development outbox's JSON for one destination, newest first.
-func (s *shopper) outbox(dest string) []outboxMessage {
-	req, err := http.NewRequest("GET", s.d.net.urls.ACSAdmin+"/outbox/outbox.json?"+url.Values{"to": {dest}}.Encode(), nil)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.d.net.secrets.ACSAdmin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct {
-		Messages []outboxMessage `json:"messages"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		s.t.Fatal(err)
-	}
-	return out.Messages
-}
+func (s *shopper) outbox(dest string) []outboxMessage { return s.d.outbox(s.t, dest) }
 
 // answer goes through the issuer's challenge in the modal: the channel (when there is a choice),
 // then the code from the outbox, or a wrong one.

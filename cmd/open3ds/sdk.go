@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -163,9 +164,21 @@ func sdkApp(e env, f sdkFlags) (shopapp.Config, error) {
 	}
 	var ui sdk.UI = shopapp.TerminalUI{In: bufio.NewReader(e.stdin), Out: e.stderr}
 	if f.otpCmd != "" {
-		ui = shopapp.CommandUI{Command: f.otpCmd, Stderr: e.stderr}
+		ui = answerCommand(f.otpCmd, e.stderr)
 	}
 	return shopapp.Config{SDK: s, UI: ui, APIURL: apiURL, APIKey: key, Client: client}, nil
+}
+
+// answerCommand is the --otp-cmd cardholder. The command gets this process's environment without
+// OPEN3DS_SDK_API_KEY: it answers screens, and the merchant's API key is the back end's alone.
+func answerCommand(command string, stderr io.Writer) shopapp.CommandUI {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OPEN3DS_SDK_API_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	return shopapp.CommandUI{Command: command, Stderr: stderr, Env: env}
 }
 
 // sdkReferenceNumber is the reference SDK's sdkReferenceNumber. EMVCo gives certified SDKs theirs;

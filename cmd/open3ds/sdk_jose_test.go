@@ -86,7 +86,7 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 				t.Fatalf("the signed content %s does not echo the SDK's key", signed.Payload)
 			}
 
-			before := d.outboxCount()
+			before := d.outboxCount(t)
 			counter := 0
 			exchange := func(fields map[string]any) map[string]any {
 				t.Helper()
@@ -134,15 +134,8 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 					cres = exchange(map[string]any{"challengeDataEntry": strings.Join(options, ",")})
 				case "04":
 					link, _ := cres["oobAppURL"].(string)
-					if link == "" {
-						text, _ := cres["challengeInfoText"].(string)
-						link = regexp.MustCompile(`https?://\S+/bankapp/\S+`).FindString(text)
-					}
-					res, err := http.PostForm(link, url.Values{"answer": {"approve"}})
-					if err != nil {
-						t.Fatalf("approving in the bank's app at %q: %v", link, err)
-					}
-					res.Body.Close()
+					text, _ := cres["challengeInfoText"].(string)
+					approveInBankApp(t, link, text)
 					cres = exchange(map[string]any{"oobContinue": true})
 				case "05":
 					raw, _ := cres["acsHTML"].(string)
@@ -150,13 +143,8 @@ func TestAnIndependentSDKBuysInTheAppThroughTheDemoNetwork(t *testing.T) {
 					if err != nil {
 						t.Fatalf("acsHTML is not base64url: %v", err)
 					}
-					entry := url.Values{"action": {"send"}}
-					if strings.Contains(string(html), `name="code"`) {
-						entry = url.Values{"action": {"submit"}, "code": {d.waitCode(t, before)}}
-					} else if m := regexp.MustCompile(`name="dest" value="([^"]+)"`).FindStringSubmatch(string(html)); m != nil {
-						entry.Set("dest", m[1])
-					}
-					cres = exchange(map[string]any{"challengeHTMLDataEntry": entry.Encode()})
+					entry := bankPageAnswer(t, string(html), func() string { return d.waitCode(t, before) })
+					cres = exchange(map[string]any{"challengeHTMLDataEntry": entry})
 				default:
 					t.Fatalf("an unexpected screen %v", cres)
 				}
@@ -193,34 +181,89 @@ func optionKeys(t *testing.T, cres map[string]any) []string {
 }
 
 // outboxCount is how many codes the demo's development outbox holds now.
-func (d *testDemo) outboxCount() int { return len(d.outboxCodes()) }
+func (d *testDemo) outboxCount(tb testing.TB) int { return len(d.outbox(tb, "")) }
 
 // waitCode waits for a code newer than the first n the outbox held and returns it.
-func (d *testDemo) waitCode(t *testing.T, n int) string {
-	t.Helper()
+func (d *testDemo) waitCode(tb testing.TB, n int) string {
+	tb.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if codes := d.outboxCodes(); len(codes) > n {
-			return codes[0]
+		if msgs := d.outbox(tb, ""); len(msgs) > n {
+			return msgs[0].Code
 		}
 	}
-	t.Fatal("no new code reached the outbox")
+	tb.Fatal("no new code reached the outbox")
 	return ""
 }
 
-// outboxCodes reads the development outbox's codes, newest first.
-func (d *testDemo) outboxCodes() []string {
-	req, _ := http.NewRequest("GET", d.net.urls.ACSAdmin+"/outbox/outbox.json", nil)
+// outbox reads the development outbox, newest first: every message, or dest's alone.
+func (d *testDemo) outbox(tb testing.TB, dest string) []outboxMessage {
+	tb.Helper()
+	msgs, err := d.readOutbox(dest)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return msgs
+}
+
+// readOutbox is outbox for a goroutine of its own, which must not end the test.
+func (d *testDemo) readOutbox(dest string) ([]outboxMessage, error) {
+	u := d.net.urls.ACSAdmin + "/outbox/outbox.json"
+	if dest != "" {
+		u += "?" + url.Values{"to": {dest}}.Encode()
+	}
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Authorization", "Bearer "+d.net.secrets.ACSAdmin)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		d.t.Fatal(err)
+		return nil, err
 	}
 	defer res.Body.Close()
-	var box struct{ Messages []outboxMessage }
-	json.NewDecoder(res.Body).Decode(&box)
-	var out []string
-	for _, m := range box.Messages {
-		out = append(out, m.Code)
+	var box struct {
+		Messages []outboxMessage `json:"messages"`
 	}
-	return out
+	if err := json.NewDecoder(res.Body).Decode(&box); err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	return box.Messages, nil
+}
+
+// The bank's pages as the demo ACS draws them: the link into the bank's app in an OOB screen's text,
+// and the destinations of the HTML page that sends the code.
+var (
+	bankAppLink = regexp.MustCompile(`https?://\S+/bankapp/\S+`)
+	bankDest    = regexp.MustCompile(`name="dest" value="([^"]+)"`)
+)
+
+// approveInBankApp approves in the bank's app, at oobAppURL or the link in the screen's text.
+func approveInBankApp(tb testing.TB, oobAppURL, text string) {
+	tb.Helper()
+	link := oobAppURL
+	if link == "" {
+		link = bankAppLink.FindString(text)
+	}
+	if link == "" {
+		tb.Fatalf("the bank-app screen gives no link: %q", text)
+	}
+	res, err := http.PostForm(link, url.Values{"answer": {"approve"}})
+	if err != nil {
+		tb.Fatalf("approving in the bank's app at %q: %v", link, err)
+	}
+	res.Body.Close()
+}
+
+// bankPageAnswer is what the bank's HTML page submits: its first destination on the first page, then
+// the code, which code gives.
+func bankPageAnswer(tb testing.TB, html string, code func() string) string {
+	tb.Helper()
+	if strings.Contains(html, `name="code"`) {
+		return url.Values{"code": {code()}, "action": {"submit"}}.Encode()
+	}
+	dest := bankDest.FindStringSubmatch(html)
+	if dest == nil {
+		tb.Fatalf("the bank's HTML page offers no destination:\n%s", html)
+	}
+	return url.Values{"dest": {dest[1]}, "action": {"send"}}.Encode()
 }

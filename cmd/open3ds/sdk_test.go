@@ -3,13 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,17 +69,10 @@ func TestSDKBuyIsChallengedInTheAppThroughTheDemoNetwork(t *testing.T) {
 	go func() {
 		seen := map[string]bool{}
 		for ctx.Err() == nil {
-			req, _ := http.NewRequestWithContext(ctx, "GET", d.net.urls.ACSAdmin+"/outbox/outbox.json", nil)
-			req.Header.Set("Authorization", "Bearer "+d.net.secrets.ACSAdmin)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				var box struct{ Messages []outboxMessage }
-				json.NewDecoder(res.Body).Decode(&box)
-				res.Body.Close()
-				if len(box.Messages) > 0 && !seen[box.Messages[0].Code] {
-					seen[box.Messages[0].Code] = true
-					os.WriteFile(codeFile+".new", []byte(box.Messages[0].Code), 0o600)
-					os.Rename(codeFile+".new", codeFile)
-				}
+			if msgs, err := d.readOutbox(""); err == nil && len(msgs) > 0 && !seen[msgs[0].Code] {
+				seen[msgs[0].Code] = true
+				os.WriteFile(codeFile+".new", []byte(msgs[0].Code), 0o600)
+				os.Rename(codeFile+".new", codeFile)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -124,7 +113,7 @@ type screensUI struct {
 
 func (u *screensUI) code() string {
 	c := u.d.waitCode(u.t, u.seen)
-	u.seen = u.d.outboxCount()
+	u.seen = u.d.outboxCount(u.t)
 	u.used = append(u.used, c)
 	return c
 }
@@ -147,31 +136,13 @@ func (u *screensUI) MultiSelect(_ context.Context, s sdk.Screen) (sdk.Answer, er
 
 // OOB opens the bank's app from the link on the screen and approves there, then taps Continue.
 func (u *screensUI) OOB(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
-	link := s.OOBAppURL
-	if link == "" {
-		link = regexp.MustCompile(`https?://\S+/bankapp/\S+`).FindString(s.Text)
-	}
-	if link == "" {
-		u.t.Fatalf("the bank-app screen gives no link: %+v", s)
-	}
-	res, err := http.PostForm(link, url.Values{"answer": {"approve"}})
-	if err != nil {
-		return sdk.Answer{}, err
-	}
-	res.Body.Close()
+	approveInBankApp(u.t, s.OOBAppURL, s.Text)
 	return sdk.Answer{}, nil
 }
 
 // HTML answers the bank's page as its form would: the first destination, then the code.
 func (u *screensUI) HTML(_ context.Context, s sdk.Screen) (sdk.Answer, error) {
-	if strings.Contains(s.HTML, `name="code"`) {
-		return sdk.Answer{HTMLData: url.Values{"code": {u.code()}, "action": {"submit"}}.Encode()}, nil
-	}
-	dest := regexp.MustCompile(`name="dest" value="([^"]+)"`).FindStringSubmatch(s.HTML)
-	if dest == nil {
-		u.t.Fatalf("the bank's HTML page offers no destination:\n%s", s.HTML)
-	}
-	return sdk.Answer{HTMLData: url.Values{"dest": {dest[1]}, "action": {"send"}}.Encode()}, nil
+	return sdk.Answer{HTMLData: bankPageAnswer(u.t, s.HTML, u.code)}, nil
 }
 
 // TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork buys with the demo's three "In an app" cards
@@ -188,7 +159,7 @@ func TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ui := &screensUI{t: t, d: d, seen: d.outboxCount()}
+			ui := &screensUI{t: t, d: d, seen: d.outboxCount(t)}
 			app.UI = ui
 			out, err := shopapp.Buy(context.Background(), app, shopapp.Purchase{Card: tc.card, Amount: "8900", Currency: "978"})
 			if err != nil || !out.Authenticated() || out.Challenge == nil {
@@ -198,5 +169,14 @@ func TestTheDemosAppScreenCardsEndYThroughTheDemoNetwork(t *testing.T) {
 				t.Errorf("the bank-app card was sent codes")
 			}
 		})
+	}
+}
+
+func TestTheAnswerCommandDoesNotSeeTheMerchantsAPIKey(t *testing.T) {
+	t.Setenv("OPEN3DS_SDK_API_KEY", "merchant-secret")
+	ui := answerCommand(`printf '%s/%s' "${OPEN3DS_SDK_API_KEY:-none}" "$OPEN3DS_UI_TYPE"`, io.Discard)
+	a, err := ui.Text(context.Background(), sdk.Screen{UIType: "01"})
+	if err != nil || a.Entry != "none/01" {
+		t.Fatalf("the answer command printed %q (%v); want no API key and the screen's type", a.Entry, err)
 	}
 }

@@ -134,6 +134,9 @@ func special(line string, a sdk.Answer) sdk.Answer {
 type CommandUI struct {
 	Command string
 	Stderr  io.Writer // where the command's own errors go
+	// Env is the command's environment before the screen's variables; nil means this process's.
+	// A caller whose environment holds secrets the command has no need of leaves them out here.
+	Env []string
 }
 
 func (u CommandUI) Text(ctx context.Context, s sdk.Screen) (sdk.Answer, error) {
@@ -166,7 +169,11 @@ func (u CommandUI) run(ctx context.Context, s sdk.Screen) (string, error) {
 	for _, o := range s.Options {
 		opts = append(opts, o.Key)
 	}
-	cmd.Env = append(os.Environ(), "OPEN3DS_UI_TYPE="+s.UIType, "OPEN3DS_INTERACTION="+strconv.Itoa(s.Interaction),
+	env := u.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env[:len(env):len(env)], "OPEN3DS_UI_TYPE="+s.UIType, "OPEN3DS_INTERACTION="+strconv.Itoa(s.Interaction),
 		"OPEN3DS_OPTIONS="+strings.Join(opts, ","), "OPEN3DS_CHALLENGE_TEXT="+s.Text)
 	cmd.Stderr = u.Stderr
 	out, err := cmd.Output()

@@ -2,11 +2,8 @@ package threedsserver
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
@@ -17,14 +14,13 @@ import (
 // default): the operations of `open3ds enrol merchant` as JSON.
 type Admin struct {
 	store Store
-	token [sha256.Size]byte
-	set   bool
+	token string
 	now   func() time.Time
 }
 
 // NewAdmin builds the API. An empty token refuses every call.
 func NewAdmin(s Store, token string) *Admin {
-	return &Admin{store: s, token: sha256.Sum256([]byte(token)), set: token != "", now: time.Now}
+	return &Admin{store: s, token: token, now: time.Now}
 }
 
 // AdminRoutes are the routes of Admin.Handler.
@@ -37,27 +33,14 @@ var AdminRoutes = []string{
 	"POST /v1/merchants/{id}/key",
 }
 
-// Handler routes the API under /v1/.
+// Handler routes the API under /v1/, every route behind the bearer token.
 func (a *Admin) Handler() http.Handler {
 	mux := http.NewServeMux()
 	hs := []httpx.HandlerFunc{a.list, a.create, a.one, a.update, a.remove, a.rotateKey}
 	for i, p := range AdminRoutes {
-		mux.Handle(p, httpx.API(a.authorised(hs[i])))
+		mux.Handle(p, httpx.API(hs[i]))
 	}
-	return mux
-}
-
-// authorised checks the bearer token in constant time; comparing digests also hides its length.
-func (a *Admin) authorised(h httpx.HandlerFunc) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(got))
-		if !a.set || !ok || subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="open3ds-3dss-admin"`)
-			return httpx.NewProblem(http.StatusUnauthorized, "a valid bearer token is required")
-		}
-		return h(w, r)
-	}
+	return httpx.RequireToken("open3ds-3dss-admin", a.token, false)(mux)
 }
 
 // CreatedMerchant is a new merchant with its API key, shown this once.

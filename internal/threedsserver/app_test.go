@@ -6,6 +6,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -94,19 +95,18 @@ func TestAnAppPurchaseIsSentAtOnceAndAFrictionlessYIsFinal(t *testing.T) {
 		areq.DeviceRenderOptions == nil || areq.DeviceRenderOptions.SDKInterface != "03" || areq.PurchaseAmount != "4999" {
 		t.Fatalf("the ACS got %+v; want an app AReq with the SDK's parameters and no browser data", areq)
 	}
-	// What reached the ACS is the SDK's own: the key as it sent it, and device data that the DS's
-	// key opens (a DS that decrypts sdkEncData would pass it on as deviceInfo instead).
+	// What reached the ACS is the SDK's own: the key as it sent it, and the device data the DS opened
+	// from sdkEncData with its key and passed on as deviceInfo (base64url, the default format); the
+	// JWE itself is for the DS alone.
 	if pub, err := sdkcrypto.ParseJWK(areq.SDKEphemPubKey); err != nil || !pub.Equal(sdk.key.PublicKey()) {
 		t.Fatalf("sdkEphemPubKey reached the ACS as %s", areq.SDKEphemPubKey)
 	}
-	if areq.SDKEncData != "" {
-		files := pki.Paths(pkiDir).DSEncryptionRSA
-		pair, err := pki.LoadKeyPair(files.Cert, files.Key)
-		must(t, err)
-		plain, err := sdkcrypto.DSKeys{DSID: testDSID, Keys: []sdkcrypto.DSKey{{Key: pair.PrivateKey.(crypto.Signer)}}}.DecryptSDKEncData(areq.SDKEncData)
-		if err != nil || string(plain) != string(sdk.device) {
-			t.Fatalf("the DS's key opens sdkEncData to %q, %v", plain, err)
-		}
+	var info string
+	if err := json.Unmarshal(areq.DeviceInfo, &info); err != nil || areq.SDKEncData != "" {
+		t.Fatalf("the ACS got deviceInfo %s (%v) and sdkEncData %q; want the device data from the DS alone", areq.DeviceInfo, err, areq.SDKEncData)
+	}
+	if plain, err := base64.RawURLEncoding.DecodeString(info); err != nil || string(plain) != string(sdk.device) {
+		t.Fatalf("deviceInfo reads %q (%v); want the SDK's device data %s", plain, err, sdk.device)
 	}
 	var got threedsserver.Result
 	n.call(t, "GET", "/v1/authentications/"+res.ID, nil, &got)

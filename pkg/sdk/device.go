@@ -41,25 +41,18 @@ const deviceDataVersion = "1.7"
 // not with a reason (DPNA), and its security warnings (SW). A parameter with no value goes into
 // DPNA as RE04 ("value is null or blank") [U: the reason codes, as public SDKs write them].
 func (s *SDK) deviceData(sdkTransID string) map[string]any {
-	d := gatherDevice()
-	o := s.cfg.Device
-	pick := func(set, gathered string) string {
-		if set != "" {
-			return set
-		}
-		return gathered
-	}
+	d := s.cfg.Device
 	params := []struct{ code, value string }{
-		{"C001", pick(o.Platform, d.Platform)},
-		{"C002", o.Model},
-		{"C003", pick(o.OSName, d.OSName)},
-		{"C004", pick(o.OSVersion, d.OSVersion)},
-		{"C005", pick(o.Locale, d.Locale)},
-		{"C006", pick(o.TimeZone, d.TimeZone)},
-		{"C008", o.ScreenResolution},
-		{"C009", o.DeviceName},
-		{"C010", pick(o.IP, d.IP)},
-		{"C013", o.AppPackage},
+		{"C001", d.Platform},
+		{"C002", d.Model},
+		{"C003", d.OSName},
+		{"C004", d.OSVersion},
+		{"C005", d.Locale},
+		{"C006", d.TimeZone},
+		{"C008", d.ScreenResolution},
+		{"C009", d.DeviceName},
+		{"C010", d.IP},
+		{"C013", d.AppPackage},
 		{"C014", s.cfg.AppID},
 		{"C015", Version},
 		{"C016", s.cfg.ReferenceNumber},
@@ -78,15 +71,30 @@ func (s *SDK) deviceData(sdkTransID string) map[string]any {
 	return map[string]any{"DV": deviceDataVersion, "DD": dd, "DPNA": dpna, "SW": []string{}}
 }
 
-// gatherDevice finds what Go can know of the machine.
-func gatherDevice() DeviceInfo {
-	d := DeviceInfo{Platform: runtime.GOOS, OSName: runtime.GOOS, OSVersion: osVersion(), Locale: locale(), IP: firstIP()}
-	if name := time.Local.String(); name != "" && name != "Local" {
-		d.TimeZone = name
-	} else {
-		d.TimeZone = time.Now().Format("-07:00")
+// completeDevice fills what the app left empty in d with what Go can know of the machine. New calls
+// it once: none of it changes from one purchase to the next, and gathering it for each transaction
+// would read a file and list the interfaces on every purchase.
+func completeDevice(d DeviceInfo) DeviceInfo {
+	fill := func(v *string, gather func() string) {
+		if *v == "" {
+			*v = gather()
+		}
 	}
+	fill(&d.Platform, func() string { return runtime.GOOS })
+	fill(&d.OSName, func() string { return runtime.GOOS })
+	fill(&d.OSVersion, osVersion)
+	fill(&d.Locale, locale)
+	fill(&d.TimeZone, timeZone)
+	fill(&d.IP, firstIP)
 	return d
+}
+
+// timeZone is the local zone's name, or its offset when the zone has no name.
+func timeZone() string {
+	if name := time.Local.String(); name != "" && name != "Local" {
+		return name
+	}
+	return time.Now().Format("-07:00")
 }
 
 // osVersion reads VERSION_ID from /etc/os-release, where Linux distributions keep it; elsewhere

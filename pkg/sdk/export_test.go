@@ -1,8 +1,9 @@
 package sdk
 
-import "net/url"
-
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // SetMaxTimeout shortens a challenge's time below the protocol's five minutes, so that a test can
 // see the SDK's timeout without waiting for it.

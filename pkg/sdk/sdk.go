@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/sdkcrypto"
 )
 
@@ -122,6 +123,7 @@ func New(cfg Config) (*SDK, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Device = completeDevice(cfg.Device)
 	// Encrypting once now finds a DS key of the wrong kind at start rather than at the first purchase.
 	if _, err := sdkcrypto.EncryptSDKEncData([]byte("{}"), cfg.DSCertificate.PublicKey, cfg.DSKeyID, cfg.DSID, sdkcrypto.EncA128CBCHS256, ""); err != nil {
 		return nil, fmt.Errorf("sdk: the DS encryption certificate: %w", err)
@@ -167,10 +169,8 @@ func (s *SDK) CreateTransaction() (*Transaction, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := newUUID()
-	if err != nil {
-		return nil, err
-	}
+	// A time-ordered UUID, as open3ds makes every transaction id: peers check the form, not the version.
+	id := ids.New()
 	device, err := json.Marshal(s.deviceData(id))
 	if err != nil {
 		return nil, err
@@ -194,17 +194,6 @@ func (s *SDK) CreateTransaction() (*Transaction, error) {
 // AuthenticationRequestParameters returns what the app sends its back end.
 func (t *Transaction) AuthenticationRequestParameters() AuthenticationRequestParameters {
 	return t.params
-}
-
-// newUUID makes a random (version 4) UUID, as SDKs make sdkTransID.
-func newUUID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
 // isUUID reports whether s is a UUID in the 8-4-4-4-12 form.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -269,14 +270,22 @@ func TestSignedContentThatIsNotTheACSsForThisTransactionIsARuntimeError(t *testi
 			return sign(t, loadPair(t, layout(t).ACSSigning), map[string]any{"acsURL": a.srv.URL,
 				"acsEphemPubKey": sdkcrypto.PublicJWK(a.key.PublicKey()), "sdkEphemPubKey": sdkcrypto.PublicJWK(mustKey(t).PublicKey())})
 		}},
+		// A listener on loopback that fails the test when contacted: were plain HTTP let through, the
+		// CReq would reach it rather than fail to connect, which would look like a refusal.
 		{"sending the challenge over plain HTTP", func(a *testACS, p sdk.ChallengeParameters, sdkKey json.RawMessage) string {
-			return sign(t, loadPair(t, layout(t).ACSSigning), map[string]any{"acsURL": "http://127.0.0.1:9/app",
+			plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				t.Error("a CReq went out over plain HTTP")
+			}))
+			t.Cleanup(plain.Close)
+			return sign(t, loadPair(t, layout(t).ACSSigning), map[string]any{"acsURL": plain.URL + "/app",
 				"acsEphemPubKey": sdkcrypto.PublicJWK(a.key.PublicKey()), "sdkEphemPubKey": sdkKey})
 		}},
+		// The altered payload still names the test ACS and its key, so that a signature left unchecked
+		// would send a CReq the test ACS records, not fail on an unreachable host.
 		{"tampered with after signing", func(a *testACS, p sdk.ChallengeParameters, sdkKey json.RawMessage) string {
 			parts := strings.Split(p.ACSSignedContent, ".")
-			payload, _ := json.Marshal(map[string]any{"acsURL": "https://attacker.example", "sdkEphemPubKey": sdkKey,
-				"acsEphemPubKey": sdkcrypto.PublicJWK(mustKey(t).PublicKey())})
+			payload, _ := json.Marshal(map[string]any{"acsURL": a.srv.URL + "/elsewhere", "sdkEphemPubKey": sdkKey,
+				"acsEphemPubKey": sdkcrypto.PublicJWK(a.key.PublicKey())})
 			return parts[0] + "." + strings.TrimRight(emv.EncodeBase64URL(payload), "=") + "." + parts[2]
 		}},
 	} {
