@@ -3,7 +3,9 @@ package main
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"flag"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/vault"
 )
 
 // TestServeACSPublicListenerServesTheThreeDSMethod runs `open3ds serve acs --public-listen` and posts
@@ -82,5 +86,49 @@ func TestServeACSRefusesAnIPCountryTableItCannotRead(t *testing.T) {
 	_, errOut, err := c.run("", "serve", "acs")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "ip_countries") || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("serve acs with a bad IP table: exit %d, %v\n%s", exitCode(err), err, errOut)
+	}
+}
+
+// TestServeACSRefusesTheOutboxOnEveryChannelUnlessDevOutbox: with the public listener on, each way a
+// code could reach the development outbox (the default of a channel, or one issuer's choice) is
+// named at start, and dev_outbox lets them all through.
+func TestServeACSRefusesTheOutboxOnEveryChannelUnlessDevOutbox(t *testing.T) {
+	providers := map[string]string{"OPEN3DS_ACS_NOTIFY_SMS": "webhook", "OPEN3DS_ACS_NOTIFY_WEBHOOK_URL": "https://sms.example/send",
+		"OPEN3DS_ACS_NOTIFY_WEBHOOK_SECRET": "sixteen-bytes-or-more", "OPEN3DS_ACS_NOTIFY_EMAIL": "smtp",
+		"OPEN3DS_ACS_NOTIFY_SMTP_ADDR": "127.0.0.1:25", "OPEN3DS_ACS_NOTIFY_SMTP_FROM": "otp@bank.example"}
+	keys, err := vault.NewRandomSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		want   string // the problem named; empty for none
+		devBox bool
+	}{
+		{"real providers for both channels start", providers, "", false},
+		{"e-mail left to its default is refused", map[string]string{"OPEN3DS_ACS_NOTIFY_EMAIL": ""}, "notify.email", false},
+		{"one issuer's outbox is refused", map[string]string{"OPEN3DS_ACS_NOTIFY_ISSUERS": "bank-b=/outbox"}, "issuer bank-b", false},
+		{"dev_outbox lets an issuer's outbox through", map[string]string{"OPEN3DS_ACS_NOTIFY_ISSUERS": "bank-b=/outbox"}, "", true},
+		{"dev_outbox lets the defaults through", map[string]string{"OPEN3DS_ACS_NOTIFY_SMS": "", "OPEN3DS_ACS_NOTIFY_EMAIL": ""}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"OPEN3DS_DSN": "sqlite:acs.db", "OPEN3DS_VAULT_KEYS": keys,
+				"OPEN3DS_ACS_TLS_CA": "ca.pem", "OPEN3DS_ACS_TLS_CERT": "acs.pem", "OPEN3DS_ACS_TLS_KEY": "acs.key",
+				"OPEN3DS_ACS_ADMIN_TOKEN": "tok", "OPEN3DS_ACS_PUBLIC_LISTEN": "127.0.0.1:0", "OPEN3DS_ACS_OTP_KEY": strings.Repeat("o", 32)}
+			maps.Copy(env, providers)
+			maps.Copy(env, tc.env)
+			if tc.devBox {
+				env["OPEN3DS_ACS_DEV_OUTBOX"] = "true"
+			}
+			cfg := &acsConfig{ChallengeURL: "https://acs.example/challenge", MethodMode: "page", RoleLog: defaultRoleLog}
+			err := config.Load(cfg, flag.NewFlagSet("t", flag.ContinueOnError), nil, func(k string) string { return env[k] })
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "development outbox")):
+				t.Errorf("problems = %v, want %s named as the development outbox", err, tc.want)
+			}
+		})
 	}
 }
