@@ -237,7 +237,8 @@ func (d *demoNetwork) close() {
 }
 
 // demoInfo is demo.json in the data directory: where the running network is, for `open3ds bench`
-// and scripts. It holds no secret; the merchant's API key stays in its own file.
+// and scripts. The merchant's API key stays in its own file; the outbox link carries the ACS's admin
+// token, so the file is its owner's alone, as the other secrets in the data directory are.
 type demoInfo struct {
 	PID              int                 `json:"pid"`
 	PKI              string              `json:"pki"`

@@ -208,7 +208,7 @@ func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T
 	if strings.Contains(string(raw), d.key) {
 		t.Errorf("demo.json holds the merchant's API key")
 	}
-	for _, name := range []string{"demo-state.json", "merchant.key", "pki/ca.key"} {
+	for _, name := range []string{"demo-state.json", "merchant.key", "pki/ca.key", "demo.json"} {
 		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s: %v, mode %v: secrets must be readable by their owner only", name, err, fi.Mode())
 		}

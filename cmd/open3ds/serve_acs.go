@@ -68,10 +68,10 @@ type acsConfig struct {
 	// DevOutbox allows the development outbox as a provider. It keeps every code it is given and
 	// shows it on the admin listener (to the admin token's holder), which no cardholder's code should
 	// ever be: a production ACS names real providers and leaves this off.
+	DevOutbox bool `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
 	// IPCountries names the operator's IP-to-country table (NETWORK,CC a line) that the risk
 	// engine's locale rule compares a device's locale with; without it the rule stays silent.
 	IPCountries string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
-	DevOutbox   bool   `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
 	RoleLog
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,57 +18,93 @@ import (
 	"github.com/open3ds/open3ds/internal/pki"
 )
 
-// TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue runs `open3ds serve acs` in-process on loopback
-// ports, enrols a card with the CLI, sends an AReq with the DS certificate and verifies the value.
-func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := pki.Init(filepath.Join(dir, "pki"), pki.InitOptions{}); err != nil {
+// newServeACSCLI makes a scheme PKI and a CLI whose environment runs `serve acs` on loopback ports
+// with the ACS's certificate and the admin token "tok"; extra adds to that environment.
+func newServeACSCLI(t *testing.T, extra map[string]string) (*acsCLI, pki.Layout) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := pki.Init(dir, pki.InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	l := pki.Paths(filepath.Join(dir, "pki"))
+	l := pki.Paths(dir)
 	c := newACSCLI(t)
-	av, _ := authvalue.NewRandomSpec()
 	for k, v := range map[string]string{"OPEN3DS_ACS_LISTEN": "127.0.0.1:0", "OPEN3DS_ACS_ADMIN_LISTEN": "127.0.0.1:0",
 		"OPEN3DS_ACS_TLS_CA": l.CA.Cert, "OPEN3DS_ACS_TLS_CERT": l.ACS.Cert, "OPEN3DS_ACS_TLS_KEY": l.ACS.Key,
-		"OPEN3DS_ACS_ADMIN_TOKEN": "tok", "OPEN3DS_ACS_AUTHVALUE_KEYS_BANK_A": av, "OPEN3DS_LOG_LEVEL": "debug"} {
+		"OPEN3DS_ACS_ADMIN_TOKEN": "tok"} {
 		c.environ[k] = v
 	}
-	c.must("enrol", "issuer", "add", "--id", "bank-a", "--name", "Bank A", "--ranges", "400000-400000")
-	if _, _, err := c.run("4000001234547891\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-"); err != nil {
-		t.Fatal(err)
-	}
+	maps.Copy(c.environ, extra)
+	return c, l
+}
 
-	addrs := make(chan [2]string, 1)
+// servedACS is a `serve acs` running in the test's process.
+type servedACS struct {
+	protocol, admin string
+	public          string        // empty unless the environment asks for a public listener
+	stop            func() string // ends the server, once it has, and gives its whole log
+}
+
+// startServeACS runs `serve acs` with c's environment and returns once every listener it was asked
+// for is open. The server stops when the test ends, if stop has not stopped it before.
+func startServeACS(t *testing.T, c *acsCLI) *servedACS {
+	t.Helper()
+	addrs, public := make(chan [2]string, 1), make(chan string, 1)
 	acsListening = func(p, a string) { addrs <- [2]string{p, a} }
-	t.Cleanup(func() { acsListening = nil })
+	acsPublicListening = func(a string) { public <- a }
+	t.Cleanup(func() { acsListening, acsPublicListening = nil, nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
-	done := make(chan error, 1)
+	var runErr error
+	ended := make(chan struct{})
 	go func() {
-		done <- run(ctx, []string{"serve", "acs"}, func(k string) string { return c.environ[k] }, strings.NewReader(""), io.Discard, &logs)
+		runErr = run(ctx, []string{"serve", "acs"}, func(k string) string { return c.environ[k] }, strings.NewReader(""), io.Discard, &logs)
+		close(ended)
 	}()
-	var addr [2]string
-	select {
-	case addr = <-addrs:
-	case err := <-done:
-		t.Fatalf("serve acs ended: %v\n%s", err, logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve acs did not start")
-	}
-	defer func() {
+	s := &servedACS{stop: func() string {
 		cancel()
-		<-done
-	}()
+		<-ended
+		return logs.String()
+	}}
+	t.Cleanup(func() { s.stop() })
+	wantPublic := c.environ["OPEN3DS_ACS_PUBLIC_LISTEN"] != ""
+	for s.protocol == "" || wantPublic && s.public == "" {
+		select {
+		case a := <-addrs:
+			s.protocol, s.admin = a[0], a[1]
+		case s.public = <-public:
+		case <-ended:
+			t.Fatalf("serve acs ended: %v\n%s", runErr, logs.String())
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve acs did not start")
+		}
+	}
+	return s
+}
 
-	cert, _ := pki.LoadKeyPair(l.DS.Cert, l.DS.Key)
-	pool, _ := pki.LoadPool(l.CA.Cert)
+// postAReq sends the golden AReq file (under internal/emv/testdata/valid), with set's fields
+// changed, to the ACS at protocol as the scheme's DS does, and gives the ARes it answers.
+func postAReq(t *testing.T, l pki.Layout, protocol, golden string, set map[string]any) *emv.ARes {
+	t.Helper()
+	cert, err := pki.LoadKeyPair(l.DS.Cert, l.DS.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pki.LoadPool(l.CA.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ds := &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&cert, pool, "127.0.0.1")}}
-	raw, _ := os.ReadFile("../../internal/emv/testdata/valid/2.2.0/areq-browser-pa.json")
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "emv", "testdata", "valid", golden))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var m map[string]any
-	json.Unmarshal(raw, &m)
-	m["acctNumber"], m["purchaseAmount"] = "4000001234547891", "1500"
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(m, set)
 	body, _ := json.Marshal(m)
-	resp, err := ds.Post("https://"+addr[0]+"/areq", "application/json", bytes.NewReader(body))
+	resp, err := ds.Post("https://"+protocol+"/areq", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +114,27 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("not an ARes: %v\n%s", err, out)
 	}
-	res := msg.(*emv.ARes)
+	return msg.(*emv.ARes)
+}
+
+// TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue runs `open3ds serve acs` in-process on loopback
+// ports, enrols a card with the CLI, sends an AReq with the DS certificate and verifies the value.
+func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
+	av, _ := authvalue.NewRandomSpec()
+	c, l := newServeACSCLI(t, map[string]string{"OPEN3DS_ACS_AUTHVALUE_KEYS_BANK_A": av, "OPEN3DS_LOG_LEVEL": "debug"})
+	c.must("enrol", "issuer", "add", "--id", "bank-a", "--name", "Bank A", "--ranges", "400000-400000")
+	if _, _, err := c.run("4000001234547891\n", "enrol", "cardholder", "add", "--issuer", "bank-a", "--pan", "-"); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServeACS(t, c)
+
+	res := postAReq(t, l, srv.protocol, "2.2.0/areq-browser-pa.json", map[string]any{"acctNumber": "4000001234547891", "purchaseAmount": "1500"})
 	if res.TransStatus != "Y" {
 		t.Fatalf("transStatus %s %s, want Y from the default policy for a small amount", res.TransStatus, res.TransStatusReason)
 	}
 	{
 		ask, _ := json.Marshal(map[string]string{"pan": "4000001234547891", "amount": "1500", "currency": "978", "authenticationValue": res.AuthenticationValue})
-		req, _ := http.NewRequest("POST", "http://"+addr[1]+"/v1/authentication-values/verify", bytes.NewReader(ask))
+		req, _ := http.NewRequest("POST", "http://"+srv.admin+"/v1/authentication-values/verify", bytes.NewReader(ask))
 		req.Header.Set("Authorization", "Bearer tok")
 		req.Header.Set("Content-Type", "application/json")
 		vr, err := http.DefaultClient.Do(req)
@@ -97,7 +148,7 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 			t.Errorf("the value the ACS issued does not verify")
 		}
 	}
-	if strings.Contains(logs.String(), "4000001234547891") {
+	if strings.Contains(srv.stop(), "4000001234547891") {
 		t.Errorf("the server's log holds the PAN")
 	}
 }

@@ -170,7 +170,7 @@ func TestChromiumBuysWithATestCardAndLandsOnTheResult(t *testing.T) {
 	do(t, tab, chromedp.Click(chromedp.CSS("#buy")))
 	// The 3DS Server's status panel names the card's scheme from the masked number the start gave.
 	panel := get(t, tab, chromedp.Poll[string](`(s => s && s.textContent && s.parentElement.textContent)(`+
-		browsertest.DeepQuery+`(document, "[role=status]"))`, chromedp.WithPollingTimeout(10*time.Second)))
+		string(browsertest.Deep("[role=status]"))+`)`, chromedp.WithPollingTimeout(10*time.Second)))
 	if panel != "Visa secure checkoutChecking with your bank…" {
 		t.Errorf("the status panel says %q; want Visa's secure checkout mark and the shop's words", panel)
 	}

@@ -233,7 +233,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 			t.Fatal("the 3DS Server did not record the Method notification")
 		}
 		if !eventFired(t, ctx, "open3ds:method", map[string]string{"compInd": "Y"}) ||
-			evalJS[bool](t, ctx, deep(`"iframe"`)+` !== null`) {
+			evalJS[bool](t, ctx, deep("iframe")+` !== null`) {
 			t.Fatal("no open3ds:method event with Y, or the hidden iframe stayed")
 		}
 	})
@@ -260,7 +260,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 		evalJS[bool](t, ctx, `window.t0 = performance.now(); window.method = Open3DS.runMethod(`+jsValue(t, st.ThreeDSMethod)+`);
 			method.then(() => window.waited = performance.now() - t0); true`)
 		evalJS[bool](t, ctx, `settle(Open3DS.checkout({method, authenticate: pay("`+st.ID+`")})); true`)
-		if status := waitJS[string](t, ctx, "the status overlay", deep(`"[role=status]"`)+`?.textContent`); status != "Verifying your purchase…" {
+		if status := waitJS[string](t, ctx, "the status overlay", deep("[role=status]")+`?.textContent`); status != "Verifying your purchase…" {
 			t.Fatalf("status overlay says %q", status)
 		}
 		got := result(t, ctx)
@@ -272,7 +272,7 @@ func TestTheCheckoutScriptSaysYNOrUForThe3DSMethodAsTheTenSecondRuleWants(t *tes
 			t.Fatalf("the Method gave up after %.0f ms; the rule is 10000", waited)
 		}
 		if !eventFired(t, ctx, "open3ds:method", map[string]string{"compInd": "N"}) ||
-			evalJS[bool](t, ctx, deep(`"[role=status]"`)+` !== null`) {
+			evalJS[bool](t, ctx, deep("[role=status]")+` !== null`) {
 			t.Fatal("no open3ds:method event with N, or the status overlay stayed")
 		}
 		n.mu.Lock()
@@ -319,9 +319,9 @@ func TestMessagesFromAnotherOriginOrAboutAnotherTransactionAreIgnored(t *testing
 	}
 }
 
-// deep is a JavaScript expression for the first element matching the selector, a JavaScript string,
-// in the page or in the shadow roots where the checkout script draws.
-func deep(sel string) string { return browsertest.DeepQuery + "(document, " + sel + ")" }
+// deep is a JavaScript expression for the first element matching the CSS selector sel, in the page
+// or in the shadow roots where the checkout script draws.
+func deep(sel string) string { return string(browsertest.Deep(sel)) }
 
 // modalFrame selects the challenge iframe in the modal.
 const modalFrame = `iframe[name^="open3ds-challenge-"]`
@@ -379,7 +379,7 @@ func TestTheChallengeOpensInAModalOfEachWindowSizeAndEndsWithTheOutcomeOrACancel
 			st := startPurchase(t, ctx, panRealACS)
 			evalJS[bool](t, ctx, `settle(Open3DS.checkout({method: null, authenticate: pay("`+st.ID+`", "amount=250000&size=`+tt.size+`")})); true`)
 			inModal(t, ctx, "the ACS's first challenge page", visible(`button[value="send"]`))
-			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(`+deep("'"+modalFrame+"'")+`.getBoundingClientRect())`)
+			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(`+deep(modalFrame)+`.getBoundingClientRect())`)
 			if int(size[0]) != tt.width || int(size[1]) != tt.height {
 				t.Fatalf("the challenge iframe is %v×%v; want %d×%d", size[0], size[1], tt.width, tt.height)
 			}
@@ -411,7 +411,7 @@ func TestTheChallengeOpensInAModalOfEachWindowSizeAndEndsWithTheOutcomeOrACancel
 			if want.Cancelled {
 				detail = map[string]any{"id": want.ID, "cancelled": true}
 			}
-			if !eventFired(t, ctx, "open3ds:outcome", detail) || evalJS[bool](t, ctx, deep(`"[role=dialog]"`)+` !== null`) {
+			if !eventFired(t, ctx, "open3ds:outcome", detail) || evalJS[bool](t, ctx, deep("[role=dialog]")+` !== null`) {
 				t.Fatal("no open3ds:outcome event with the outcome, or the modal stayed")
 			}
 		})

@@ -3,6 +3,7 @@ package threedsserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +43,6 @@ var sizes = []struct {
 // 4.5 (WCAG AA), and nothing on the way up making it transparent or hidden. It gives "" while there
 // is no such element yet, or it has no text yet.
 func looksAt(sel string, minW, minH, minFont int) string {
-	q, _ := json.Marshal(sel)
 	return `((e, minW, minH, minFont) => {
 	if (!e || e.nodeName !== "IFRAME" && !e.textContent.trim()) { return ""; }
 	const rgb = c => (c.match(/[\d.]+/g) || [0, 0, 0, 0]).map(Number);
@@ -66,12 +66,7 @@ func looksAt(sel string, minW, minH, minFont int) string {
 	let root = e.getRootNode(), hit = root.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
 	if (hit !== e && !e.contains(hit)) { problems.push("covered by " + (hit ? hit.nodeName : "nothing")); }
 	return JSON.stringify(problems);
-})(` + browsertest.DeepQuery + `(document, ` + string(q) + `), ` + strings.Trim(jsonInts(minW, minH, minFont), "[]") + `)`
-}
-
-func jsonInts(v ...int) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+})(` + deep(sel) + fmt.Sprintf(", %d, %d, %d)", minW, minH, minFont)
 }
 
 // seen fails the test with what keeps the element matching sel from being seen and used.
@@ -127,7 +122,7 @@ func TestTheChallengeModalAndTheStatusPanelStayVisibleAndUsableUnderAHostileMerc
 			st := startPurchase(t, ctx, panRealACS)
 			evalJS[bool](t, ctx, `settle(Open3DS.checkout({method: null, authenticate: pay("`+st.ID+`", "amount=250000&size=02")})); true`)
 			inModal(t, ctx, "the ACS's first challenge page", visible(`button[value="send"]`))
-			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(`+deep("'"+modalFrame+"'")+`.getBoundingClientRect())`)
+			size := evalJS[[]float64](t, ctx, `(r => [r.width, r.height])(`+deep(modalFrame)+`.getBoundingClientRect())`)
 			want := []float64{min(390, float64(sz.width)-16), 400} // capped to the viewport with its margin
 			if size[0] != want[0] || size[1] != want[1] {
 				t.Errorf("the challenge iframe is %v×%v; want %v×%v", size[0], size[1], want[0], want[1])
@@ -161,7 +156,7 @@ func TestTheStatusPanelNamesTheSchemeSpinsUnlessAskedNotToAndIsAnnounced(t *test
 			evalJS[bool](t, ctx, `Open3DS.showStatus("Checking with your bank…", "`+tt.card+`"); true`)
 			defer evalJS[bool](t, ctx, `Open3DS.hideStatus(); true`)
 			// The mark is the panel's first line: all of its text, without the status words.
-			got := waitJS[string](t, ctx, "the mark", deep(`"[role=status]"`)+`?.textContent && `+deep(`"[role=status]"`)+`.parentElement.firstChild.textContent`)
+			got := waitJS[string](t, ctx, "the mark", deep("[role=status]")+`?.textContent && `+deep("[role=status]")+`.parentElement.firstChild.textContent`)
 			if got != tt.want {
 				t.Errorf("the panel's mark says %q; want %q", got, tt.want)
 			}
@@ -171,7 +166,7 @@ func TestTheStatusPanelNamesTheSchemeSpinsUnlessAskedNotToAndIsAnnounced(t *test
 	t.Run("the words are in a polite live region screen readers see", func(t *testing.T) {
 		evalJS[bool](t, ctx, `Open3DS.showStatus("Checking with your bank…", "4000000000001000"); true`)
 		defer evalJS[bool](t, ctx, `Open3DS.hideStatus(); true`)
-		waitJS[string](t, ctx, "the status words", deep(`"[role=status]"`)+`?.textContent`)
+		waitJS[string](t, ctx, "the status words", deep("[role=status]")+`?.textContent`)
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		tree, err := chromedp.Call(sctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
@@ -215,7 +210,7 @@ func TestTheStatusPanelNamesTheSchemeSpinsUnlessAskedNotToAndIsAnnounced(t *test
 		t.Helper()
 		evalJS[bool](t, ctx, `Open3DS.showStatus("Checking with your bank…"); true`)
 		defer evalJS[bool](t, ctx, `Open3DS.hideStatus(); true`)
-		return evalJS[bool](t, ctx, `(sp => sp !== null && sp.getAnimations().some(a => a.playState === "running"))(`+deep(`"#spinner"`)+`)`)
+		return evalJS[bool](t, ctx, `(sp => sp !== null && sp.getAnimations().some(a => a.playState === "running"))(`+deep("#spinner")+`)`)
 	}
 	if !spins(t) {
 		t.Error("the spinner does not spin")
