@@ -1,7 +1,9 @@
 package acs_test
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
@@ -124,6 +126,16 @@ func TestAppChallengeBankApp(t *testing.T) {
 					t.Errorf("a continue before the approval is not flagged: %+v", c)
 				}
 				sdk.noRReq(t)
+				// The store keeps the link's digest, never the token that approves the purchase.
+				var stored string
+				if err := s.e.db.Reader().QueryRow(s.e.db.Rebind(`SELECT oob_token FROM acs_app_challenges WHERE acs_trans_id = ?`),
+					sdk.res.ACSTransID).Scan(&stored); err != nil {
+					t.Fatal(err)
+				}
+				token := link[strings.LastIndex(link, "/")+1:]
+				if sum := sha256.Sum256([]byte(token)); stored != hex.EncodeToString(sum[:]) {
+					t.Errorf("the stored oob_token %q is not the digest of the link's token", stored)
+				}
 				page := get(t, link)
 				if !strings.Contains(page, `value="approve"`) || !strings.Contains(page, "EUR") {
 					t.Fatalf("bank app page: %s", page)

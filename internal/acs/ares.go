@@ -88,7 +88,7 @@ func (s *Service) appARes(a *emv.AReq, t *Transaction, d decision, res *emv.ARes
 	if d.ui == UIOOB {
 		// Only the bank-app screen links to the bank app's page, so only it needs a token naming the
 		// challenge there; AppChallengeByOOBToken finds no challenge by an empty one.
-		row.OOBToken = newID("")
+		row.OOBToken = oobToken(session)
 		if emv.CompareVersions(a.MessageVersion, emv.Version231) < 0 {
 			res.AuthenticationType = "03" // out of band
 		}

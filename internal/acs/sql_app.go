@@ -2,8 +2,11 @@ package acs
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/open3ds/open3ds/internal/store"
@@ -20,7 +23,8 @@ type AppRow struct {
 	UIType, Interface string
 	// NextCounter is the sdkCounterStoA the next CReq must carry (0 for "000").
 	NextCounter int
-	// OOBToken names the challenge on the issuer's app page; OOBState is "", OOBPending,
+	// OOBToken names the challenge on the issuer's app page (the store keeps its digest alone and
+	// derives it again from the session); OOBState is "", OOBPending,
 	// OOBApproved or OOBDeclined.
 	OOBToken, OOBState string
 }
@@ -60,7 +64,7 @@ func (s *SQLStore) appArgs(a AppRow) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acs: sealing a session key: %w", err)
 	}
-	return []any{a.ACSTransID, a.SDKTransID, sealed, keyID, a.UIType, a.Interface, a.NextCounter, a.OOBToken, a.OOBState}, nil
+	return []any{a.ACSTransID, a.SDKTransID, sealed, keyID, a.UIType, a.Interface, a.NextCounter, oobDigest(a.OOBToken), a.OOBState}, nil
 }
 
 const insertApp = `INSERT INTO acs_app_challenges (acs_trans_id, sdk_trans_id, session_sealed, session_key_id, ui_type,
@@ -76,14 +80,14 @@ func (s *SQLStore) AppChallengeByOOBToken(ctx context.Context, token string) (Ap
 	if token == "" {
 		return AppRow{}, store.ErrNotFound
 	}
-	return s.oneApp(ctx, `oob_token = ?`, token)
+	return s.oneApp(ctx, `oob_token = ?`, oobDigest(token))
 }
 
 func (s *SQLStore) oneApp(ctx context.Context, where, arg string) (AppRow, error) {
 	var a AppRow
-	var sealed string
+	var sealed, digest string
 	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+appCols+` FROM acs_app_challenges WHERE `+where), arg).Scan(
-		&a.ACSTransID, &a.SDKTransID, &sealed, &a.UIType, &a.Interface, &a.NextCounter, &a.OOBToken, &a.OOBState)
+		&a.ACSTransID, &a.SDKTransID, &sealed, &a.UIType, &a.Interface, &a.NextCounter, &digest, &a.OOBState)
 	if err != nil {
 		return a, store.MapError(err)
 	}
@@ -94,7 +98,29 @@ func (s *SQLStore) oneApp(ctx context.Context, where, arg string) (AppRow, error
 	if a.Session, err = base64.RawStdEncoding.DecodeString(key); err != nil {
 		return a, fmt.Errorf("acs: the session key of %s: %w", a.ACSTransID, err)
 	}
+	if digest != "" {
+		a.OOBToken = oobToken(a.Session)
+	}
 	return a, nil
+}
+
+// oobToken is the bank-app link token of an app challenge, derived from its session key (HMAC with a
+// label of its own, so the link tells nothing of the key). The store keeps only its digest: a copy
+// of the database without the vault key can approve no purchase, and any instance that opens the
+// session can show the same link again.
+func oobToken(session []byte) string {
+	m := hmac.New(sha256.New, session)
+	m.Write([]byte("open3ds/acs/oob-link/v1"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// oobDigest is what the store keeps of a link token, and looks it up by; "" for none.
+func oobDigest(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // ClaimCounter is one conditional update: of CReqs racing with one counter, exactly one moves it.
@@ -113,7 +139,10 @@ func (s *SQLStore) ClaimCounter(ctx context.Context, id string, counter int) err
 }
 
 func (s *SQLStore) DecideOOB(ctx context.Context, token, state string) error {
-	return s.setOOB(ctx, `oob_token = ? AND oob_state = 'pending'`, token, state)
+	if token == "" {
+		return store.ErrNotFound
+	}
+	return s.setOOB(ctx, `oob_token = ? AND oob_state = 'pending'`, oobDigest(token), state)
 }
 
 func (s *SQLStore) StartOOB(ctx context.Context, id string) error {

@@ -13,7 +13,8 @@ CREATE TABLE acs_app_challenges (
     acs_interface  TEXT NOT NULL,
     -- next_counter is the sdkCounterStoA the next CReq must carry; a CReq claims it atomically.
     next_counter   INTEGER NOT NULL,
-    -- oob_token names the challenge on the issuer's demo app page; oob_state is '' (not out of
+    -- oob_token is the SHA-256 (hex) of the token that names the challenge on the issuer's demo app
+    -- page, never the token itself; oob_state is '' (not out of
     -- band), 'pending', 'approved' or 'declined'.
     oob_token      TEXT NOT NULL,
     oob_state      TEXT NOT NULL
