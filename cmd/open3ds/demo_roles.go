@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
@@ -32,7 +31,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	dsCfg.TLS.CA, dsCfg.TLS.Cert, dsCfg.TLS.Key = l.CA.Cert, l.DS.Cert, l.DS.Key
 	// Both encryption keys the demo's PKI made, under the ids their public keys give them.
 	for _, fp := range []pki.FilePair{l.DSEncryptionRSA, l.DSEncryptionEC} {
-		dsCfg.SDKKeys = append(dsCfg.SDKKeys, strings.TrimSuffix(fp.Cert, ".crt"))
+		dsCfg.SDKKeys = append(dsCfg.SDKKeys, fp.Prefix())
 	}
 	dsRT, err := d.open(ctx, log.With("role", "ds"), dsCfg.base())
 	if err != nil {

@@ -209,8 +209,11 @@ func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T
 		t.Errorf("demo.json holds the merchant's API key")
 	}
 	for _, name := range []string{"demo-state.json", "merchant.key", "pki/ca.key", "demo.json"} {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm()&0o077 != 0 {
-			t.Errorf("%s: %v, mode %v: secrets must be readable by their owner only", name, err, fi.Mode())
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v: secrets must be readable by their owner only", name, fi.Mode())
 		}
 	}
 }

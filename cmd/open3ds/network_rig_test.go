@@ -189,7 +189,7 @@ func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
 	// The RSA key under an id of the operator's, the EC key under the one its public key gives it.
 	n.ds = n.netStart("ds", &dsListening, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsDSN,
 		"--tls.ca", l.CA.Cert, "--tls.cert", l.DS.Cert, "--tls.key", l.DS.Key,
-		"--sdk-key", "rsa-2026="+strings.TrimSuffix(l.DSEncryptionRSA.Cert, ".crt"), "--sdk-key", strings.TrimSuffix(l.DSEncryptionEC.Cert, ".crt"))
+		"--sdk-key", "rsa-2026="+l.DSEncryptionRSA.Prefix(), "--sdk-key", l.DSEncryptionEC.Prefix())
 
 	cert, err := pki.LoadKeyPair(l.ThreeDSServer.Cert, l.ThreeDSServer.Key)
 	if err != nil {

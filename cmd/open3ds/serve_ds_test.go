@@ -178,8 +178,7 @@ func TestServeDSLoadsItsSDKKeysAndRefusesWhatItCannotUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := func(fp pki.FilePair) string { return strings.TrimSuffix(fp.Cert, ".crt") }
-	keys, err := dsSDKKeys([]string{"rsa-1=" + prefix(l.Layout.DSEncryptionRSA), prefix(l.Layout.DSEncryptionEC)})
+	keys, err := dsSDKKeys([]string{"rsa-1=" + l.Layout.DSEncryptionRSA.Prefix(), l.Layout.DSEncryptionEC.Prefix()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +207,7 @@ func TestServeDSLoadsItsSDKKeysAndRefusesWhatItCannotUse(t *testing.T) {
 	}
 	for name, items := range map[string][]string{
 		"a prefix with no files": {filepath.Join(t.TempDir(), "missing")},
-		"the same key twice":     {prefix(l.Layout.DSEncryptionEC), prefix(l.Layout.DSEncryptionEC)},
+		"the same key twice":     {l.Layout.DSEncryptionEC.Prefix(), l.Layout.DSEncryptionEC.Prefix()},
 		"a P-384 key":            {p384},
 	} {
 		if _, err := dsSDKKeys(items); err == nil {

@@ -1,6 +1,9 @@
 package pki
 
-import "path/filepath"
+import (
+	"path/filepath"
+	"strings"
+)
 
 // FilePair is a certificate file and the file holding its private key.
 type FilePair struct {
@@ -64,6 +67,10 @@ func (l Layout) Component(role Role, name string) FilePair {
 func PrefixPaths(prefix string) FilePair {
 	return FilePair{Cert: prefix + ".crt", Key: prefix + ".key"}
 }
+
+// Prefix is the path both files of a pair share, the inverse of PrefixPaths: what settings that
+// name a key pair by one path (serve ds --sdk-key) take.
+func (fp FilePair) Prefix() string { return strings.TrimSuffix(fp.Cert, ".crt") }
 
 // all lists every pair Init writes, the CA first.
 func (l Layout) all() []FilePair {
