@@ -10,19 +10,20 @@ import (
 // challengePage has the fields of the ACS's challenge page that challenge.html reads, so that the
 // scraper is tested on the template the ACS really renders.
 type challengePage struct {
-	Base, Lang, Window, Step    string
-	T                           web.Messages
-	BrandName, LogoURL          string
-	SupportText                 string
-	Merchant, Amount, Card      string
-	ID, Token                   string
-	Error, Hint, Status         string
-	Destinations                []struct{ Key, Label string }
-	Digits, Wait                int
-	WaitText                    string
-	NoResend, OK, OtherChannels bool
-	NotificationURL, CRes       string
-	SessionData                 string
+	Base, Lang, Window, Step string
+	T                        web.Messages
+	BrandName, LogoURL       string
+	SupportText              string
+	Merchant, Amount, Card   string
+	ID, Token                string
+	Error, Hint, Status      string
+	Destinations             []struct{ Key, Label string }
+	Digits, Wait             int
+	WaitText                 string
+	NoResend, OtherChannels  bool
+	Ending                   string
+	NotificationURL, CRes    string
+	SessionData              string
 }
 
 func render(t *testing.T, p challengePage) []byte {
@@ -53,7 +54,7 @@ func TestTheScraperReadsEachChallengePageAsABrowserWouldSubmitIt(t *testing.T) {
 		t.Errorf("code page read as %+v", code)
 	}
 
-	final := parseForms(render(t, challengePage{Step: "done", OK: true, NotificationURL: "http://localhost:8401/3ds/notification",
+	final := parseForms(render(t, challengePage{Step: "done", Ending: "ok", NotificationURL: "http://localhost:8401/3ds/notification",
 		CRes: "eyJhIjoxfQ", SessionData: "c2Vzc2lvbg"}), at)
 	if len(final) != 1 || final[0].id != "cres" || final[0].action != "http://localhost:8401/3ds/notification" ||
 		final[0].values.Get("cres") != "eyJhIjoxfQ" || final[0].values.Get("threeDSSessionData") != "c2Vzc2lvbg" {
