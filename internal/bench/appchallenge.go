@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/open3ds/open3ds/internal/shopapp"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 	"github.com/open3ds/open3ds/pkg/sdk"
 )
@@ -30,8 +31,8 @@ func (s *AppChallengeScenario) Do(ctx context.Context, i int64) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": s.Cards[i%int64(len(s.Cards))],
-		"amount": Amounts[mix(i+1)%uint64(len(Amounts))], "currency": "978", "sdk": tx.AuthenticationRequestParameters()}
+	body := shopapp.StartApp(shopapp.Purchase{Card: s.Cards[i%int64(len(s.Cards))], Amount: Amounts[mix(i+1)%uint64(len(Amounts))],
+		Currency: "978"}, tx.AuthenticationRequestParameters())
 	var res threedsserver.Result
 	if err := s.API.call(ctx, "start app", http.MethodPost, "/v1/authentications", body, &res); err != nil {
 		return err
@@ -43,8 +44,7 @@ func (s *AppChallengeScenario) Do(ctx context.Context, i int64) error {
 	if res.TransStatus != "C" || c == nil {
 		return Failf("no challenge: transStatus "+res.TransStatus, "the ACS did not challenge the card in the app")
 	}
-	out, err := tx.DoChallenge(ctx, sdk.ChallengeParameters{ThreeDSServerTransID: c.ThreeDSServerTransID, ACSTransID: c.ACSTransID,
-		ACSReferenceNumber: c.ACSReferenceNumber, ACSSignedContent: c.ACSSignedContent}, &benchUI{s: s.Codes, acsTransID: c.ACSTransID})
+	out, err := tx.DoChallenge(ctx, shopapp.ChallengeOf(c), &benchUI{s: s.Codes, acsTransID: c.ACSTransID})
 	var pe *sdk.ProtocolError
 	var re *sdk.RuntimeError
 	switch {

@@ -72,8 +72,7 @@ func Buy(ctx context.Context, cfg Config, p Purchase) (Outcome, error) {
 		return Outcome{}, err
 	}
 	params := tx.AuthenticationRequestParameters()
-	body := map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
-		"currency": p.Currency, "sdk": params}
+	body := StartApp(p, params)
 	var res threedsserver.Result
 	if err := cfg.call(ctx, http.MethodPost, "/v1/authentications", body, &res); err != nil {
 		return Outcome{}, err
@@ -83,13 +82,25 @@ func Buy(ctx context.Context, cfg Config, p Purchase) (Outcome, error) {
 	if c == nil {
 		return out, nil
 	}
-	out.Challenge, err = tx.DoChallenge(ctx, sdk.ChallengeParameters{ThreeDSServerTransID: c.ThreeDSServerTransID,
-		ACSTransID: c.ACSTransID, ACSReferenceNumber: c.ACSReferenceNumber, ACSSignedContent: c.ACSSignedContent}, cfg.UI)
+	out.Challenge, err = tx.DoChallenge(ctx, ChallengeOf(c), cfg.UI)
 	if err != nil {
 		return out, err
 	}
 	// The CRes's word is the app's to show; the merchant acts on the RReq's, from the 3DS Server.
 	return cfg.result(ctx, res.ID, out.Challenge)
+}
+
+// StartApp is the merchant API's request that starts an app authentication of p with an SDK
+// transaction's parameters, as an app's back end sends it.
+func StartApp(p Purchase, params sdk.AuthenticationRequestParameters) map[string]any {
+	return map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
+		"currency": p.Currency, "sdk": params}
+}
+
+// ChallengeOf is what the SDK starts a challenge with, from the merchant API's appChallenge.
+func ChallengeOf(c *threedsserver.AppChallenge) sdk.ChallengeParameters {
+	return sdk.ChallengeParameters{ThreeDSServerTransID: c.ThreeDSServerTransID, ACSTransID: c.ACSTransID,
+		ACSReferenceNumber: c.ACSReferenceNumber, ACSSignedContent: c.ACSSignedContent}
 }
 
 // result waits for the RReq's result of transaction id.
