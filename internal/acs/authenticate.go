@@ -123,8 +123,9 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if err != nil {
 		return decision{}, issuer, err
 	}
-	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, RiskInput{AReq: a, History: h, HasDeviceData: dev.hasData, DeviceIP: dev.methodIP,
-		DeviceWarnings: dev.warnings, LocaleCountry: LocaleCountry(dev.locale), IPCountry: s.IPCountries.Country(dev.ip), Now: t.CreatedAt})
+	t.RiskInput = &RiskInput{AReq: a, History: h, HasDeviceData: dev.hasData, DeviceIP: dev.methodIP,
+		DeviceWarnings: dev.warnings, LocaleCountry: LocaleCountry(dev.locale), IPCountry: s.IPCountries.Country(dev.ip), Now: t.CreatedAt}
+	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, *t.RiskInput)
 	t.RiskScore, t.LiveDecision, t.Reasons = live.Score, live.Outcome, live.Reasons
 	if shadow != nil {
 		t.ShadowDecision = shadow.Outcome

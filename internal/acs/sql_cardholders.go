@@ -172,6 +172,7 @@ func (s *SQLStore) Rotate(ctx context.Context, limit int) (int, error) {
 		{"acs_cardholders", "id", "pan_sealed", "pan_key_id"},
 		{"acs_transactions", "acs_trans_id", "pan_sealed", "pan_key_id"},
 		{"acs_app_challenges", "acs_trans_id", "session_sealed", "session_key_id"},
+		{"acs_risk_inputs", "acs_trans_id", "input_sealed", "input_key_id"},
 	} {
 		n, err := s.rotate(ctx, t.table, t.key, t.sealed, t.keyID, limit)
 		if n > 0 || err != nil {

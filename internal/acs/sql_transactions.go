@@ -88,6 +88,14 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 			return fmt.Errorf("acs: sealing a PAN: %w", err)
 		}
 	}
+	var riskSealed string
+	var riskKeyID int
+	if t.RiskInput != nil {
+		var err error
+		if riskSealed, riskKeyID, err = s.sealRiskInput(t); err != nil {
+			return err
+		}
+	}
 	var challenge, app []any
 	if r.App != nil {
 		var err error
@@ -112,6 +120,11 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 			boolInt(t.ChallengeFailed), nullTime(t.AuthValueUsedAt), store.Time(t.CreatedAt), nullTime(t.EndedAt), sealed, keyID)
 		if err != nil {
 			return err
+		}
+		if riskSealed != "" {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertRiskInput), t.ACSTransID, riskSealed, riskKeyID, store.Time(t.CreatedAt)); err != nil {
+				return err
+			}
 		}
 		if challenge != nil {
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), challenge...); err != nil {

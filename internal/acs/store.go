@@ -137,6 +137,10 @@ type Transaction struct {
 	AuthValueUsedAt time.Time
 	CreatedAt       time.Time
 	EndedAt         time.Time
+	// RiskInput is what the risk engine saw, nil when it did not score the AReq (no issuer, a
+	// blocked or unenrolled card). It is sealed on writing, for the backtest, and not read back
+	// with the transaction (Replays reads it).
+	RiskInput *RiskInput
 }
 
 // AReqRecord is what one decided AReq leaves in the store. It is written in one commit, before the

@@ -214,8 +214,9 @@ func TestTheSQLiteFileHoldsNoPlaintextPAN(t *testing.T) {
 		}
 	}
 	// A challenged transaction keeps its PAN sealed for the value its RReq will carry.
+	// Its risk input (the AReq with the card number, for the backtest) is sealed too.
 	if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: "t-c", PAN: pans[0], MaskedPAN: acs.MaskPAN(pans[0]),
-		TransStatus: "C", CreatedAt: time.Now()}); err != nil {
+		TransStatus: "C", CreatedAt: time.Now(), RiskInput: &acs.RiskInput{AReq: decodedAReq(t, pans[1], "100"), Now: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.TransactionPAN(ctx, "t-c"); err != nil || got != pans[0] {
