@@ -26,3 +26,6 @@ func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, erro
 	c, err := scanChallenge(row.Scan)
 	return c, store.MapError(err)
 }
+
+// SealRiskInput is the work RecordAReq adds to the AReq path for the backtest, for its benchmark.
+func (s *SQLStore) SealRiskInput(t Transaction) (string, int, error) { return s.sealRiskInput(t) }

@@ -192,3 +192,22 @@ func TestTheAReqPathKeepsTheRiskInput(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSealRiskInput measures what keeping the risk input adds to each AReq before its commit:
+// encoding the AReq and the facts as JSON and sealing them with the vault.
+func BenchmarkSealRiskInput(b *testing.B) {
+	s := acs.NewSQLStore(backends[0].open(b), newKeyring(b).ring(b))
+	t := acs.Transaction{ACSTransID: "8a880dc0-d2d2-4067-bcb1-b08d1690b26e", RiskInput: &acs.RiskInput{
+		AReq: decodedAReq(b, panEnrolled, "1999"), History: acs.History{TxLastHour: 1, TxLastDay: 3, DeviceKnown: true},
+		HasDeviceData: true, DeviceIP: "192.0.2.7", LocaleCountry: "GB", IPCountry: "GB", Now: time.Now()}}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		sealed, _, err := s.SealRiskInput(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(sealed)
+	}
+	b.ReportMetric(float64(n), "sealed-bytes")
+}
