@@ -23,6 +23,7 @@ var riskGroup = &group{name: "risk", what: "task", summary: "the ACS's risk rule
 
 func init() {
 	riskGroup.add(command{name: "backtest", summary: "replay the stored AReqs through new rules beside the live ones: backtest --rules FILE --since 30d", run: runRiskBacktest})
+	riskGroup.add(command{name: "prune", summary: "delete stored risk inputs older than a retention period: prune --older-than 90d", run: runRiskPrune})
 	riskGroup.add(command{name: "fraud", summary: "fraud reports: fraud import FILE.csv (docs/risk-backtest.md has the format)", run: runRiskFraud})
 }
 
@@ -227,5 +228,50 @@ func runRiskFraud(ctx context.Context, e env, args []string) error {
 	if len(bad) > 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("risk fraud import: %d rows rejected; the others were imported", len(bad))}
 	}
+	return nil
+}
+
+// runRiskPrune deletes the risk inputs (sealed card and personal data kept for backtests) older
+// than the issuer's retention period, in batches so that the AReq path is never held up for long.
+// The transactions stay. Run it from a scheduler; any instance may, and two at once do no harm.
+func runRiskPrune(ctx context.Context, e env, args []string) error {
+	fs := newRiskFlags(e, "risk prune", "risk prune --older-than 90d [--dsn DSN | --demo DIR]")
+	var sf riskStoreFlags
+	sf.register(fs)
+	older := fs.String("older-than", "", "delete risk inputs recorded before this: a span back from now (90d), a date or an RFC 3339 time")
+	pos, err := parseRiskFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("risk prune takes no arguments, got %q", strings.Join(pos, " "))
+	}
+	if *older == "" {
+		return usageError("risk prune: --older-than is required, e.g. 90d")
+	}
+	cutoff, err := backtest.ParseWhen(*older, riskNow())
+	if err != nil {
+		return usageError("risk prune: --older-than %v", err)
+	}
+	st, closeStore, err := sf.open(ctx, e, "risk prune")
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	total := 0
+	for {
+		n, err := st.PruneRiskInputs(ctx, cutoff, 1000)
+		if err != nil {
+			return err
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	fmt.Fprintf(e.stdout, "%d risk inputs recorded before %s deleted\n", total, cutoff.UTC().Format(time.RFC3339))
 	return nil
 }

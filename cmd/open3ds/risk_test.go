@@ -125,6 +125,21 @@ func TestTheBacktestRunsOnTheDemosTraffic(t *testing.T) {
 	if err != nil || !strings.Contains(out, "By issuer") || !strings.Contains(out, demoIssuer) || strings.Contains(out, demoIssuerStepUp) {
 		t.Fatalf("the table for one issuer: %v\n%s", err, out)
 	}
+	// Pruning what is older than an hour leaves this traffic; pruning everything empties the window.
+	if out, _, err := riskRun("prune", "--older-than", "1h"); err != nil || !strings.HasPrefix(out, "0 risk inputs") {
+		t.Fatalf("prune 1h: %v %s", err, out)
+	}
+	defer func() {
+		if out, _, err := riskRun("prune", "--older-than", "-1m"); err == nil || exitCode(err) != 2 {
+			t.Errorf("a negative span: %v %s", err, out)
+		}
+		if out, _, err := riskRun("prune", "--older-than", "2099-01-01"); err != nil || strings.HasPrefix(out, "0 ") {
+			t.Errorf("prune all: %v %s", err, out)
+		}
+		if out, _, _ := riskRun("backtest", "--rules", "strict.yaml", "--since", "1h"); !strings.Contains(out, "nothing to replay") {
+			t.Errorf("after pruning everything:\n%s", out)
+		}
+	}()
 	t.Logf("open3ds risk backtest --rules strict.yaml --since 1h --issuer %s:\n%s", demoIssuer, out)
 	if strings.Contains(out+errOut+d.logs.String(), card) {
 		t.Errorf("a card number reached the output or the log")
@@ -164,6 +179,7 @@ func TestRiskCommandsRefuseBadFlagsWithExitTwo(t *testing.T) {
 		{"fraud without import", []string{"fraud", "load", "x.csv"}, "fraud needs: import FILE.csv"},
 		{"fraud import without a file", []string{"fraud", "import"}, "needs one FILE.csv"},
 		{"fraud import of a missing file", []string{"fraud", "import", "missing.csv"}, "missing.csv"},
+		{"prune without a period", []string{"prune"}, "--older-than is required"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := riskRun(c.args...)
