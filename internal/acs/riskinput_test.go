@@ -211,3 +211,35 @@ func BenchmarkSealRiskInput(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "sealed-bytes")
 }
+
+// TestReplaysPageThroughRowsOfTheSameInstant stores more risk inputs than one page, all at the
+// same instant (a busy second, or a clock of coarse resolution), and replays each exactly once.
+func TestReplaysPageThroughRowsOfTheSameInstant(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := acs.NewSQLStore(b.open(t), newKeyring(t).ring(t))
+			at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+			a := decodedAReq(t, panEnrolled, "100")
+			const n = 1003 // two full pages of 500 and a part
+			for i := range n {
+				if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: fmt.Sprintf("tx-%04d", i), IssuerID: "bank-a",
+					MaskedPAN: acs.MaskPAN(panEnrolled), LiveDecision: acs.Frictionless, CreatedAt: at,
+					RiskInput: &acs.RiskInput{AReq: a, Now: at}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := replays(t, s, acs.ReplayQuery{Since: at, Until: at.Add(time.Second)})
+			seen := map[string]bool{}
+			for _, r := range got {
+				if seen[r.ACSTransID] {
+					t.Fatalf("%s replayed twice", r.ACSTransID)
+				}
+				seen[r.ACSTransID] = true
+			}
+			if len(seen) != n {
+				t.Fatalf("%d of %d replayed", len(seen), n)
+			}
+		})
+	}
+}
