@@ -88,13 +88,14 @@ func TestStoreContract(t *testing.T) {
 			t.Run("rotation re-seals every PAN under the new key and they stay readable", func(t *testing.T) {
 				session := bytes.Repeat([]byte{7}, 32)
 				if err := s.RecordAReq(ctx, acs.AReqRecord{Transaction: acs.Transaction{ACSTransID: "t-rot", PAN: "4000001234567891",
-					MaskedPAN: "400000******7891", TransStatus: "C", CreatedAt: time.Now().Add(-100 * 24 * time.Hour)},
+					MaskedPAN: "400000******7891", TransStatus: "C", CreatedAt: time.Now().Add(-100 * 24 * time.Hour),
+					RiskInput: &acs.RiskInput{AReq: decodedAReq(t, "4000001234567891", "100"), Now: time.Now()}},
 					App: &acs.AppRow{ACSTransID: "t-rot", Session: session, UIType: "01", Interface: "01"}}); err != nil {
 					t.Fatal(err)
 				}
 				kr.add()
 				s := acs.NewSQLStore(db, kr.ring(t))
-				for i, want := range []int{1, 1, 1, 0} { // the cardholder, the transaction, its app session key, then nothing
+				for i, want := range []int{1, 1, 1, 1, 0} { // the cardholder, the transaction, its app session key, its risk input, then nothing
 					if n, err := s.Rotate(ctx, 10); err != nil || n != want {
 						t.Fatalf("pass %d rotated %d (%v), want %d", i, n, err, want)
 					}
@@ -110,6 +111,10 @@ func TestStoreContract(t *testing.T) {
 				}
 				if app, err := s.AppChallenge(ctx, "t-rot"); err != nil || !bytes.Equal(app.Session, session) {
 					t.Fatalf("the app session key after rotation: %v", err)
+				}
+				q := acs.ReplayQuery{Since: time.Now().Add(-101 * 24 * time.Hour), Until: time.Now().Add(-99 * 24 * time.Hour)}
+				if got := replays(t, s, q); len(got) != 1 || got[0].Input.AReq.AcctNumber != "4000001234567891" {
+					t.Fatalf("the risk input after rotation: %+v", got)
 				}
 			})
 			t.Run("history counts the card's recent transactions", func(t *testing.T) {
