@@ -155,6 +155,9 @@ func runRiskBacktest(ctx context.Context, e env, args []string) error {
 	}
 	defer closeStore()
 	rep, err := backtest.Run(ctx, st, o, now)
+	if errors.Is(err, backtest.ErrUnknownIssuer) {
+		return usageError("risk backtest: --issuer: %v", err)
+	}
 	if err != nil {
 		return exitError{code: 1, msg: err.Error()}
 	}

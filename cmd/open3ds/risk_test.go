@@ -140,6 +140,9 @@ func TestTheBacktestRunsOnTheDemosTraffic(t *testing.T) {
 			t.Errorf("after pruning everything:\n%s", out)
 		}
 	}()
+	if _, _, err := riskRun("backtest", "--rules", "strict.yaml", "--issuer", "no-such-bank"); exitCode(err) != 2 || !strings.Contains(err.Error(), `no issuer "no-such-bank"`) {
+		t.Errorf("an unknown issuer: exit %d, %v", exitCode(err), err)
+	}
 	t.Logf("open3ds risk backtest --rules strict.yaml --since 1h --issuer %s:\n%s", demoIssuer, out)
 	if strings.Contains(out+errOut+d.logs.String(), card) {
 		t.Errorf("a card number reached the output or the log")

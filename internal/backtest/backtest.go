@@ -11,6 +11,9 @@ import (
 	"github.com/open3ds/open3ds/internal/risk"
 )
 
+// ErrUnknownIssuer is Run's error for an Options.Issuer the store does not have.
+var ErrUnknownIssuer = errors.New("backtest: unknown issuer")
+
 // Source is what a backtest reads: the issuers (for the policy each runs) and the stored risk
 // inputs. acs.SQLStore is one.
 type Source interface {
@@ -141,7 +144,7 @@ func Run(ctx context.Context, src Source, o Options, now time.Time) (*Report, er
 	}
 	if o.Issuer != "" {
 		if _, ok := policy[o.Issuer]; !ok {
-			return nil, fmt.Errorf("backtest: no issuer %q in the ACS store", o.Issuer)
+			return nil, fmt.Errorf("%w: no issuer %q in the ACS store", ErrUnknownIssuer, o.Issuer)
 		}
 	}
 	engine := acs.Risk(o.Rules)
@@ -156,8 +159,13 @@ func Run(ctx context.Context, src Source, o Options, now time.Time) (*Report, er
 		return c
 	}
 	err = src.Replays(ctx, acs.ReplayQuery{Since: o.Since, Until: o.Until, Issuer: o.Issuer}, func(r acs.Replay) error {
-		// The policy name is the issuer's as it is now; an issuer since removed gets the file's default.
-		next, _ := engine.Evaluate(policy[r.IssuerID], r.Input)
+		// The policy name is the issuer's as it is now; an issuer since removed is looked up by its
+		// id, which is the name an issuer gets unless it was given another.
+		name, ok := policy[r.IssuerID]
+		if !ok {
+			name = r.IssuerID
+		}
+		next, _ := engine.Evaluate(name, r.Input)
 		fraud := r.FraudType != ""
 		rep.Total.add(r.LiveDecision, next.Outcome, fraud)
 		count(byIssuer, r.IssuerID).add(r.LiveDecision, next.Outcome, fraud)

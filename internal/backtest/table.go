@@ -24,12 +24,17 @@ func WriteTable(w io.Writer, r *Report) error {
 		rows       []Group
 	}{{"By issuer", "ISSUER", r.Issuers}, {"By BIN", "BIN", r.BINs}} {
 		fmt.Fprintf(w, "\n%s\n", part.title)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "%s\tAREQS\tFRICTIONLESS live → new\tCHALLENGES live → new\tDENIALS live → new\tFRAUD\tFRAUD CAUGHT live → new\tGOOD NEWLY CHALLENGED\t\n", part.key)
+		// The numbers align right; padding the keys to one width keeps them aligned left.
+		width := len("total")
 		for _, g := range part.rows {
-			tableRow(tw, g.Key, g.Counts)
+			width = max(width, len(g.Key))
 		}
-		tableRow(tw, "total", r.Total)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%-*s\tAREQS\tFRICTIONLESS live → new\tCHALLENGES live → new\tDENIALS live → new\tFRAUD\tFRAUD CAUGHT live → new\tGOOD NEWLY CHALLENGED\t\n", width, part.key)
+		for _, g := range part.rows {
+			tableRow(tw, width, g.Key, g.Counts)
+		}
+		tableRow(tw, width, "total", r.Total)
 		if err := tw.Flush(); err != nil {
 			return err
 		}
@@ -38,8 +43,8 @@ func WriteTable(w io.Writer, r *Report) error {
 	return err
 }
 
-func tableRow(w io.Writer, key string, c Counts) {
-	fmt.Fprintf(w, "%s\t%d\t%s → %s\t%d → %d\t%d → %d\t%d\t%d → %d\t%d\t\n", key, c.Transactions,
+func tableRow(w io.Writer, width int, key string, c Counts) {
+	fmt.Fprintf(w, "%-*s\t%d\t%s → %s\t%d → %d\t%d → %d\t%d\t%d → %d\t%d\t\n", width, key, c.Transactions,
 		pct(c.FrictionlessRate(true)), pct(c.FrictionlessRate(false)), c.ChallengeLive, c.ChallengeNew, c.DenyLive, c.DenyNew,
 		c.Fraud, c.CaughtLive, c.CaughtNew, c.NewlyChallenged)
 }
