@@ -14,6 +14,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/backtest"
+	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/vault"
@@ -34,16 +35,25 @@ var riskNow = time.Now
 // OPEN3DS_VAULT_KEYS or OPEN3DS_VAULT_KEYS_FILE, as `serve acs` reads them, or else the demo's
 // folder, found as bench finds it.
 type riskStoreFlags struct {
-	dsn, demo string
+	dsn, demo, config string
 }
 
+// riskACSConfig is `serve acs`'s configuration read for its store and PAN keys only: the same
+// type without its Validate, since the listeners and certificates it also requires are not needed
+// here.
+type riskACSConfig acsConfig
+
 func (f *riskStoreFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "the `serve acs` configuration file, for its dsn and vault_keys (default $OPEN3DS_CONFIG)")
 	fs.StringVar(&f.dsn, "dsn", "", "the ACS store: sqlite:PATH or postgres://… (default $OPEN3DS_DSN; the PAN keys come from $OPEN3DS_VAULT_KEYS or $OPEN3DS_VAULT_KEYS_FILE)")
 	fs.StringVar(&f.demo, "demo", "", "directory of the demo's demo.json (default ./"+benchDemoDefault+" when it has one and no store is given)")
 }
 
 // open opens the store with the vault that sealed its data.
 func (f *riskStoreFlags) open(ctx context.Context, e env, who string) (*acs.SQLStore, func(), error) {
+	if f.demo == "" && (f.config != "" || e.getenv(config.ConfigEnv) != "") {
+		return f.openConfigured(ctx, e, who)
+	}
 	dsn := f.dsn
 	if dsn == "" && f.demo == "" {
 		dsn = e.getenv("OPEN3DS_DSN")
@@ -75,6 +85,36 @@ func (f *riskStoreFlags) open(ctx context.Context, e env, who string) (*acs.SQLS
 		return nil, nil, fmt.Errorf("%s: the demo's PAN keys: %w", who, err)
 	}
 	db, err := store.Open(ctx, p.acs, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return acs.NewSQLStore(db, acs.Vault(ring)), func() { db.Close() }, nil
+}
+
+// openConfigured reads the store and the PAN keys as `serve acs` does: its configuration file,
+// then OPEN3DS_* variables (and *_FILE secrets) over it, then --dsn over both.
+func (f *riskStoreFlags) openConfigured(ctx context.Context, e env, who string) (*acs.SQLStore, func(), error) {
+	getenv := func(k string) string {
+		if k == config.ConfigEnv && f.config != "" {
+			return f.config
+		}
+		return e.getenv(k)
+	}
+	var cfg riskACSConfig
+	if err := config.Load(&cfg, nil, nil, getenv); err != nil {
+		return nil, nil, usageError("%s: the ACS configuration: %v", who, err)
+	}
+	if f.dsn != "" {
+		cfg.DSN = f.dsn
+	}
+	if cfg.DSN == "" {
+		return nil, nil, usageError("%s: the ACS configuration names no dsn", who)
+	}
+	ring, err := vault.ParseKeyring(cfg.VaultKeys.Reveal())
+	if err != nil {
+		return nil, nil, usageError("%s: the ACS configuration's vault_keys: %v", who, err)
+	}
+	db, err := store.Open(ctx, cfg.DSN, store.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -121,6 +121,22 @@ func TestTheBacktestRunsOnTheDemosTraffic(t *testing.T) {
 		t.Fatalf("the HTML report lacks the demo bank's bars: %v", err)
 	}
 
+	// Outside the demo's folder, `serve acs`'s configuration file finds the same store and keys.
+	var st demoState
+	raw, _ := os.ReadFile(demoPathsIn(dir).state)
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(top, "vault.keys"), st.Secrets.VaultKeys)
+	mustWrite(t, filepath.Join(top, "acs.yaml"), "dsn: "+demoPathsIn(dir).acs+"\nvault_keys_file: "+filepath.Join(top, "vault.keys")+"\n")
+	t.Chdir(t.TempDir())
+	out, errOut, err = riskRun("backtest", "--config", filepath.Join(top, "acs.yaml"), "--rules", filepath.Join(top, "strict.yaml"), "--since", "1h", "--json")
+	var viaConfig backtest.Report
+	if err != nil || json.Unmarshal([]byte(out), &viaConfig) != nil || viaConfig.Total != rep.Total {
+		t.Fatalf("with --config: %v %s\n%s", err, errOut, out)
+	}
+	t.Chdir(top)
+
 	out, _, err = riskRun("backtest", "--rules", "strict.yaml", "--since", "1h", "--issuer", demoIssuer)
 	if err != nil || !strings.Contains(out, "By issuer") || !strings.Contains(out, demoIssuer) || strings.Contains(out, demoIssuerStepUp) {
 		t.Fatalf("the table for one issuer: %v\n%s", err, out)
@@ -166,6 +182,7 @@ func TestRiskCommandsRefuseBadFlagsWithExitTwo(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	mustWrite(t, "rules.yaml", demoRisk)
+	mustWrite(t, "acs.yaml", "dsn: sqlite:acs.db\n")
 	mustWrite(t, "broken.yaml", "default:\n  live: {frictionless_below: 2000}\n")
 	for _, c := range []struct {
 		name string
@@ -183,6 +200,7 @@ func TestRiskCommandsRefuseBadFlagsWithExitTwo(t *testing.T) {
 		{"fraud import without a file", []string{"fraud", "import"}, "needs one FILE.csv"},
 		{"fraud import of a missing file", []string{"fraud", "import", "missing.csv"}, "missing.csv"},
 		{"prune without a period", []string{"prune"}, "--older-than is required"},
+		{"a configuration file without the keys", []string{"backtest", "--rules", "rules.yaml", "--config", "acs.yaml"}, "vault_keys"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := riskRun(c.args...)
