@@ -74,7 +74,7 @@ func TestTheHTMLReportShowsTheChartsAtPhoneAndDesktopWidths(t *testing.T) {
 	for _, size := range []struct {
 		name string
 		w, h int
-	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+	}{{"phone", 390, 844}, {"tablet", 820, 1180}, {"desktop", 1280, 900}} {
 		t.Run(size.name, func(t *testing.T) {
 			ctx := browsertest.Start(t, browsertest.Options{Width: max(size.w, 800), Height: size.h})
 			// A window cannot be narrower than Chromium allows; the phone's width is emulated.
