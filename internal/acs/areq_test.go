@@ -119,7 +119,7 @@ func TestAReqDecisions(t *testing.T) {
 		{name: "3RI with no prior reference never challenges: the issuer's policy says N",
 			version: "2.2.0", sample: "areq-3ri-npa", set: map[string]any{"acctNumber": panEnrolled, "purchaseAmount": "250000",
 				"threeDSRequestorPriorAuthenticationInfo": nil,
-				"purchaseCurrency": "978", "purchaseExponent": "2", "purchaseDate": "20250314101530"},
+				"purchaseCurrency":                        "978", "purchaseExponent": "2", "purchaseDate": "20250314101530"},
 			status: "N", reason: "21", eci: "07"},
 	}
 	for _, c := range cases {
