@@ -194,12 +194,12 @@ type Result struct {
 	Challenge           *Challenge `json:"challenge,omitempty"`
 	// Channel is "browser", "app" or "3ri"; an app authentication has the SDK's transaction id too,
 	// and after a C the parameters its SDK starts the challenge with; a 3RI one its threeRIInd.
-	Channel         string `json:"channel"`
-	MessageCategory string `json:"messageCategory"`
-	ThreeRIInd      string `json:"threeRIInd,omitempty"`
-	SDKTransID   string        `json:"sdkTransID,omitempty"`
-	AppChallenge *AppChallenge `json:"appChallenge,omitempty"`
-	Timings      Timings       `json:"timings"`
+	Channel         string        `json:"channel"`
+	MessageCategory string        `json:"messageCategory"`
+	ThreeRIInd      string        `json:"threeRIInd,omitempty"`
+	SDKTransID      string        `json:"sdkTransID,omitempty"`
+	AppChallenge    *AppChallenge `json:"appChallenge,omitempty"`
+	Timings         Timings       `json:"timings"`
 }
 
 // Timings are milliseconds from the start of the authentication.
