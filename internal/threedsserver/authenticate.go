@@ -15,10 +15,14 @@ import (
 // AuthenticateRequest is the purchase, the browser data the checkout script collected and the 3DS
 // Method's outcome.
 type AuthenticateRequest struct {
-	Amount              string  `json:"amount"`   // minor units
-	Currency            string  `json:"currency"` // ISO 4217 numeric
-	Exponent            *int    `json:"exponent"` // default 2
-	ThreeDSCompInd      string  `json:"threeDSCompInd"`
+	Amount         string `json:"amount"`   // minor units
+	Currency       string `json:"currency"` // ISO 4217 numeric
+	Exponent       *int   `json:"exponent"` // default 2
+	ThreeDSCompInd string `json:"threeDSCompInd"`
+	// MessageCategory, when set, replaces the one the start gave: a browser authentication starts
+	// as soon as the card number is typed, before the shopper has said whether to pay or only to
+	// save the card.
+	MessageCategory     string  `json:"messageCategory,omitempty"`
 	ChallengeWindowSize string  `json:"challengeWindowSize"` // 01-05, default 05
 	CardExpiryDate      string  `json:"cardExpiryDate,omitempty"`
 	CardholderName      string  `json:"cardholderName,omitempty"`
@@ -123,6 +127,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	var req AuthenticateRequest
 	if err := httpx.DecodeJSON(r, 64<<10, &req); err != nil {
 		return err
+	}
+	switch req.MessageCategory {
+	case "":
+	case CategoryPayment, emv.CategoryPayment:
+		t.MessageCategory = emv.CategoryPayment
+	case CategoryNonPayment, emv.CategoryNonPayment:
+		t.MessageCategory = emv.CategoryNonPayment
+	default:
+		return httpx.Invalid(httpx.FieldError{Field: "messageCategory", Detail: `must be "payment" (01) or "non-payment" (02)`})
 	}
 	if err := req.validate(t.MessageCategory != emv.CategoryNonPayment); err != nil {
 		return err

@@ -76,10 +76,11 @@ func (s *SQLStore) update(ctx context.Context, what string, t Transaction, inSta
 	query := `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
 		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
 		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
-		result_at = ?, return_url = ? WHERE id = ?`
+		result_at = ?, return_url = ?, message_category = ? WHERE id = ?`
 	args := []any{t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
 		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
-		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""}, t.ID}
+		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""},
+		categoryOrPayment(t.MessageCategory), t.ID}
 	if inState != "" {
 		query += ` AND state = ?`
 		args = append(args, inState)

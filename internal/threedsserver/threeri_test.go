@@ -237,6 +237,33 @@ func TestABrowserNonPaymentAuthenticationSendsNoPurchase(t *testing.T) {
 	}
 }
 
+func TestAuthenticateMayTurnABrowserStartIntoANonPayment(t *testing.T) {
+	n := newNetwork(t)
+	st := start(t, n, panFrictionless)
+	body := authenticateBody()
+	body["messageCategory"] = "non-payment"
+	delete(body, "amount")
+	delete(body, "currency")
+	var res threedsserver.Result
+	if code := n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", body, &res); code != http.StatusOK || res.MessageCategory != "non-payment" {
+		t.Fatalf("authenticate: HTTP %d %+v", code, res)
+	}
+	var got threedsserver.Result
+	n.call(t, "GET", "/v1/authentications/"+st.ID, nil, &got)
+	if got.MessageCategory != "non-payment" {
+		t.Fatalf("stored category %q", got.MessageCategory)
+	}
+	st = start(t, n, panFrictionless)
+	body["messageCategory"] = "gift"
+	var p struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	if code := n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", body, &p); code != http.StatusUnprocessableEntity ||
+		len(p.Errors) != 1 || p.Errors[0].Field != "messageCategory" {
+		t.Fatalf("an unknown category: %d %+v", code, p)
+	}
+}
+
 func TestA3RIThroughTheRealACSIsCheckedAgainstItsPrior(t *testing.T) {
 	n := newNetwork(t)
 	n.withRealACS(t)
