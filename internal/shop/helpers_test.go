@@ -27,12 +27,12 @@ type fakeAPI struct {
 	get          func(id string, reads int) (int, string) // reads counts this id's reads, from 1
 
 	mu      sync.Mutex
-	started []string                  // card numbers
+	started []string // card numbers
 	// startBodies are the start requests whole, in order.
 	startBodies []map[string]any
-	sent    map[string]map[string]any // id → authenticate body
-	auth    []string                  // Authorization headers seen
-	reads   map[string]int
+	sent        map[string]map[string]any // id → authenticate body
+	auth        []string                  // Authorization headers seen
+	reads       map[string]int
 }
 
 const (
