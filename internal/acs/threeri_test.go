@@ -232,7 +232,13 @@ func TestThreeRIRaceOnOnePriorLetsOnePass(t *testing.T) {
 }
 
 func TestIssuerPoliciesRefuse3RIAndNonPayment(t *testing.T) {
-	e, _ := newThreeRIACS(t, backends[0].open)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { issuerPolicies(t, b.open) })
+	}
+}
+
+func issuerPolicies(t *testing.T, open func(testing.TB) *store.DB) {
+	e, _ := newThreeRIACS(t, open)
 	p := e.prior(t, "2.2.0", panEnrolled, nil)
 	is, err := e.store.Issuer(t.Context(), "bank-a")
 	if err != nil {
