@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
@@ -162,6 +163,16 @@ func TestThreeRIRecurringLimits(t *testing.T) {
 			clock.add(10 * 24 * time.Hour)
 			if r := monthly(); r.TransStatus != "N" || r.TransStatusReason != "04" {
 				t.Fatalf("ten days later: %s %q, want N 04 (too frequent)", r.TransStatus, r.TransStatusReason)
+			}
+			// An ACS started afresh on the same store holds the agreement as firmly: the limit lives
+			// in the prior's row, not in the process.
+			fresh := &acs.Service{Store: e.store, Risk: e.svc.Risk, Keys: e.svc.Keys, Now: clock.now}
+			m, err := emv.Parse(threeRI(t, "2.2.0", panEnrolled, p, "01", nil), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, err := fresh.Authenticate(t.Context(), m.(*emv.AReq), nil); err != nil || r.TransStatus != "N" || r.TransStatusReason != "04" {
+				t.Fatalf("after a restart, ten days later: %+v (%v), want N 04", r, err)
 			}
 			// A 30-day agreement billed on the same date of a shorter month (28 days on) passes.
 			clock.add(18 * 24 * time.Hour)
