@@ -22,7 +22,17 @@ type demoCard struct {
 	Ending  string // what happens, for the README and the shop's help box
 	Product string // the product to buy for this ending, when it matters
 	AppUI   string // the app challenge screen the ACS gives this card (an acsUiType), when set
+	// Flow, when set, is a shop flow beyond a purchase that the row shows: demoFlowSubscribe (after
+	// the purchase, a 3RI recurring payment on the card on file) or demoFlowSaveCard (a non-payment
+	// authentication in the browser). Want is then the flow's first outcome.
+	Flow string
 }
+
+// The shop flows of demoCard.Flow.
+const (
+	demoFlowSubscribe = "subscribe"
+	demoFlowSaveCard  = "save-card"
+)
 
 // The demo's issuers at the ACS, and the BINs the DS routes.
 const (
@@ -39,6 +49,10 @@ var demoCards = []demoCard{
 		Want: "Y", Ending: "Frictionless: authenticated at once (Y, ECI 05)"},
 	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Product: demoHighValue,
 		Want: "Y", Ending: "Risk-driven challenge: the same card buying the high-value road bike (€1,450) is challenged; the code goes by SMS or e-mail"},
+	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Flow: demoFlowSubscribe,
+		Want: "Y", Ending: "Subscription (3RI): after the purchase, Subscribe monthly charges the card on file with no one present; the bank checks it against the purchase (Y, ECI 05). Renew now at once is too soon for a monthly agreement (N, reason 04)"},
+	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Flow: demoFlowSaveCard,
+		Want: "Y", Ending: "Save card without paying: a non-payment authentication (messageCategory 02), no amount; the bank verifies the card (Y)"},
 	{PAN: "4000010000001009", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Kind: "challenge",
 		Want: "Y", Ending: "Challenge with a code by SMS (Y after the code, ECI 05)"},
 	{PAN: "4000010000002007", Issuer: demoIssuerStepUp, Status: "enrolled", Email: demoEmail, Kind: "challenge",

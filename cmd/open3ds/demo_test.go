@@ -135,6 +135,39 @@ func (d *testDemo) buy(pan, amount string) map[string]any {
 	return res
 }
 
+// flow runs a demo row's shop flow through the merchant API as the shop's back end does: a purchase
+// then its monthly subscription (3RI) twice, or a card saved without payment.
+func (d *testDemo) flow(c demoCard, amount string) {
+	d.t.Helper()
+	switch c.Flow {
+	case demoFlowSubscribe:
+		purchase := d.buy(c.PAN, amount)
+		monthly := map[string]any{"channel": "3ri", "cardNumber": c.PAN, "threeRIInd": "recurring", "amount": amount,
+			"currency": "978", "priorAuthentication": map[string]any{"id": purchase["id"]},
+			"recurring": map[string]any{"expiry": time.Now().AddDate(1, 0, 0).Format("20060102"), "frequency": 30}}
+		var first, second map[string]any
+		if code := d.api("POST", "/v1/authentications", monthly, &first); code != http.StatusCreated || first["transStatus"] != c.Want ||
+			first["channel"] != "3ri" || first["eci"] != "05" || first["authenticationValue"] == nil {
+			d.t.Errorf("%s: the first monthly payment: %d %v, want %s with a value", c.Ending, code, first, c.Want)
+		}
+		if d.api("POST", "/v1/authentications", monthly, &second); second["transStatus"] != "N" || second["transStatusReason"] != "04" {
+			d.t.Errorf("%s: the next monthly payment at once: %v, want N 04", c.Ending, second)
+		}
+	case demoFlowSaveCard:
+		var started, res map[string]any
+		d.api("POST", "/v1/authentications", map[string]string{"cardNumber": c.PAN}, &started)
+		body := map[string]any{"messageCategory": "non-payment", "threeDSCompInd": "U", "cardExpiryDate": demoYYMM(demoExpiry),
+			"browser": map[string]any{"acceptHeader": "text/html", "ip": "127.0.0.1", "language": "en-GB", "userAgent": "Mozilla/5.0",
+				"javascriptEnabled": false}}
+		if code := d.api("POST", "/v1/authentications/"+started["id"].(string)+"/authenticate", body, &res); code != http.StatusOK ||
+			res["transStatus"] != c.Want || res["messageCategory"] != "non-payment" {
+			d.t.Errorf("%s: %d %v, want a non-payment %s", c.Ending, code, res, c.Want)
+		}
+	default:
+		d.t.Fatalf("unknown demo flow %q", c.Flow)
+	}
+}
+
 // verify asks the ACS's admin API, as the issuer's authorisation system would, whether an
 // authentication value is one it issued for this card and amount.
 func (d *testDemo) verify(pan, amount string, value any) map[string]any {
@@ -176,6 +209,10 @@ func TestDemoStartsWithTheWholeNetworkAndEachCardEndsAsTheTableSays(t *testing.T
 		amount := "8900"
 		if c.Product == demoHighValue {
 			amount = "145000"
+		}
+		if c.Flow != "" {
+			d.flow(c, amount)
+			continue
 		}
 		res := d.buy(c.PAN, amount)
 		want := c.Want
@@ -298,8 +335,13 @@ func demoCardRows() string {
 	var b strings.Builder
 	for _, c := range demoCards {
 		product := "any"
-		if c.Product == demoHighValue {
+		switch {
+		case c.Product == demoHighValue:
 			product = "the road bike (€1,450)"
+		case c.Flow == demoFlowSubscribe:
+			product = "any, then **Subscribe monthly** on the result page"
+		case c.Flow == demoFlowSaveCard:
+			product = "none: **Save card without paying**"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", groupPAN(c.PAN), product, c.Ending)
 	}

@@ -27,6 +27,8 @@ func runEnrolIssuer(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&is.NotEnrolledPolicy, "not-enrolled", "N", "answer for a card not enrolled: N (reason 13) or A (attempts)")
 		fs.StringVar(&is.NoChallengePolicy, "no-challenge", "N", "answer when a challenge cannot happen (3RI): N or A")
 		fs.BoolVar(&is.Decoupled, "decoupled", false, "the issuer authenticates out of band (transStatus D)")
+		fs.BoolVar(&is.Refuse3RI, "refuse-3ri", false, "answer every 3RI AReq N, reason 21 (3RI not supported)")
+		fs.BoolVar(&is.RefuseNonPayment, "refuse-npa", false, "answer every non-payment AReq N, reason 20 (non-payment not supported)")
 		fs.IntVar(&is.OTP.Length, "otp-length", 6, "digits in a one-time code")
 		fs.IntVar(&is.OTP.TTLSeconds, "otp-ttl", 300, "seconds a one-time code stays valid")
 		fs.IntVar(&is.OTP.MaxAttempts, "otp-attempts", 3, "wrong codes before the challenge fails")
@@ -136,6 +138,12 @@ func acsMergeIssuer(old, is acs.Issuer, set map[string]bool) acs.Issuer {
 	pick("support-text", &old.Brand.SupportText, is.Brand.SupportText)
 	if set["decoupled"] {
 		old.Decoupled = is.Decoupled
+	}
+	if set["refuse-3ri"] {
+		old.Refuse3RI = is.Refuse3RI
+	}
+	if set["refuse-npa"] {
+		old.RefuseNonPayment = is.RefuseNonPayment
 	}
 	for flag, p := range map[string][2]*int{"otp-length": {&old.OTP.Length, &is.OTP.Length}, "otp-ttl": {&old.OTP.TTLSeconds, &is.OTP.TTLSeconds},
 		"otp-attempts": {&old.OTP.MaxAttempts, &is.OTP.MaxAttempts}, "otp-resends": {&old.OTP.MaxResends, &is.OTP.MaxResends}} {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open3ds/open3ds/internal/acs"
+	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -51,6 +53,19 @@ func TestEnrolIssuerAndCardholders(t *testing.T) {
 		if !strings.Contains(out, "bank-a") || !strings.Contains(out, "Bank A") || !strings.Contains(out, "mastercard") ||
 			!strings.Contains(out, "400000-400099") || !strings.Contains(out, " A ") {
 			t.Errorf("list:\n%s", out)
+		}
+	})
+	t.Run("the 3RI and non-payment refusals are set and kept by change", func(t *testing.T) {
+		c.must("enrol", "issuer", "change", "--id", "bank-a", "--refuse-3ri", "--refuse-npa")
+		c.must("enrol", "issuer", "change", "--id", "bank-a", "--refuse-npa=false")
+		db, err := store.Open(context.Background(), c.environ["OPEN3DS_DSN"], store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		is, err := acs.NewSQLStore(db, nil).Issuer(context.Background(), "bank-a")
+		if err != nil || !is.Refuse3RI || is.RefuseNonPayment || is.ECIStyle != "mastercard" {
+			t.Fatalf("issuer %+v (%v); want 3RI refused, non-payment allowed, the ECI style kept", is, err)
 		}
 	})
 	t.Run("a PAN read from stdin is enrolled and listed masked", func(t *testing.T) {

@@ -45,6 +45,7 @@ type sdkFlags struct {
 	demo, apiURL, apiKey, pkiDir, caFile string
 	dsCert, dsID, dsKey, version         string
 	timeout                              time.Duration
+	nonPayment                           bool
 }
 
 func runSDK(ctx context.Context, e env, args []string) error {
@@ -74,7 +75,8 @@ func runSDK(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := shopapp.Buy(ctx, app, shopapp.Purchase{Card: strings.ReplaceAll(f.card, " ", ""), Amount: f.amount, Currency: f.currency})
+	out, err := shopapp.Buy(ctx, app, shopapp.Purchase{Card: strings.ReplaceAll(f.card, " ", ""), Amount: f.amount, Currency: f.currency,
+		NonPayment: f.nonPayment})
 	printSDKOutcome(e, out)
 	if err != nil {
 		return exitError{code: 1, msg: err.Error()}
@@ -92,6 +94,7 @@ func sdkFlagSet(e env, f *sdkFlags) *flag.FlagSet {
 	fs.StringVar(&f.card, "card", "", "the card number")
 	fs.StringVar(&f.amount, "amount", "8900", "the amount in minor units")
 	fs.StringVar(&f.currency, "currency", "978", "the currency, ISO 4217 numeric")
+	fs.BoolVar(&f.nonPayment, "non-payment", false, "authenticate the card without a payment (messageCategory 02, e.g. adding it to a wallet); --amount is ignored")
 	fs.StringVar(&f.otpCmd, "otp-cmd", "", "answer each challenge screen with this shell command's output instead of the terminal")
 	fs.StringVar(&f.demo, "demo", "", "directory of the demo's demo.json (default ./"+benchDemoDefault+" when it has one)")
 	fs.StringVar(&f.apiURL, "api-url", "", "the 3DS Server's merchant API")

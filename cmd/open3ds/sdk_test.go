@@ -42,6 +42,29 @@ func TestSDKBuyPaysAsAnAppThroughTheDemoNetwork(t *testing.T) {
 	}
 }
 
+// TestSDKBuyNonPaymentSavesTheCardInTheApp runs `open3ds sdk buy --non-payment`: an app
+// non-payment authentication (adding the card to a wallet) with no amount, verified by the bank.
+func TestSDKBuyNonPaymentSavesTheCardInTheApp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	d := startTestDemo(t, dir, 0)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"sdk", "buy", "--demo", dir, "--card", "4000 0000 0000 1000", "--non-payment"},
+		func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	if err != nil || !strings.Contains(stdout.String(), "transStatus     Y") {
+		t.Fatalf("sdk buy --non-payment: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	id := ""
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "authentication" {
+			id = f[1]
+		}
+	}
+	var res map[string]any
+	if id == "" || d.api("GET", "/v1/authentications/"+id, nil, &res) != 200 || res["channel"] != "app" || res["messageCategory"] != "non-payment" {
+		t.Fatalf("the 3DS Server's record (id %q): %v\n%s", id, res, stdout.String())
+	}
+}
+
 func TestSDKHelpListsItsFlags(t *testing.T) {
 	var stdout bytes.Buffer
 	if err := run(context.Background(), []string{"sdk", "-h"}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stdout); err != nil {

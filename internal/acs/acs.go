@@ -40,6 +40,10 @@ type Issuer struct {
 	// NoChallengePolicy is the answer when risk asks for a challenge that cannot happen (3RI):
 	// "N" or "A".
 	NoChallengePolicy string `json:"noChallengePolicy"`
+	// Refuse3RI answers every 3RI AReq N with reason 21 (3RI not supported), RefuseNonPayment every
+	// non-payment one N with reason 20, in whichever channel; both are off by default.
+	Refuse3RI        bool `json:"refuse3RI,omitempty"`
+	RefuseNonPayment bool `json:"refuseNonPayment,omitempty"`
 	// Decoupled says whether the issuer can authenticate out of band (transStatus D).
 	Decoupled bool      `json:"decoupled"`
 	OTP       OTPPolicy `json:"otp"`

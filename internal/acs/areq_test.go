@@ -116,9 +116,10 @@ func TestAReqDecisions(t *testing.T) {
 		{name: "data share only at low risk is informational",
 			version: "2.2.0", sample: "areq-browser-pa", set: map[string]any{"acctNumber": panEnrolled, "threeDSRequestorChallengeInd": "06"},
 			status: "I"},
-		{name: "3RI never challenges: the issuer's policy says N",
+		{name: "3RI with no prior reference never challenges: the issuer's policy says N",
 			version: "2.2.0", sample: "areq-3ri-npa", set: map[string]any{"acctNumber": panEnrolled, "purchaseAmount": "250000",
-				"purchaseCurrency": "978", "purchaseExponent": "2", "purchaseDate": "20250314101530"},
+				"threeDSRequestorPriorAuthenticationInfo": nil,
+				"purchaseCurrency":                        "978", "purchaseExponent": "2", "purchaseDate": "20250314101530"},
 			status: "N", reason: "21", eci: "07"},
 	}
 	for _, c := range cases {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
@@ -21,6 +22,8 @@ type decision struct {
 	reasons        []string
 	// ui and iface are the screen and interface of an app challenge, lang the cardholder's language.
 	ui, iface, lang string
+	// link is a 3RI's mark on the prior authentication that backs its Y.
+	link *PriorLink
 }
 
 // Authenticate decides one valid AReq, stores the transaction and returns the ARes to send. An
@@ -38,6 +41,7 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 		Merchant: a.AcquirerMerchantID, CreatedAt: now, LiveDecision: "none", ShadowDecision: "none",
 	}
 	t.Amount, _ = strconv.ParseInt(a.PurchaseAmount, 10, 64)
+	recurringOf(a, &t)
 	d, issuer, err := s.decide(ctx, a, &t)
 	if err != nil {
 		return nil, err
@@ -63,23 +67,45 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 	if t.TransStatus == "C" || t.TransStatus == "D" {
 		t.PAN = a.AcctNumber // the authentication ends later, and its RReq needs the value
 	}
-	if err := emv.Validate(res, &emv.Context{AReq: a}); err != nil {
-		return nil, fmt.Errorf("acs: our own ARes is invalid: %w", err)
+	link := d.link
+	if res.TransStatus != "Y" {
+		link = nil
 	}
-	if ex != nil {
-		answered(ex, res)
+	err = s.recordAReq(ctx, a, t, res, d, app, ex, link)
+	if errors.Is(err, ErrPriorChanged) {
+		// Another 3RI on the same agreement was recorded since this one read its prior: the limit
+		// it checked no longer holds, so this one is too frequent.
+		res.TransStatus, res.TransStatusReason, res.AuthenticationValue, res.ECI = "N", "04", "", authvalue.ECI(issuer.ECIStyle, 'N')
+		t.TransStatus, t.Reason, t.ECI, t.AuthValue = res.TransStatus, res.TransStatusReason, res.ECI, ""
+		t.Reasons = append(t.Reasons, "another 3RI on the same prior authentication came first")
+		err = s.recordAReq(ctx, a, t, res, d, app, ex, nil)
 	}
-	// One commit holds everything the AReq leaves, and the ARes leaves only after it.
-	challenge := challengeFor(a, t)
-	if challenge != nil && app != nil {
-		challenge.BrowserLanguage = d.lang
-	}
-	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Exchange: ex}); err != nil {
-		return nil, fmt.Errorf("acs: recording transaction: %w", err)
+	if err != nil {
+		return nil, err
 	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
 		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)
 	return res, nil
+}
+
+// recordAReq checks the ARes and stores everything the AReq leaves in one commit, before the ARes leaves.
+func (s *Service) recordAReq(ctx context.Context, a *emv.AReq, t Transaction, res *emv.ARes, d decision, app *AppRow,
+	ex *store.Exchange, link *PriorLink) error {
+	if err := emv.Validate(res, &emv.Context{AReq: a}); err != nil {
+		return fmt.Errorf("acs: our own ARes is invalid: %w", err)
+	}
+	if ex != nil {
+		answered(ex, res)
+	}
+	challenge := challengeFor(a, t)
+	if challenge != nil && app != nil {
+		challenge.BrowserLanguage = d.lang
+	}
+	err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Exchange: ex, Link: link})
+	if err != nil && !errors.Is(err, ErrPriorChanged) {
+		return fmt.Errorf("acs: recording transaction: %w", err)
+	}
+	return err
 }
 
 // decide finds the issuer and the card, asks the risk engine and turns its outcome into a status,
@@ -113,6 +139,9 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if expired(ch.Expiry, t.CreatedAt.Format("0601")) {
 		return decision{status: "N", reason: "05", reasons: []string{"card expired"}}, issuer, nil
 	}
+	if d, ok := channelPolicy(a, issuer); !ok {
+		return d, issuer, nil
+	}
 
 	dev, err := s.deviceOf(ctx, a)
 	if err != nil {
@@ -136,7 +165,10 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	}
 	d := s.apply(a, issuer, live, ui)
 	d.ui, d.iface, d.lang = ui, iface, ch.Locale
-	return d, issuer, nil
+	if a.DeviceChannel == emv.Channel3RI {
+		d, d.link, err = s.threeRI(ctx, a, t, d, live.Outcome == Deny)
+	}
+	return d, issuer, err
 }
 
 // device is what the ACS knows of the device behind an AReq, for the risk engine.

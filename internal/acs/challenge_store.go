@@ -114,7 +114,7 @@ func scanChallenge(scan func(...any) error) (ChallengeRow, error) {
 }
 
 // challengeWithTransaction is one query for both rows, by primary key on each side.
-var challengeWithTransaction = `SELECT ` + qualified("c", chCols) + `, ` + qualified("t", txCols) + `
+var challengeWithTransaction = `SELECT ` + qualified("c", chCols) + `, ` + qualified("t", txReadCols) + `
 	FROM acs_challenges c JOIN acs_transactions t ON t.acs_trans_id = c.acs_trans_id WHERE c.acs_trans_id = ?`
 
 // qualified prefixes every column of a comma-separated list with alias.

@@ -32,7 +32,7 @@ func NewSQLStore(db *store.DB, v PANVault) *SQLStore {
 
 const issuerCols = `id, name, eci_style, authvalue_key_ref, risk_policy, not_enrolled_policy, no_challenge_policy,
 	decoupled, otp_length, otp_ttl_seconds, otp_max_attempts, otp_max_resends, brand_name, logo_url, support_text,
-	created_at, updated_at`
+	created_at, updated_at, refuse_3ri, refuse_npa`
 
 func (s *SQLStore) CreateIssuer(ctx context.Context, is Issuer) error {
 	if err := is.Check(); err != nil {
@@ -42,7 +42,7 @@ func (s *SQLStore) CreateIssuer(ctx context.Context, is Issuer) error {
 	defer s.issuers.Invalidate()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_issuers (`+issuerCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), issuerArgs(is, now)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), issuerArgs(is, now)...)
 		if err != nil {
 			return err
 		}
@@ -53,7 +53,8 @@ func (s *SQLStore) CreateIssuer(ctx context.Context, is Issuer) error {
 func issuerArgs(is Issuer, now time.Time) []any {
 	return []any{is.ID, is.Name, is.ECIStyle, is.AuthValueKeyRef, is.RiskPolicy, is.NotEnrolledPolicy,
 		is.NoChallengePolicy, boolInt(is.Decoupled), is.OTP.Length, is.OTP.TTLSeconds, is.OTP.MaxAttempts,
-		is.OTP.MaxResends, is.Brand.Name, is.Brand.LogoURL, is.Brand.SupportText, store.Time(now), store.Time(now)}
+		is.OTP.MaxResends, is.Brand.Name, is.Brand.LogoURL, is.Brand.SupportText, store.Time(now), store.Time(now),
+		boolInt(is.Refuse3RI), boolInt(is.RefuseNonPayment)}
 }
 
 // putRanges replaces the issuer's card ranges, refusing one that overlaps another issuer's: a PAN
@@ -91,7 +92,7 @@ func (s *SQLStore) UpdateIssuer(ctx context.Context, is Issuer) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_issuers SET name = ?, eci_style = ?, authvalue_key_ref = ?,
 			risk_policy = ?, not_enrolled_policy = ?, no_challenge_policy = ?, decoupled = ?, otp_length = ?,
 			otp_ttl_seconds = ?, otp_max_attempts = ?, otp_max_resends = ?, brand_name = ?, logo_url = ?,
-			support_text = ?, updated_at = ? WHERE id = ?`), append(args[1:15], args[16], is.ID)...)
+			support_text = ?, updated_at = ?, refuse_3ri = ?, refuse_npa = ? WHERE id = ?`), append(args[1:15], args[16], args[17], args[18], is.ID)...)
 		if err != nil {
 			return err
 		}
@@ -165,13 +166,13 @@ func (s *SQLStore) readIssuers(ctx context.Context, where string, args ...any) (
 	var out []Issuer
 	for rows.Next() {
 		var is Issuer
-		var dec int
+		var dec, no3RI, noNPA int
 		if err := rows.Scan(&is.ID, &is.Name, &is.ECIStyle, &is.AuthValueKeyRef, &is.RiskPolicy, &is.NotEnrolledPolicy,
 			&is.NoChallengePolicy, &dec, &is.OTP.Length, &is.OTP.TTLSeconds, &is.OTP.MaxAttempts, &is.OTP.MaxResends, &is.Brand.Name,
-			&is.Brand.LogoURL, &is.Brand.SupportText, (*store.Time)(&is.CreatedAt), (*store.Time)(&is.UpdatedAt)); err != nil {
+			&is.Brand.LogoURL, &is.Brand.SupportText, (*store.Time)(&is.CreatedAt), (*store.Time)(&is.UpdatedAt), &no3RI, &noNPA); err != nil {
 			return nil, err
 		}
-		is.Decoupled = dec == 1
+		is.Decoupled, is.Refuse3RI, is.RefuseNonPayment = dec == 1, no3RI == 1, noNPA == 1
 		out = append(out, is)
 	}
 	if err := rows.Err(); err != nil {

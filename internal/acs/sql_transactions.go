@@ -65,7 +65,29 @@ func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now t
 const txCols = `acs_trans_id, three_ds_server_trans_id, ds_trans_id, sdk_trans_id, issuer_id, cardholder_id, pan_hash,
 	masked_pan, message_version, message_category, device_channel, ds_url, amount, currency, merchant, device_key, risk_score,
 	reasons, live_decision, shadow_decision, trans_status, trans_status_reason, eci, authentication_value,
-	challenge_failed, av_used_at, created_at, ended_at`
+	challenge_failed, av_used_at, created_at, ended_at, requestor_id, three_ri_ind, prior_ref, recurring_expiry,
+	recurring_frequency, recurring_amount, recurring_fixed, instal_count`
+
+// txReadCols are txCols and the prior-link counters, which only linkPrior writes.
+const txReadCols = txCols + `, linked_count, linked_last_at`
+
+// linkPrior leaves a 3RI's mark on its prior (see PriorLink) inside RecordAReq's transaction.
+func (s *SQLStore) linkPrior(ctx context.Context, tx *sql.Tx, l PriorLink) error {
+	query := `UPDATE acs_transactions SET linked_count = linked_count + 1, linked_last_at = ? WHERE acs_trans_id = ?`
+	args := []any{store.Time(l.At), l.PriorRef}
+	if l.Limited {
+		query += ` AND linked_count = ?`
+		args = append(args, l.SeenCount)
+	}
+	res, err := tx.ExecContext(ctx, s.db.Rebind(query), args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrPriorChanged
+	}
+	return nil
+}
 
 // RecordTransaction keeps a transaction alone: RecordAReq without a challenge or an exchange.
 func (s *SQLStore) RecordTransaction(ctx context.Context, t Transaction) error {
@@ -113,16 +135,23 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 	// commit for the AReqs that arrive together, each still durable before its ARes leaves.
 	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_transactions (`+txCols+`, pan_sealed, pan_key_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.ACSTransID, t.ThreeDSServerTransID, t.DSTransID, t.SDKTransID, t.IssuerID, t.CardholderID, t.PANHash,
 			t.MaskedPAN, t.MessageVersion, t.MessageCategory, t.DeviceChannel, t.DSURL, t.Amount, t.Currency, t.Merchant, t.DeviceKey,
 			t.RiskScore, string(reasons), t.LiveDecision, t.ShadowDecision, t.TransStatus, t.Reason, t.ECI, t.AuthValue,
-			boolInt(t.ChallengeFailed), nullTime(t.AuthValueUsedAt), store.Time(t.CreatedAt), nullTime(t.EndedAt), sealed, keyID)
+			boolInt(t.ChallengeFailed), nullTime(t.AuthValueUsedAt), store.Time(t.CreatedAt), nullTime(t.EndedAt),
+			t.RequestorID, t.ThreeRIInd, t.PriorRef, t.RecurringExpiry, t.RecurringFrequency, t.RecurringAmount,
+			boolInt(t.RecurringFixed), t.InstalCount, sealed, keyID)
 		if err != nil {
 			return err
 		}
 		if riskSealed != "" {
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertRiskInput), t.ACSTransID, riskSealed, riskKeyID, store.Time(t.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		if r.Link != nil {
+			if err := s.linkPrior(ctx, tx, *r.Link); err != nil {
 				return err
 			}
 		}
@@ -153,16 +182,20 @@ func nullTime(t time.Time) any {
 func scanTransaction(scan func(...any) error) (Transaction, error) {
 	var t Transaction
 	var reasons string
-	var failed int
-	var used, ended sql.Null[store.Time]
+	var failed, fixed int
+	var used, ended, linked sql.Null[store.Time]
 	err := scan(&t.ACSTransID, &t.ThreeDSServerTransID, &t.DSTransID, &t.SDKTransID, &t.IssuerID, &t.CardholderID, &t.PANHash,
 		&t.MaskedPAN, &t.MessageVersion, &t.MessageCategory, &t.DeviceChannel, &t.DSURL, &t.Amount, &t.Currency, &t.Merchant,
 		&t.DeviceKey, &t.RiskScore, &reasons, &t.LiveDecision, &t.ShadowDecision, &t.TransStatus, &t.Reason, &t.ECI,
-		&t.AuthValue, &failed, &used, (*store.Time)(&t.CreatedAt), &ended)
+		&t.AuthValue, &failed, &used, (*store.Time)(&t.CreatedAt), &ended, &t.RequestorID, &t.ThreeRIInd, &t.PriorRef,
+		&t.RecurringExpiry, &t.RecurringFrequency, &t.RecurringAmount, &fixed, &t.InstalCount, &t.LinkedCount, &linked)
 	if err != nil {
 		return t, err
 	}
-	t.ChallengeFailed = failed == 1
+	t.ChallengeFailed, t.RecurringFixed = failed == 1, fixed == 1
+	if linked.Valid {
+		t.LinkedLastAt = time.Time(linked.V)
+	}
 	if used.Valid {
 		t.AuthValueUsedAt = time.Time(used.V)
 	}
@@ -173,7 +206,7 @@ func scanTransaction(scan func(...any) error) (Transaction, error) {
 }
 
 func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, error) {
-	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+txCols+` FROM acs_transactions WHERE acs_trans_id = ?`), id)
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+txReadCols+` FROM acs_transactions WHERE acs_trans_id = ?`), id)
 	t, err := scanTransaction(row.Scan)
 	return t, store.MapError(err)
 }
@@ -193,7 +226,7 @@ func (s *SQLStore) TransactionPAN(ctx context.Context, id string) (string, error
 }
 
 func (s *SQLStore) TransactionsForPAN(ctx context.Context, panHash string, limit int) ([]Transaction, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+txCols+` FROM acs_transactions
+	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+txReadCols+` FROM acs_transactions
 		WHERE pan_hash = ? AND authentication_value <> '' ORDER BY created_at DESC LIMIT ?`), panHash, limit)
 	if err != nil {
 		return nil, store.MapError(err)

@@ -2,6 +2,7 @@ package acs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/store"
@@ -141,7 +142,41 @@ type Transaction struct {
 	// blocked or unenrolled card). It is sealed on writing, for the backtest, and not read back
 	// with the transaction (Replays reads it).
 	RiskInput *RiskInput
+
+	// RequestorID is the AReq's threeDSRequestorID: a 3RI must come from the requestor that ran
+	// the prior authentication it names.
+	RequestorID string
+	// ThreeRIInd is a 3RI AReq's threeRIInd; PriorRef the acsTransID of the prior authentication it
+	// named (threeDSReqPriorRef), "" for none.
+	ThreeRIInd, PriorRef string
+	// The recurring limits the AReq set: recurringExpiry (YYYYMMDD), recurringFrequency (days, 0 for
+	// none), recurringAmount (minor units, -1 for none), whether the amount is fixed (2.3.1's
+	// recurringInd.amountInd 01) and purchaseInstalData (0 for none).
+	RecurringExpiry    string
+	RecurringFrequency int
+	RecurringAmount    int64
+	RecurringFixed     bool
+	InstalCount        int
+	// LinkedCount is how many 3RI authentications this one has backed as their prior, LinkedLastAt
+	// when the latest was; both are read, never written, through Transaction (see PriorLink).
+	LinkedCount  int
+	LinkedLastAt time.Time
 }
+
+// PriorLink is the mark a 3RI authentication leaves on the prior authentication it was authenticated
+// against. RecordAReq writes it in the same commit as the 3RI's row; when Limited, only if the prior
+// has still backed SeenCount 3RIs (as the decision read it), so that two 3RIs racing on one
+// recurring or instalment agreement cannot both pass its frequency or count limit: the loser gets
+// ErrPriorChanged.
+type PriorLink struct {
+	PriorRef  string
+	SeenCount int
+	Limited   bool
+	At        time.Time
+}
+
+// ErrPriorChanged is RecordAReq's answer when a PriorLink's prior changed since it was read.
+var ErrPriorChanged = errors.New("acs: the prior authentication backed another 3RI meanwhile")
 
 // AReqRecord is what one decided AReq leaves in the store. It is written in one commit, before the
 // ARes leaves, so that an answered AReq is never found half recorded.
@@ -153,6 +188,8 @@ type AReqRecord struct {
 	App *AppRow
 	// Exchange is the AReq's row in the message-exchange log; nil when the log is not kept.
 	Exchange *store.Exchange
+	// Link is the 3RI's mark on its prior authentication; nil for any other AReq.
+	Link *PriorLink
 }
 
 // Ended is the end of an authentication as the transaction records it.

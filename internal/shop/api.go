@@ -113,6 +113,8 @@ type result struct {
 	ACSTransID          string `json:"acsTransID"`
 	ErrorCode           string `json:"errorCode"`
 	ErrorDetail         string `json:"errorDetail"`
+	Channel             string `json:"channel"`
+	MessageCategory     string `json:"messageCategory"`
 	Timings             struct {
 		AResMillis   int64 `json:"aresMs"`
 		ResultMillis int64 `json:"resultMs"`

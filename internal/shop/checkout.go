@@ -44,7 +44,7 @@ func (s *Shop) start(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(ans.body, &out); err != nil || !isUUID(out.ID) {
 		return upstream(fmt.Errorf("POST /v1/authentications: an answer without a transaction id (%v)", err))
 	}
-	s.orders.add(out.ID, time.Now())
+	s.orders.add(out.ID, order{created: time.Now(), pan: pan})
 	return httpx.WriteJSON(w, http.StatusCreated, out)
 }
 
@@ -52,7 +52,9 @@ func (s *Shop) start(w http.ResponseWriter, r *http.Request) error {
 // form, and from the checkout script the 3DS Method's outcome, the browser data and the challenge
 // window it can show.
 type checkoutRequest struct {
-	Product             string `json:"product"`
+	Product string `json:"product"`
+	// SaveCard asks for a non-payment authentication: the card is checked and kept, nothing bought.
+	SaveCard            bool   `json:"saveCard,omitempty"`
 	Expiry              string `json:"expiry"` // MM/YY
 	Name                string `json:"name"`
 	Email               string `json:"email"`
@@ -69,9 +71,10 @@ type checkoutRequest struct {
 
 // authenticateCall is the merchant API's AuthenticateRequest.
 type authenticateCall struct {
-	Amount              string                     `json:"amount"`
-	Currency            string                     `json:"currency"`
-	Exponent            int                        `json:"exponent"`
+	MessageCategory     string                     `json:"messageCategory,omitempty"`
+	Amount              string                     `json:"amount,omitempty"`
+	Currency            string                     `json:"currency,omitempty"`
+	Exponent            *int                       `json:"exponent,omitempty"`
 	ThreeDSCompInd      string                     `json:"threeDSCompInd"`
 	ChallengeWindowSize string                     `json:"challengeWindowSize,omitempty"`
 	CardExpiryDate      string                     `json:"cardExpiryDate"`
@@ -97,17 +100,26 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.products[req.Product]
-	s.orders.choose(id, p)
+	if req.SaveCard {
+		s.orders.choose(id, nil)
+	} else {
+		s.orders.choose(id, &p)
+	}
 	accept := req.AcceptHeader
 	if !headerValue(accept) {
 		accept = r.Header.Get("Accept")
 	}
 	req.Browser["acceptHeader"] = jsonString(accept)
 	req.Browser["ip"] = jsonString(clientIP(r))
-	call := authenticateCall{Amount: strconv.FormatInt(p.Amount, 10), Currency: s.cfg.Currency, Exponent: s.money.exponent,
+	exp := s.money.exponent
+	call := authenticateCall{Amount: strconv.FormatInt(p.Amount, 10), Currency: s.cfg.Currency, Exponent: &exp,
 		ThreeDSCompInd: req.ThreeDSCompInd, ChallengeWindowSize: req.ChallengeWindowSize, CardExpiryDate: yymm,
 		CardholderName: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email),
 		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser}
+	if req.SaveCard {
+		// Saving a card is a non-payment authentication: no amount goes with it.
+		call.MessageCategory, call.Amount, call.Currency, call.Exponent = "non-payment", "", "", nil
+	}
 	ans, err := s.api.call(r.Context(), http.MethodPost, "/v1/authentications/"+id+"/authenticate", call)
 	if err != nil {
 		return err
@@ -123,7 +135,7 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 func (s *Shop) validate(req *checkoutRequest, now time.Time) (string, error) {
 	var fe []httpx.FieldError
 	bad := func(f, d string) { fe = append(fe, httpx.FieldError{Field: f, Detail: d}) }
-	if _, ok := s.products[req.Product]; !ok {
+	if _, ok := s.products[req.Product]; !ok && !req.SaveCard {
 		bad("product", "is not one of the shop's products")
 	}
 	yymm, problem := expiry(req.Expiry, now)

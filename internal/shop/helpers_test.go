@@ -27,10 +27,12 @@ type fakeAPI struct {
 	get          func(id string, reads int) (int, string) // reads counts this id's reads, from 1
 
 	mu      sync.Mutex
-	started []string                  // card numbers
-	sent    map[string]map[string]any // id → authenticate body
-	auth    []string                  // Authorization headers seen
-	reads   map[string]int
+	started []string // card numbers
+	// startBodies are the start requests whole, in order.
+	startBodies []map[string]any
+	sent        map[string]map[string]any // id → authenticate body
+	auth        []string                  // Authorization headers seen
+	reads       map[string]int
 }
 
 const (
@@ -78,14 +80,14 @@ func newFakeAPI(tb testing.TB) *fakeAPI {
 		}
 	}
 	mux.HandleFunc("POST /v1/authentications", guard(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			CardNumber string `json:"cardNumber"`
-		}
+		var req map[string]any
 		json.NewDecoder(r.Body).Decode(&req)
+		card, _ := req["cardNumber"].(string)
 		f.mu.Lock()
-		f.started = append(f.started, req.CardNumber)
+		f.started = append(f.started, card)
+		f.startBodies = append(f.startBodies, req)
 		f.mu.Unlock()
-		status, body := f.start(req.CardNumber)
+		status, body := f.start(card)
 		answer(w, status, body)
 	}))
 	mux.HandleFunc("POST /v1/authentications/{id}/authenticate", guard(func(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +118,12 @@ func (f *fakeAPI) startedCards() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.started...)
+}
+
+func (f *fakeAPI) lastStart() map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.startBodies[len(f.startBodies)-1]
 }
 
 func (f *fakeAPI) authorizations() []string {

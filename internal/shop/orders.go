@@ -28,21 +28,39 @@ type orderBook struct {
 type order struct {
 	product *Product
 	created time.Time
+	// pan is the card on file: the number the shopper typed, which a subscription charges later
+	// without them. It stays in this process's memory only, as long as the order, and is never
+	// shown or logged (a real shop would keep its acquirer's token instead).
+	pan string
+	// saveOnly marks a non-payment authentication (the card saved, nothing bought); prior, a
+	// subscription payment (3RI), names the purchase it stands on.
+	saveOnly bool
+	prior    string
 }
 
 func newOrderBook(max int) *orderBook {
 	return &orderBook{max: max, orders: map[string]*order{}}
 }
 
-func (b *orderBook) add(id string, now time.Time) {
+func (b *orderBook) add(id string, o order) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for len(b.queue) >= b.max {
 		delete(b.orders, b.queue[0])
 		b.queue = b.queue[1:]
 	}
-	b.orders[id] = &order{created: now}
+	b.orders[id] = &o
 	b.queue = append(b.queue, id)
+}
+
+// get is a copy of the order under id.
+func (b *orderBook) get(id string) (order, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if o := b.orders[id]; o != nil {
+		return *o, true
+	}
+	return order{}, false
 }
 
 func (b *orderBook) has(id string) bool {
@@ -51,11 +69,12 @@ func (b *orderBook) has(id string) bool {
 	return b.orders[id] != nil
 }
 
-func (b *orderBook) choose(id string, p Product) {
+// choose records what the shopper chose at Buy: the product, or nil when they only save the card.
+func (b *orderBook) choose(id string, p *Product) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if o := b.orders[id]; o != nil {
-		o.product = &p
+		o.product, o.saveOnly = p, p == nil
 	}
 }
 
@@ -91,6 +110,11 @@ type orderData struct {
 	Product     *productView
 	Result      result
 	Timings     string
+	// SaveOnly is a card saved without payment; Subscribe offers a monthly subscription on this
+	// order's card (the form posts to it), Renew the next payment of a subscription at once.
+	SaveOnly  bool
+	Subscribe string
+	Renew     bool
 }
 
 // order shows the result of an order as the 3DS Server holds it. After a challenge the RReq may
@@ -110,10 +134,22 @@ func (s *Shop) order(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := orderData{Shop: s.cfg.Name, Result: res, Timings: timings(res)}
-	if p, ok := s.orders.product(id); ok {
-		d.Product = &productView{p, s.money.format(p.Amount)}
+	o, known := s.orders.get(id)
+	if known && o.product != nil {
+		d.Product = &productView{*o.product, s.money.format(o.product.Amount)}
 	}
+	d.SaveOnly = known && o.saveOnly
 	d.Outcome, d.Heading, d.Reason = outcome(res)
+	// A purchase the bank authenticated may become a subscription, charged monthly with no one
+	// present (3RI); a subscription's page offers its next payment at once, which the bank refuses
+	// as too soon.
+	if known && o.pan != "" && d.Product != nil && res.Final {
+		if o.prior == "" && res.TransStatus == "Y" {
+			d.Subscribe = "/orders/" + url.PathEscape(id) + "/subscribe"
+		} else if o.prior != "" {
+			d.Subscribe, d.Renew = "/orders/"+url.PathEscape(id)+"/subscribe", true
+		}
+	}
 	switch {
 	case res.Final || res.State == "started":
 	case cancelled:
@@ -162,6 +198,11 @@ func outcome(r result) (tone, heading, reason string) {
 			why += ": " + r.ErrorDetail
 		}
 		return "failed", failed, why + "."
+	case r.TransStatus == "Y" && r.Channel == "3ri":
+		return "ok", "Subscription payment authenticated",
+			"Your bank accepted this month's payment on the strength of the purchase you confirmed; you were not asked again."
+	case r.TransStatus == "Y" && r.MessageCategory == "non-payment":
+		return "ok", "Card saved — verified by your bank", "Your bank confirmed the card is yours; nothing was charged."
 	case r.TransStatus == "Y":
 		return "ok", "Authenticated — payment complete", "Your bank confirmed it was you."
 	case r.TransStatus == "A":

@@ -165,6 +165,7 @@ func (s *Shop) Handler() http.Handler {
 	mux.Handle("POST /api/authenticate/{id}", httpx.API(s.authenticate))
 	mux.Handle("GET /orders/return", httpx.Page(s.orderReturn))
 	mux.Handle("GET /orders/{id}", httpx.Page(s.order))
+	mux.Handle("POST /orders/{id}/subscribe", httpx.Page(s.subscribe))
 	static, _ := fs.Sub(files, "static")
 	files := http.FileServerFS(static)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,9 @@ type Purchase struct {
 	Card     string
 	Amount   string // minor units
 	Currency string // ISO 4217 numeric
+	// NonPayment asks for a non-payment authentication (messageCategory 02), such as adding the
+	// card to the app's wallet: no amount goes with it.
+	NonPayment bool
 }
 
 // Outcome is how a purchase ended, as the merchant's back end knows it.
@@ -93,6 +96,10 @@ func Buy(ctx context.Context, cfg Config, p Purchase) (Outcome, error) {
 // StartApp is the merchant API's request that starts an app authentication of p with an SDK
 // transaction's parameters, as an app's back end sends it.
 func StartApp(p Purchase, params sdk.AuthenticationRequestParameters) map[string]any {
+	if p.NonPayment {
+		return map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card,
+			"messageCategory": threedsserver.CategoryNonPayment, "sdk": params}
+	}
 	return map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
 		"currency": p.Currency, "sdk": params}
 }

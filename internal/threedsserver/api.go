@@ -59,8 +59,17 @@ func (s *Server) merchantOf(r *http.Request) (Merchant, error) {
 type StartRequest struct {
 	CardNumber string `json:"cardNumber"`
 	Channel    string `json:"channel,omitempty"`
+	// MessageCategory is "payment" (01, the default) or "non-payment" (02), in every channel.
+	MessageCategory string `json:"messageCategory,omitempty"`
 
-	// The app channel only.
+	// The 3RI channel only (threeri.go): what the requestor authenticates without the cardholder,
+	// and the earlier authentication of this merchant it stands on.
+	ThreeRIInd          string     `json:"threeRIInd,omitempty"`
+	PriorAuthentication *PriorAuth `json:"priorAuthentication,omitempty"`
+	Recurring           *Recurring `json:"recurring,omitempty"`
+	Instalments         *int       `json:"instalments,omitempty"`
+
+	// The app and 3RI channels (a browser sends them with authenticate).
 	Amount         string         `json:"amount,omitempty"`   // minor units
 	Currency       string         `json:"currency,omitempty"` // ISO 4217 numeric
 	Exponent       *int           `json:"exponent,omitempty"` // default 2
@@ -114,8 +123,12 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, m Merchant) error
 		// No range, or none we can speak to: the DS still answers (a stand-in), at our main version.
 		t.MessageVersion = emv.Version220
 	}
-	if req.Channel == ChannelApp {
+	t.MessageCategory = req.category()
+	switch req.Channel {
+	case ChannelApp:
 		return s.startApp(w, r, m, t, &req, pan)
+	case Channel3RI:
+		return s.start3RI(w, r, m, t, &req, pan)
 	}
 	out.ShowLogo, out.MessageVersion = out.Enrolled, t.MessageVersion
 	if t.PANSealed, err = s.seal(pan, t.ID); err != nil {
@@ -179,12 +192,14 @@ type Result struct {
 	ErrorCode           string     `json:"errorCode,omitempty"`
 	ErrorDetail         string     `json:"errorDetail,omitempty"`
 	Challenge           *Challenge `json:"challenge,omitempty"`
-	// Channel is "browser" or "app"; an app authentication has the SDK's transaction id too, and
-	// after a C the parameters its SDK starts the challenge with.
-	Channel      string        `json:"channel"`
-	SDKTransID   string        `json:"sdkTransID,omitempty"`
-	AppChallenge *AppChallenge `json:"appChallenge,omitempty"`
-	Timings      Timings       `json:"timings"`
+	// Channel is "browser", "app" or "3ri"; an app authentication has the SDK's transaction id too,
+	// and after a C the parameters its SDK starts the challenge with; a 3RI one its threeRIInd.
+	Channel         string        `json:"channel"`
+	MessageCategory string        `json:"messageCategory"`
+	ThreeRIInd      string        `json:"threeRIInd,omitempty"`
+	SDKTransID      string        `json:"sdkTransID,omitempty"`
+	AppChallenge    *AppChallenge `json:"appChallenge,omitempty"`
+	Timings         Timings       `json:"timings"`
 }
 
 // Timings are milliseconds from the start of the authentication.
@@ -199,5 +214,6 @@ func resultOf(t Transaction) Result {
 		TransStatusReason: t.TransStatusReason, AuthenticationValue: t.AuthenticationValue, ECI: t.ECI,
 		ChallengeCancel: t.ChallengeCancel, DSTransID: t.DSTransID, ACSTransID: t.ACSTransID, ErrorCode: t.ErrorCode,
 		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID,
+		MessageCategory: categoryName(t.MessageCategory), ThreeRIInd: t.ThreeRIInd,
 		Timings: Timings{AResMillis: since(t.CreatedAt, t.AResAt), ResultMillis: since(t.CreatedAt, t.ResultAt)}}
 }

@@ -21,6 +21,7 @@ import (
 const (
 	ChannelBrowser = "browser"
 	ChannelApp     = "app"
+	Channel3RI     = "3ri"
 )
 
 // SDKParameters are the 3DS SDK's authentication request parameters as the app passed them on, and
@@ -87,6 +88,25 @@ func (req *StartRequest) validate() error {
 		// would only see after the AReq; the shopper can fix it now.
 		bad("cardNumber", "is not a valid card number (its check digit is wrong)")
 	}
+	payment := true
+	switch req.MessageCategory {
+	case "", CategoryPayment, emv.CategoryPayment:
+	case CategoryNonPayment, emv.CategoryNonPayment:
+		payment = false
+	default:
+		bad("messageCategory", `must be "payment" (01) or "non-payment" (02)`)
+	}
+	if req.Channel != Channel3RI {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"threeRIInd", req.ThreeRIInd != ""}, {"priorAuthentication", req.PriorAuthentication != nil},
+			{"recurring", req.Recurring != nil}, {"instalments", req.Instalments != nil}} {
+			if f.set {
+				bad(f.name, "belongs to a 3RI authentication (channel 3ri)")
+			}
+		}
+	}
 	switch req.Channel {
 	case "", ChannelBrowser:
 		for _, f := range []struct {
@@ -96,18 +116,24 @@ func (req *StartRequest) validate() error {
 			{"cardExpiryDate", req.CardExpiryDate != ""}, {"cardholderName", req.CardholderName != ""},
 			{"email", req.Email != ""}, {"sdk", req.SDK != nil}} {
 			if f.set {
-				bad(f.name, "belongs to an app authentication (channel app); a browser one sends it with authenticate")
+				bad(f.name, "belongs to an app or 3RI authentication; a browser one sends it with authenticate")
 			}
 		}
 	case ChannelApp:
-		checkPurchase(req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
+		checkAmount(payment, req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
 		if req.SDK == nil {
 			bad("sdk", "is required for channel app: the 3DS SDK's authentication request parameters")
 		} else {
 			req.SDK.check(bad)
 		}
+	case Channel3RI:
+		checkAmount(payment, req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
+		if req.SDK != nil {
+			bad("sdk", "belongs to an app authentication (channel app)")
+		}
+		req.check3RI(bad)
 	default:
-		bad("channel", "must be browser or app")
+		bad("channel", "must be browser, app or 3ri")
 	}
 	if fe != nil {
 		return httpx.Invalid(fe...)
@@ -267,8 +293,11 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 
 // channelName is Result.Channel for a stored device channel.
 func channelName(deviceChannel string) string {
-	if deviceChannel == emv.ChannelApp {
+	switch deviceChannel {
+	case emv.ChannelApp:
 		return ChannelApp
+	case emv.Channel3RI:
+		return Channel3RI
 	}
 	return ChannelBrowser
 }

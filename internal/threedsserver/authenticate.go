@@ -15,10 +15,14 @@ import (
 // AuthenticateRequest is the purchase, the browser data the checkout script collected and the 3DS
 // Method's outcome.
 type AuthenticateRequest struct {
-	Amount              string  `json:"amount"`   // minor units
-	Currency            string  `json:"currency"` // ISO 4217 numeric
-	Exponent            *int    `json:"exponent"` // default 2
-	ThreeDSCompInd      string  `json:"threeDSCompInd"`
+	Amount         string `json:"amount"`   // minor units
+	Currency       string `json:"currency"` // ISO 4217 numeric
+	Exponent       *int   `json:"exponent"` // default 2
+	ThreeDSCompInd string `json:"threeDSCompInd"`
+	// MessageCategory, when set, replaces the one the start gave: a browser authentication starts
+	// as soon as the card number is typed, before the shopper has said whether to pay or only to
+	// save the card.
+	MessageCategory     string  `json:"messageCategory,omitempty"`
 	ChallengeWindowSize string  `json:"challengeWindowSize"` // 01-05, default 05
 	CardExpiryDate      string  `json:"cardExpiryDate,omitempty"`
 	CardholderName      string  `json:"cardholderName,omitempty"`
@@ -52,10 +56,11 @@ type Challenge struct {
 	ThreeDSSessionData string `json:"threeDSSessionData"`
 }
 
-func (req *AuthenticateRequest) validate() error {
+// validate checks the request; a non-payment (payment false) may leave the amount out.
+func (req *AuthenticateRequest) validate(payment bool) error {
 	var fe []httpx.FieldError
 	bad := func(f, d string) { fe = append(fe, httpx.FieldError{Field: f, Detail: d}) }
-	checkPurchase(req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
+	checkAmount(payment, req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
 	switch req.ThreeDSCompInd {
 	case "Y", "N", "U":
 	default:
@@ -85,6 +90,18 @@ func (req *AuthenticateRequest) validate() error {
 	return nil
 }
 
+// checkAmount is checkPurchase for a payment; a non-payment may leave the amount out, but one
+// given is checked the same.
+func checkAmount(payment bool, amount, currency string, exponent *int, expiry string, bad func(field, detail string)) {
+	if !payment && amount == "" && currency == "" && exponent == nil {
+		if expiry != "" && !digits(expiry, 4, 4) {
+			bad("cardExpiryDate", "must be YYMM")
+		}
+		return
+	}
+	checkPurchase(amount, currency, exponent, expiry, bad)
+}
+
 // checkPurchase checks the purchase fields that the browser and the app requests share.
 func checkPurchase(amount, currency string, exponent *int, expiry string, bad func(field, detail string)) {
 	if !digits(amount, 1, 48) {
@@ -111,7 +128,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 	if err := httpx.DecodeJSON(r, 64<<10, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	switch req.MessageCategory {
+	case "":
+	case CategoryPayment, emv.CategoryPayment:
+		t.MessageCategory = emv.CategoryPayment
+	case CategoryNonPayment, emv.CategoryNonPayment:
+		t.MessageCategory = emv.CategoryNonPayment
+	default:
+		return httpx.Invalid(httpx.FieldError{Field: "messageCategory", Detail: `must be "payment" (01) or "non-payment" (02)`})
+	}
+	if err := req.validate(t.MessageCategory != emv.CategoryNonPayment); err != nil {
 		return err
 	}
 	if err := s.checkReturnURL(m, req.ReturnURL); err != nil {
@@ -234,7 +260,7 @@ func (s *Server) purchaseAReq(m Merchant, t Transaction, p purchase, pan string)
 	if p.exponent != nil {
 		exp = *p.exponent
 	}
-	return &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
+	a := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: categoryOrPayment(t.MessageCategory),
 		ThreeDSServerTransID: t.ID, ThreeDSServerRefNumber: s.cfg.RefNumber,
 		ThreeDSServerOperatorID: s.cfg.OperatorID, ThreeDSServerURL: s.cfg.ProtocolURL + RReqPath,
 		ThreeDSRequestorID: m.RequestorID, ThreeDSRequestorName: m.RequestorName, ThreeDSRequestorURL: m.RequestorURL,
@@ -244,6 +270,15 @@ func (s *Server) purchaseAReq(m Merchant, t Transaction, p purchase, pan string)
 		CardholderName: p.name, Email: p.email,
 		PurchaseAmount: p.amount, PurchaseCurrency: p.currency, PurchaseExponent: strconv.Itoa(exp),
 		PurchaseDate: s.cfg.Now().UTC().Format("20060102150405"), TransType: "01"}
+	if a.MessageCategory == emv.CategoryNonPayment {
+		// A non-payment has no goods or services to describe (transType); its purchase data is
+		// optional, and goes only when the merchant gave an amount (an account check with a value).
+		a.TransType = ""
+		if p.amount == "" {
+			a.PurchaseAmount, a.PurchaseCurrency, a.PurchaseExponent, a.PurchaseDate = "", "", "", ""
+		}
+	}
+	return a
 }
 
 // buildAReq makes the browser AReq from the merchant, the transaction and the request.

@@ -99,8 +99,11 @@ const (
 type Transaction struct {
 	ID         string
 	MerchantID string
-	// DeviceChannel is emv.ChannelBrowser or emv.ChannelApp; SDKTransID is set for an app.
+	// DeviceChannel is emv.ChannelBrowser, emv.ChannelApp or emv.Channel3RI; SDKTransID is set for an
+	// app, ThreeRIInd for a 3RI. MessageCategory is emv.CategoryPayment or emv.CategoryNonPayment.
 	DeviceChannel       string
+	MessageCategory     string
+	ThreeRIInd          string
 	SDKTransID          string
 	MaskedPAN           string
 	PANSealed           string

@@ -90,7 +90,7 @@ func (s *Server) TakeRReq(ctx context.Context, body []byte) (*emv.RRes, error) {
 	}
 	// Now that the transaction is known, the RReq is checked again with its AReq's rules, those of
 	// its own channel.
-	ctxAReq := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: emv.CategoryPayment,
+	ctxAReq := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: t.MessageVersion, MessageCategory: categoryOrPayment(t.MessageCategory),
 		DeviceChannel: channelOrBrowser(t.DeviceChannel), ThreeDSServerTransID: t.ID, SDKTransID: t.SDKTransID}
 	if err := emv.Validate(rreq, &emv.Context{AReq: ctxAReq}); err != nil {
 		return nil, err

@@ -13,16 +13,25 @@ import (
 
 const txColumns = `id, merchant_id, masked_pan, pan_sealed, message_version, method_url, method_done, comp_ind, state,
 	ds_trans_id, acs_trans_id, acs_url, trans_status, trans_status_reason, authentication_value, eci, challenge_cancel,
-	error_code, error_detail, created_at, ares_at, result_at, device_channel, sdk_trans_id`
+	error_code, error_detail, created_at, ares_at, result_at, device_channel, sdk_trans_id, message_category, three_ri_ind`
 
 // CreateTransaction implements Store.
 func (s *SQLStore) CreateTransaction(ctx context.Context, t Transaction) error {
 	return s.exec(ctx, "transaction", `INSERT INTO tdss_transactions (`+txColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.MerchantID, t.MaskedPAN, t.PANSealed, t.MessageVersion, t.MethodURL, boolInt(t.MethodDone), t.CompInd,
 		t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus, t.TransStatusReason, t.AuthenticationValue, t.ECI,
 		t.ChallengeCancel, t.ErrorCode, t.ErrorDetail, store.Time(t.CreatedAt), optTime(t.AResAt), optTime(t.ResultAt),
-		channelOrBrowser(t.DeviceChannel), t.SDKTransID)
+		channelOrBrowser(t.DeviceChannel), t.SDKTransID, categoryOrPayment(t.MessageCategory), t.ThreeRIInd)
+}
+
+// categoryOrPayment stores a transaction built without a category as a payment, which every
+// transaction was before non-payment authentications.
+func categoryOrPayment(c string) string {
+	if c == "" {
+		return emv.CategoryPayment
+	}
+	return c
 }
 
 // channelOrBrowser stores a transaction built without a channel as a browser one, which every
@@ -43,7 +52,7 @@ func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, err
 		&t.ID, &t.MerchantID, &t.MaskedPAN, &t.PANSealed, &t.MessageVersion, &t.MethodURL, &done, &t.CompInd, &t.State,
 		&t.DSTransID, &t.ACSTransID, &t.ACSURL, &t.TransStatus, &t.TransStatusReason, &t.AuthenticationValue, &t.ECI,
 		&t.ChallengeCancel, &t.ErrorCode, &t.ErrorDetail, (*store.Time)(&t.CreatedAt), nullTime{&t.AResAt}, nullTime{&t.ResultAt},
-		&t.DeviceChannel, &t.SDKTransID, &returnURL)
+		&t.DeviceChannel, &t.SDKTransID, &t.MessageCategory, &t.ThreeRIInd, &returnURL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("transaction: %w", store.ErrNotFound)
 	}
@@ -67,10 +76,11 @@ func (s *SQLStore) update(ctx context.Context, what string, t Transaction, inSta
 	query := `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
 		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
 		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
-		result_at = ?, return_url = ? WHERE id = ?`
+		result_at = ?, return_url = ?, message_category = ? WHERE id = ?`
 	args := []any{t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
 		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
-		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""}, t.ID}
+		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""},
+		categoryOrPayment(t.MessageCategory), t.ID}
 	if inState != "" {
 		query += ` AND state = ?`
 		args = append(args, inState)

@@ -13,6 +13,8 @@
   var logo = document.getElementById("secure-logo");
   var errors = document.getElementById("errors");
   var buy = document.getElementById("buy");
+  // save asks the bank to verify the card without a payment (a non-payment authentication).
+  var save = document.getElementById("save-card");
   var accept = form.dataset.accept || "";
   var fields = {cardNumber: card, expiry: expiry, name: name, email: email, product: document.getElementById("product")};
 
@@ -192,7 +194,9 @@
     }
     clearTimeout(pause);
     var a = begin(), product = form.querySelector("input[name=product]:checked");
+    var saving = !!(e.submitter && e.submitter === save);
     buy.disabled = true;
+    if (save) { save.disabled = true; }
     try {
       var started = await a.ready;
       var outcome = await Open3DS.checkout({
@@ -201,7 +205,7 @@
         card: started.maskedPan || a.number,
         authenticate: function (data) {
           return postJSON("/api/authenticate/" + encodeURIComponent(started.id), {
-            product: product ? product.value : "", expiry: expiry.value, name: name.value, email: email.value,
+            product: product && !saving ? product.value : "", saveCard: saving, expiry: expiry.value, name: name.value, email: email.value,
             acceptHeader: accept, threeDSCompInd: data.threeDSCompInd, browser: data.browser,
             challengeWindowSize: data.challengeWindowSize});
         }});
@@ -215,10 +219,12 @@
       }
       showErrors(err);
       buy.disabled = false;
+      if (save) { save.disabled = false; }
     }
   });
 
   price();
   buy.disabled = false;
+  if (save) { save.disabled = false; }
   if (digits(card.value)) { begin(); }
 })();
