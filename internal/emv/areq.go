@@ -32,17 +32,17 @@ type AReq struct {
 	ThreeDSMethodID                         string                                             `json:"threeDSMethodId,omitempty"`
 
 	// Acquirer and merchant.
-	AcquirerBIN               string          `json:"acquirerBIN,omitempty"`
-	AcquirerMerchantID        string          `json:"acquirerMerchantID,omitempty"`
-	AcquirerCountryCode       string          `json:"acquirerCountryCode,omitempty"`
-	AcquirerCountryCodeSource string          `json:"acquirerCountryCodeSource,omitempty"`
-	MCC                       string          `json:"mcc,omitempty"`
-	MerchantCountryCode       string          `json:"merchantCountryCode,omitempty"`
-	MerchantName              string          `json:"merchantName,omitempty"`
-	MerchantRiskIndicator     *MerchantRisk   `json:"merchantRiskIndicator,omitempty"`
-	PayeeOrigin               string          `json:"payeeOrigin,omitempty"`
-	SellerInfo                []SellerInfo    `json:"sellerInfo,omitempty"`
-	TaxID                     string          `json:"taxId,omitempty"`
+	AcquirerBIN               string        `json:"acquirerBIN,omitempty"`
+	AcquirerMerchantID        string        `json:"acquirerMerchantID,omitempty"`
+	AcquirerCountryCode       string        `json:"acquirerCountryCode,omitempty"`
+	AcquirerCountryCodeSource string        `json:"acquirerCountryCodeSource,omitempty"`
+	MCC                       string        `json:"mcc,omitempty"`
+	MerchantCountryCode       string        `json:"merchantCountryCode,omitempty"`
+	MerchantName              string        `json:"merchantName,omitempty"`
+	MerchantRiskIndicator     *MerchantRisk `json:"merchantRiskIndicator,omitempty"`
+	PayeeOrigin               string        `json:"payeeOrigin,omitempty"`
+	SellerInfo                []SellerInfo  `json:"sellerInfo,omitempty"`
+	TaxID                     string        `json:"taxId,omitempty"`
 
 	// Card and cardholder. AcctNumber and CardSecurityCode are card data: never log them.
 	AcctNumber                   string    `json:"acctNumber,omitempty"`
@@ -76,19 +76,19 @@ type AReq struct {
 	ShipAddrState                string    `json:"shipAddrState,omitempty"`
 
 	// Purchase and recurring payments.
-	PurchaseAmount     string          `json:"purchaseAmount,omitempty"`
-	PurchaseCurrency   string          `json:"purchaseCurrency,omitempty"`
-	PurchaseExponent   string          `json:"purchaseExponent,omitempty"`
-	PurchaseDate       string          `json:"purchaseDate,omitempty"`
-	PurchaseInstalData string          `json:"purchaseInstalData,omitempty"`
-	RecurringExpiry    string          `json:"recurringExpiry,omitempty"`
-	RecurringFrequency string          `json:"recurringFrequency,omitempty"`
-	RecurringAmount    string          `json:"recurringAmount,omitempty"`
-	RecurringCurrency  string          `json:"recurringCurrency,omitempty"`
-	RecurringExponent  string          `json:"recurringExponent,omitempty"`
-	RecurringDate      string          `json:"recurringDate,omitempty"`
-	RecurringInd       *RecurringInd   `json:"recurringInd,omitempty"`
-	TransType          string          `json:"transType,omitempty"`
+	PurchaseAmount     string            `json:"purchaseAmount,omitempty"`
+	PurchaseCurrency   string            `json:"purchaseCurrency,omitempty"`
+	PurchaseExponent   string            `json:"purchaseExponent,omitempty"`
+	PurchaseDate       string            `json:"purchaseDate,omitempty"`
+	PurchaseInstalData string            `json:"purchaseInstalData,omitempty"`
+	RecurringExpiry    string            `json:"recurringExpiry,omitempty"`
+	RecurringFrequency string            `json:"recurringFrequency,omitempty"`
+	RecurringAmount    string            `json:"recurringAmount,omitempty"`
+	RecurringCurrency  string            `json:"recurringCurrency,omitempty"`
+	RecurringExponent  string            `json:"recurringExponent,omitempty"`
+	RecurringDate      string            `json:"recurringDate,omitempty"`
+	RecurringInd       *RecurringInd     `json:"recurringInd,omitempty"`
+	TransType          string            `json:"transType,omitempty"`
 	MultiTransaction   *MultiTransaction `json:"multiTransaction,omitempty"`
 
 	// Browser channel.
