@@ -65,6 +65,22 @@ func TestAFIDOLoginMakesAPurchaseFrictionless(t *testing.T) {
 		t.Errorf("stored reasons %q lack %q", reasons, want)
 	}
 
+	// The admin API shows the decision and its reasons, and nothing of the card but its mask.
+	var view acs.TransactionView
+	if st := call(t, "GET", e.admin+"/v1/transactions/"+fido.ACSTransID, adminToken, nil, &view); st != 200 {
+		t.Fatalf("GET transaction: status %d", st)
+	}
+	if view.LiveDecision != "frictionless" || view.TransStatus != "Y" || !strings.Contains(strings.Join(view.Reasons, "; "), want) ||
+		strings.Contains(view.MaskedPAN, panEnrolled) || view.MaskedPAN == "" {
+		t.Errorf("admin view %+v: want frictionless Y with the FIDO reason and a masked PAN", view)
+	}
+	if st := call(t, "GET", e.admin+"/v1/transactions/"+plain.ACSTransID, "", nil, nil); st != 401 {
+		t.Errorf("GET transaction without the token: status %d, want 401", st)
+	}
+	if st := call(t, "GET", e.admin+"/v1/transactions/0d6f0a3e-0000-4000-8000-000000000000", adminToken, nil, nil); st != 404 {
+		t.Errorf("GET an unknown transaction: status %d, want 404", st)
+	}
+
 	// The same login whose data is not a WebAuthn assertion is refused, naming the element.
 	bad := []any{map[string]any{"threeDSReqAuthMethod": "06",
 		"threeDSReqAuthTimestamp": now.Add(-3 * time.Minute).Format("200601021504"), "threeDSReqAuthData": "fido-ok"}}
