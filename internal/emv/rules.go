@@ -149,7 +149,7 @@ var areqRules = []rule[*AReq]{
 	// threeDSReqAuthData, in the encodings webauthn.go describes; other methods keep the
 	// dictionary's rule (any string of up to 20000 characters).
 	{"fidoAuthData", func(m *AReq, x *ruleCtx) []string {
-		if OpaqueFIDOAuthData {
+		if OpaqueFIDOAuthData() {
 			return nil
 		}
 		for _, info := range m.ThreeDSRequestorAuthenticationInfo.Items {

@@ -291,3 +291,16 @@ func fidoLogin(method, data string) func(*emv.AReq) {
 		}
 	}
 }
+
+// TestOpaqueFIDOAuthData: a DS or ACS run with --fido-auth-data opaque takes a FIDO login's data as
+// any string, and goes back to checking it when the switch is off.
+func TestOpaqueFIDOAuthData(t *testing.T) {
+	m := changedAReq(ver231, chBrw, fidoLogin("07", "scheme-signed-token"))
+	emv.SetOpaqueFIDOAuthData(true)
+	t.Cleanup(func() { emv.SetOpaqueFIDOAuthData(false) })
+	if err := emv.Validate(m, nil); err != nil {
+		t.Fatalf("opaque: %v", err)
+	}
+	emv.SetOpaqueFIDOAuthData(false)
+	wantProtocolError(t, emv.Validate(m, nil), 203, "threeDSRequestorAuthenticationInfo.threeDSReqAuthData")
+}

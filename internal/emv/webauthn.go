@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"sync/atomic"
 )
 
 // FIDO logins. When the requestor says its cardholder logged in with a FIDO authenticator
@@ -29,9 +30,17 @@ import (
 // the requestor's credential.
 //
 // A scheme whose requestors put something else in threeDSReqAuthData (an attestation, a vendor
-// token) can set OpaqueFIDOAuthData at program start: the data is then any string, as for the
-// other methods, and the risk engine gives such a login no credit.
-var OpaqueFIDOAuthData = false
+// token) can turn on SetOpaqueFIDOAuthData at program start (`serve ds|acs --fido-auth-data
+// opaque`): the data is then any string, as for the other methods, and the risk engine gives such a
+// login no credit.
+var opaqueFIDO atomic.Bool
+
+// SetOpaqueFIDOAuthData makes the FIDO methods' threeDSReqAuthData free-form (on) or a WebAuthn
+// assertion (off, the default), for every message this process checks.
+func SetOpaqueFIDOAuthData(on bool) { opaqueFIDO.Store(on) }
+
+// OpaqueFIDOAuthData reports what SetOpaqueFIDOAuthData last set.
+func OpaqueFIDOAuthData() bool { return opaqueFIDO.Load() }
 
 // WebAuthnAssertion is the part of a FIDO login an issuer's risk engine reads.
 type WebAuthnAssertion struct {
@@ -67,7 +76,7 @@ var errWebAuthn = errors.New("threeDSReqAuthData is not WebAuthn assertion data"
 const maxWebAuthnData = 20000
 
 // ParseWebAuthnAssertion reads threeDSReqAuthData as a FIDO login, in the encodings described at
-// OpaqueFIDOAuthData. It returns an error, never panics, for anything else.
+// SetOpaqueFIDOAuthData. It returns an error, never panics, for anything else.
 func ParseWebAuthnAssertion(data string) (*WebAuthnAssertion, error) {
 	data = strings.TrimSpace(data)
 	if data == "" || len(data) > maxWebAuthnData {

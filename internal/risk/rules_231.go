@@ -22,7 +22,7 @@ import (
 // and weighs as the policy says. A login stamped up to five minutes after the decision is taken
 // as clock skew; later, or without Input.Now, the rule stays silent.
 func fidoLogin(c *ruleConfig, v *view, r *Reason) bool {
-	if v.now.IsZero() || emv.OpaqueFIDOAuthData {
+	if v.now.IsZero() || emv.OpaqueFIDOAuthData() {
 		return false
 	}
 	for _, info := range v.a.ThreeDSRequestorAuthenticationInfo.Items {
