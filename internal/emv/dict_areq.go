@@ -249,7 +249,10 @@ var (
 		{name: "threeDSReqAuthData", in: allV, f: fAN, max: 20000},
 	}
 	priorAuthInfo = []element{
-		{name: "threeDSReqPriorAuthMethod", in: allV, req: always, f: fN, min: 2, max: 2, enum: codes("01-04,80-99")},
+		// 05 (2.3.1) is an earlier authentication by SPC [U: one of our sources has it]; we admit it
+		// there, as refusing a peer's valid AReq costs more than admitting one more code.
+		{name: "threeDSReqPriorAuthMethod", in: allV, req: always, f: fN, min: 2, max: 2,
+			enum: codes("01-04,80-99", "01-04,80-99", "01-05,80-99")},
 		{name: "threeDSReqPriorAuthTimestamp", in: allV, req: always, f: fDateTimeMin},
 		{name: "threeDSReqPriorAuthData", in: allV, f: fAN, max: 2048},
 		{name: "threeDSReqPriorRef", in: allV, f: fAN, max: 36},
