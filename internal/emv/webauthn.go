@@ -19,8 +19,9 @@ import (
 //     "response": {"clientDataJSON", "authenticatorData", "signature", "userHandle"}}, or the same
 //     members flat at the top level (id, clientDataJSON, authenticatorData, signature, userHandle);
 //   - the byte members are base64url (padded or not; standard base64 is tolerated);
-//   - for 07 a JWS compact serialisation whose payload is that object is accepted too: the
-//     requestor's signature over it is the requestor's business and is not checked here.
+//   - a JWS compact serialisation whose payload is that object is accepted too, as 07 (FIDO with
+//     the assurance data signed) may send it; we read it for 06 as well rather than refuse a
+//     signed form of the same data. The signature over it is not checked: we hold no requestor keys.
 //
 // What is checked is what lets an issuer rely on it: clientDataJSON decodes to a JSON object whose
 // type is "webauthn.get" (an assertion, not a registration), with a non-empty challenge and an
