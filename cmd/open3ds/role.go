@@ -215,3 +215,10 @@ func serveListeners(ctx context.Context, name string, ls ...listener) error {
 	}
 	return nil
 }
+
+// checkFIDOAuthData checks the fido_auth_data setting of the DS and the ACS (emv.SetOpaqueFIDOAuthData).
+func checkFIDOAuthData(p *config.Problems, v string) {
+	if v != "" && v != "webauthn" && v != "opaque" {
+		p.Add("fido_auth_data", "must be webauthn or opaque")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/otp"
@@ -71,7 +72,8 @@ type acsConfig struct {
 	DevOutbox bool `yaml:"dev_outbox" env:"ACS_DEV_OUTBOX" flag:"dev-outbox" help:"development only: allow the outbox provider, which shows every code at /outbox/ on the admin listener"`
 	// IPCountries names the operator's IP-to-country table (NETWORK,CC a line) that the risk
 	// engine's locale rule compares a device's locale with; without it the rule stays silent.
-	IPCountries string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
+	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
+	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	RoleLog
 }
 
@@ -95,6 +97,7 @@ func (c *acsConfig) Validate() error {
 			p.Add("authvalue_keys", "must be a valid key spec")
 		}
 	}
+	checkFIDOAuthData(&p, c.FIDOAuthData)
 	if !strings.HasPrefix(c.ChallengeURL, "https://") {
 		p.Add("challenge_url", "must be an https URL")
 	}
@@ -168,6 +171,7 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := cfg.logger(e.stderr)
+	emv.SetOpaqueFIDOAuthData(cfg.FIDOAuthData == "opaque")
 
 	// A bad policy file is a configuration mistake: it is reported before anything is opened.
 	riskSet := risk.DefaultSet()

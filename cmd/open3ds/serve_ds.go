@@ -8,6 +8,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/ds"
+	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -31,11 +32,12 @@ type dsConfig struct {
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"the DS private key file (PEM)"`
 	} `yaml:"tls" env:"DS_TLS" flag:"tls"`
 	// SDKKeys name the DS's sdkEncData key pairs by file prefix, newest first (see dsSDKKeys).
-	SDKKeys     []string    `yaml:"sdk_keys" env:"DS_SDK_KEYS" flag:"sdk-key" help:"the DS's sdkEncData key pairs, newest first: [ID=]PREFIX for PREFIX.crt and PREFIX.key (as pki init writes ds-encryption-rsa and ds-encryption-ec); ID defaults to one derived from the public key; repeat or comma-separate"`
-	AdminToken  logx.Secret `yaml:"admin_token" env:"DS_ADMIN_TOKEN" help:"bearer token of the admin API"`
-	StandInKey  logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`
-	NotEnrolled string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
-	Unavailable string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
+	SDKKeys      []string    `yaml:"sdk_keys" env:"DS_SDK_KEYS" flag:"sdk-key" help:"the DS's sdkEncData key pairs, newest first: [ID=]PREFIX for PREFIX.crt and PREFIX.key (as pki init writes ds-encryption-rsa and ds-encryption-ec); ID defaults to one derived from the public key; repeat or comma-separate"`
+	AdminToken   logx.Secret `yaml:"admin_token" env:"DS_ADMIN_TOKEN" help:"bearer token of the admin API"`
+	StandInKey   logx.Secret `yaml:"stand_in_key" env:"DS_STAND_IN_KEY" help:"DS key for the authentication value of an attempts stand-in"`
+	NotEnrolled  string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
+	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
+	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	RoleLog
 }
 
@@ -54,6 +56,7 @@ func (c *dsConfig) Validate() error {
 	if len(c.StandInKey.Reveal()) < 16 {
 		p.Add("stand_in_key", "is required, at least 16 bytes (OPEN3DS_DS_STAND_IN_KEY or _FILE)")
 	}
+	checkFIDOAuthData(&p, c.FIDOAuthData)
 	for name, v := range map[string]string{"stand_in_not_enrolled": c.NotEnrolled, "stand_in_unavailable": c.Unavailable} {
 		if v != "" && !ds.Policy(v).Valid() {
 			p.Add(name, "must be attempts, unavailable or not-enrolled")
@@ -92,6 +95,7 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := cfg.logger(e.stderr)
+	emv.SetOpaqueFIDOAuthData(cfg.FIDOAuthData == "opaque")
 	rt, err := openRole(ctx, log, cfg.base())
 	if err != nil {
 		return err

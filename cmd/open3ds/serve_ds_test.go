@@ -160,12 +160,12 @@ func TestServeDSTakesAdminCallsAndAnswersPReqOverMutualTLS(t *testing.T) {
 
 func TestServeDSListsEveryConfigurationProblemAtOnce(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"serve", "ds", "--stand-in-unavailable", "maybe", "--sdk-key", "k1=a,k1=b,k2="},
+	err := run(context.Background(), []string{"serve", "ds", "--stand-in-unavailable", "maybe", "--sdk-key", "k1=a,k1=b,k2=", "--fido-auth-data", "jws"},
 		func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
 	if exitCode(err) != 2 {
 		t.Fatalf("got %v, want a usage error", err)
 	}
-	for _, want := range []string{"dsn", "tls", "admin_token", "stand_in_key", "stand_in_unavailable",
+	for _, want := range []string{"dsn", "tls", "admin_token", "stand_in_key", "stand_in_unavailable", "fido_auth_data",
 		`key id "k1" is given twice`, `"k2=" names no file prefix`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)

@@ -9,8 +9,8 @@ import (
 	"github.com/open3ds/open3ds/internal/store"
 )
 
-// Admin is the issuer's administration API: issuers, cardholders and the verification of
-// authentication values. It listens apart from the protocol, behind a bearer token.
+// Admin is the issuer's administration API: issuers, cardholders, the verification of
+// authentication values and a look at one transaction's decision. It listens apart from the protocol, behind a bearer token.
 type Admin struct {
 	Store Store
 	Keys  func(ref string) (AuthValueKeys, bool)
@@ -36,6 +36,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.Handle("DELETE /v1/cardholders/{id}", httpx.API(a.deleteCardholder))
 	mux.Handle("POST /v1/cardholders/{id}/unlock", httpx.API(a.unlockCardholder))
 	mux.Handle("POST /v1/authentication-values/verify", httpx.API(a.verify))
+	mux.Handle("GET /v1/transactions/{acsTransID}", httpx.API(a.getTransaction))
 	return httpx.RequireToken("open3ds-acs", a.Token, false)(mux)
 }
 

@@ -92,6 +92,17 @@ func TestEachBadMessageGetsItsErro(t *testing.T) {
 		{"an AReq whose acctNumber in a range fails the Luhn check", n.psp, areqJSON(func(a *emv.AReq) { a.AcctNumber = "4000000000001092" }), "203", "acctNumber"},
 		// Outside every range the DS would otherwise stand in with an attempts value.
 		{"an AReq whose acctNumber outside the ranges fails the Luhn check", n.psp, areqJSON(func(a *emv.AReq) { a.AcctNumber = "5100000000000009" }), "203", "acctNumber"},
+		// 2.3.1's elements in a 2.2.0 AReq are not defined there: 203 naming each.
+		{"a 2.2.0 AReq carrying 2.3.1's sellerInfo", n.psp, areqJSON(func(a *emv.AReq) {
+			a.SellerInfo = []emv.SellerInfo{{SellerName: "Atelier", SellerID: "S-1"}}
+		}), "203", "sellerInfo"},
+		{"a 2.2.0 AReq carrying 2.3.1's SPC support and device binding", n.psp, areqJSON(func(a *emv.AReq) {
+			a.ThreeDSRequestorSpcSupport, a.DeviceBindingStatus, a.DeviceBindingStatusSource = "Y", "11", "01"
+		}), "203", "threeDSRequestorSpcSupport,deviceBindingStatus,deviceBindingStatusSource"},
+		{"a 2.2.0 FIDO login whose data is not a WebAuthn assertion", n.psp, areqJSON(func(a *emv.AReq) {
+			a.ThreeDSRequestorAuthenticationInfo = emv.One(emv.ThreeDSRequestorAuthenticationInfo{
+				ThreeDSReqAuthMethod: "07", ThreeDSReqAuthTimestamp: "202503141012", ThreeDSReqAuthData: "signed-fido-blob"})
+		}), "203", "threeDSRequestorAuthenticationInfo.threeDSReqAuthData"},
 	}
 	// An ACS range that stops at 2.1.0 cannot take a 2.2.0 AReq: 102.
 	must(t, n.store.AddRange(context.Background(), ds.Range{Start: "4111000000000000", End: "4111999999999999", ACS: "bank",

@@ -32,17 +32,17 @@ type AReq struct {
 	ThreeDSMethodID                         string                                             `json:"threeDSMethodId,omitempty"`
 
 	// Acquirer and merchant.
-	AcquirerBIN               string          `json:"acquirerBIN,omitempty"`
-	AcquirerMerchantID        string          `json:"acquirerMerchantID,omitempty"`
-	AcquirerCountryCode       string          `json:"acquirerCountryCode,omitempty"`
-	AcquirerCountryCodeSource string          `json:"acquirerCountryCodeSource,omitempty"`
-	MCC                       string          `json:"mcc,omitempty"`
-	MerchantCountryCode       string          `json:"merchantCountryCode,omitempty"`
-	MerchantName              string          `json:"merchantName,omitempty"`
-	MerchantRiskIndicator     *MerchantRisk   `json:"merchantRiskIndicator,omitempty"`
-	PayeeOrigin               string          `json:"payeeOrigin,omitempty"`
-	SellerInfo                json.RawMessage `json:"sellerInfo,omitempty"`
-	TaxID                     string          `json:"taxId,omitempty"`
+	AcquirerBIN               string        `json:"acquirerBIN,omitempty"`
+	AcquirerMerchantID        string        `json:"acquirerMerchantID,omitempty"`
+	AcquirerCountryCode       string        `json:"acquirerCountryCode,omitempty"`
+	AcquirerCountryCodeSource string        `json:"acquirerCountryCodeSource,omitempty"`
+	MCC                       string        `json:"mcc,omitempty"`
+	MerchantCountryCode       string        `json:"merchantCountryCode,omitempty"`
+	MerchantName              string        `json:"merchantName,omitempty"`
+	MerchantRiskIndicator     *MerchantRisk `json:"merchantRiskIndicator,omitempty"`
+	PayeeOrigin               string        `json:"payeeOrigin,omitempty"`
+	SellerInfo                []SellerInfo  `json:"sellerInfo,omitempty"`
+	TaxID                     string        `json:"taxId,omitempty"`
 
 	// Card and cardholder. AcctNumber and CardSecurityCode are card data: never log them.
 	AcctNumber                   string    `json:"acctNumber,omitempty"`
@@ -76,20 +76,20 @@ type AReq struct {
 	ShipAddrState                string    `json:"shipAddrState,omitempty"`
 
 	// Purchase and recurring payments.
-	PurchaseAmount     string          `json:"purchaseAmount,omitempty"`
-	PurchaseCurrency   string          `json:"purchaseCurrency,omitempty"`
-	PurchaseExponent   string          `json:"purchaseExponent,omitempty"`
-	PurchaseDate       string          `json:"purchaseDate,omitempty"`
-	PurchaseInstalData string          `json:"purchaseInstalData,omitempty"`
-	RecurringExpiry    string          `json:"recurringExpiry,omitempty"`
-	RecurringFrequency string          `json:"recurringFrequency,omitempty"`
-	RecurringAmount    string          `json:"recurringAmount,omitempty"`
-	RecurringCurrency  string          `json:"recurringCurrency,omitempty"`
-	RecurringExponent  string          `json:"recurringExponent,omitempty"`
-	RecurringDate      string          `json:"recurringDate,omitempty"`
-	RecurringInd       *RecurringInd   `json:"recurringInd,omitempty"`
-	TransType          string          `json:"transType,omitempty"`
-	MultiTransaction   json.RawMessage `json:"multiTransaction,omitempty"`
+	PurchaseAmount     string            `json:"purchaseAmount,omitempty"`
+	PurchaseCurrency   string            `json:"purchaseCurrency,omitempty"`
+	PurchaseExponent   string            `json:"purchaseExponent,omitempty"`
+	PurchaseDate       string            `json:"purchaseDate,omitempty"`
+	PurchaseInstalData string            `json:"purchaseInstalData,omitempty"`
+	RecurringExpiry    string            `json:"recurringExpiry,omitempty"`
+	RecurringFrequency string            `json:"recurringFrequency,omitempty"`
+	RecurringAmount    string            `json:"recurringAmount,omitempty"`
+	RecurringCurrency  string            `json:"recurringCurrency,omitempty"`
+	RecurringExponent  string            `json:"recurringExponent,omitempty"`
+	RecurringDate      string            `json:"recurringDate,omitempty"`
+	RecurringInd       *RecurringInd     `json:"recurringInd,omitempty"`
+	TransType          string            `json:"transType,omitempty"`
+	MultiTransaction   *MultiTransaction `json:"multiTransaction,omitempty"`
 
 	// Browser channel.
 	NotificationURL          string   `json:"notificationURL,omitempty"`
@@ -219,4 +219,40 @@ type DefaultSDKType struct {
 type SplitSDKType struct {
 	SDKVariant string `json:"sdkVariant,omitempty"`
 	LimitedInd string `json:"limitedInd,omitempty"`
+}
+
+// SellerInfo describes one seller of a marketplace purchase (2.3.1 sellerInfo, an array). Its
+// members are not settled in our sources [U]; dict_areq.go says which we read and how.
+type SellerInfo struct {
+	SellerName         string `json:"sellerName,omitempty"`
+	SellerID           string `json:"sellerId,omitempty"`
+	SellerBusinessName string `json:"sellerBusinessName,omitempty"`
+	SellerAcctDate     string `json:"sellerAcctDate,omitempty"`
+	SellerAddrLine1    string `json:"sellerAddrLine1,omitempty"`
+	SellerAddrLine2    string `json:"sellerAddrLine2,omitempty"`
+	SellerAddrLine3    string `json:"sellerAddrLine3,omitempty"`
+	SellerAddrCity     string `json:"sellerAddrCity,omitempty"`
+	SellerAddrState    string `json:"sellerAddrState,omitempty"`
+	SellerAddrPostCode string `json:"sellerAddrPostCode,omitempty"`
+	SellerAddrCountry  string `json:"sellerAddrCountry,omitempty"`
+	SellerEmail        string `json:"sellerEmail,omitempty"`
+	SellerPhone        *Phone `json:"sellerPhone,omitempty"`
+}
+
+// MultiTransaction says that one authentication covers several purchases (2.3.1): the merchants
+// taking part and how long and how often the authentication value may be used [U].
+type MultiTransaction struct {
+	MerchantList   []ListedMerchant `json:"merchantList,omitempty"`
+	AVValidityTime string           `json:"avValidityTime,omitempty"`
+	AVNumberUse    string           `json:"avNumberUse,omitempty"`
+}
+
+// ListedMerchant is one merchant of a multi-transaction.
+type ListedMerchant struct {
+	MerchantNameListed       string `json:"merchantNameListed,omitempty"`
+	AcquirerMerchantIDListed string `json:"acquirerMerchantIdListed,omitempty"`
+	MerchantAmount           string `json:"merchantAmount,omitempty"`
+	MerchantCurrency         string `json:"merchantCurrency,omitempty"`
+	MerchantExponent         string `json:"merchantExponent,omitempty"`
+	SellerID                 string `json:"sellerId,omitempty"`
 }

@@ -55,9 +55,14 @@ var areqElements = join(
 		{name: "merchantCountryCode", in: allV, req: payment, f: fN, min: 3, max: 3},
 		{name: "merchantName", in: allV, req: payment, f: fAN, max: 40},
 		{name: "merchantRiskIndicator", in: allV, f: fObject, sub: merchantRisk},
+		// payeeOrigin is the web origin of the payee when it is not the requestor (SPC); that it is
+		// an https origin with no path is the rule payeeOrigin.
 		{name: "payeeOrigin", in: v231, f: fURL, max: 2048},
-		{name: "sellerInfo", in: v231, f: fAny},
-		{name: "taxId", in: v231, f: fAN, max: 45}, // length [U]
+		// sellerInfo: an array of one object per seller, 1 to 50 [U: our choice, as for merchantList].
+		{name: "sellerInfo", in: v231, f: fArray, min: 1, max: 50, item: arrayOf(element{f: fObject, sub: sellerInfo})},
+		// taxId: the business's tax identifier; our sources give no length [U]. We allow 45 characters,
+		// which holds every national format we know with its country prefix.
+		{name: "taxId", in: v231, f: fAN, max: 45},
 
 		{name: "acctNumber", in: allV, req: always, f: fPAN, min: 13, max: 19},
 		{name: "acctType", in: allV, f: fN, min: 2, max: 2, enum: codes("01-03,80-99")},
@@ -93,8 +98,12 @@ var areqElements = join(
 	areqBrowser,
 	areqApp,
 	[]element{
-		{name: "deviceBindingStatus", in: v231, f: fN, min: 2, max: 2}, // values [U]
-		{name: "deviceBindingStatusSource", in: v231, f: fN, min: 2, max: 2},
+		// deviceBindingStatus [U: our reading]: 01 not bound, 02 not eligible, 03 pending the
+		// cardholder's confirmation, 04 rejected by the cardholder, 05 unknown; 11–15 bound by the
+		// cardholder (11 internal, 12 external, 13 dynamic, 14 static, 15 other binding); 80–99 DS.
+		// 06–10 and 16–79 are reserved and refused. Its source reads like the list sources.
+		{name: "deviceBindingStatus", in: v231, f: fN, min: 2, max: 2, enum: deviceBinding},
+		{name: "deviceBindingStatusSource", in: v231, f: fN, min: 2, max: 2, enum: listSources},
 		{name: "payTokenInd", in: allV, f: fBool},
 		{name: "payTokenSource", in: from220, f: fN, min: 2, max: 2, enum: codes("01,02,80-99")},
 		{name: "payTokenInfo", in: v231, f: fAny},
@@ -103,13 +112,53 @@ var areqElements = join(
 		{name: "whiteListStatusSource", in: v220, f: fN, min: 2, max: 2, enum: listSources},
 		{name: "trustListStatus", in: v231, f: fAN, enum: yesNo},
 		{name: "trustListStatusSource", in: v231, f: fN, min: 2, max: 2, enum: listSources},
-		{name: "spcIncompInd", in: v231, f: fN, min: 2, max: 2}, // values [U]
+		// spcIncompInd [U: our reading]: 01 SPC did not run or did not complete, 02 the cardholder
+		// cancelled it; the requestor sends it on the AReq that follows an SPC attempt.
+		{name: "spcIncompInd", in: v231, f: fN, min: 2, max: 2, enum: codes("01,02")},
 		{name: "broadInfo", in: v231, f: fAny},
 		{name: "dsReferenceNumber", in: allV, f: fAN, max: 32},
 		{name: "dsURL", in: allV, f: fURL, max: 2048},
 	},
 	extensions(),
 )
+
+// deviceBinding is deviceBindingStatus's value set (see its entry).
+var deviceBinding = codes("01-05,11-15,80-99")
+
+// sellerInfo's members [U: our choice]. A seller is named by sellerName or sellerId (the rule
+// sellerIdentified); a member we do not list is ignored, as everywhere, so a peer's richer seller
+// object passes.
+var sellerInfo = []element{
+	{name: "sellerName", in: allV, f: fAN, max: 100},
+	{name: "sellerId", in: allV, f: fAN, max: 50},
+	{name: "sellerBusinessName", in: allV, f: fAN, max: 100},
+	{name: "sellerAcctDate", in: allV, f: fDate},
+	{name: "sellerAddrLine1", in: allV, f: fAN, max: 50},
+	{name: "sellerAddrLine2", in: allV, f: fAN, max: 50},
+	{name: "sellerAddrLine3", in: allV, f: fAN, max: 50},
+	{name: "sellerAddrCity", in: allV, f: fAN, max: 50},
+	{name: "sellerAddrState", in: allV, f: fAN, max: 3},
+	{name: "sellerAddrPostCode", in: allV, f: fAN, max: 16},
+	{name: "sellerAddrCountry", in: allV, f: fN, min: 3, max: 3},
+	{name: "sellerEmail", in: allV, f: fAN, max: 254},
+	{name: "sellerPhone", in: allV, f: fObject, sub: phone},
+}
+
+// multiTransaction's members [U: our choice]. The sources we have disagree on which of
+// avValidityTime (days) and avNumberUse (uses) has two digits and which three, so both take up to
+// three; at least one of the three members must be there, since the object is otherwise empty.
+var multiTransaction = []element{
+	{name: "merchantList", in: allV, f: fArray, min: 1, max: 50, item: arrayOf(element{f: fObject, sub: []element{
+		{name: "merchantNameListed", in: allV, req: always, f: fAN, max: 40},
+		{name: "acquirerMerchantIdListed", in: allV, f: fAN, max: 35},
+		{name: "merchantAmount", in: allV, f: fN, max: 48},
+		{name: "merchantCurrency", in: allV, f: fN, min: 3, max: 3},
+		{name: "merchantExponent", in: allV, f: fN, min: 1, max: 1},
+		{name: "sellerId", in: allV, f: fAN, max: 50},
+	}})},
+	{name: "avValidityTime", in: allV, f: fN, min: 1, max: 3},
+	{name: "avNumberUse", in: allV, f: fN, min: 1, max: 3},
+}
 
 // threeDSRequestorChallengeInd: 01–04 in 2.1.0, 01–09 in 2.2.0, 01–14 in 2.3.1.
 var challengeInds = codes("01-04,80-99", "01-09,80-99", "01-14,80-99")
@@ -133,7 +182,7 @@ var areqPurchase = []element{
 		{name: "frequencyInd", in: allV, f: fN, min: 2, max: 2, enum: codes("01,02,80-99")},
 	}},
 	{name: "transType", in: allV, f: fN, min: 2, max: 2, enum: codes("01,03,10,11,28")},
-	{name: "multiTransaction", in: v231, f: fAny},
+	{name: "multiTransaction", in: v231, f: fObject, sub: multiTransaction},
 }
 
 // Browser data. Up to 2.1.0 the browser's JavaScript-derived values are required; from 2.2.0 they are
@@ -200,7 +249,10 @@ var (
 		{name: "threeDSReqAuthData", in: allV, f: fAN, max: 20000},
 	}
 	priorAuthInfo = []element{
-		{name: "threeDSReqPriorAuthMethod", in: allV, req: always, f: fN, min: 2, max: 2, enum: codes("01-04,80-99")},
+		// 05 (2.3.1) is an earlier authentication by SPC [U: one of our sources has it]; we admit it
+		// there, as refusing a peer's valid AReq costs more than admitting one more code.
+		{name: "threeDSReqPriorAuthMethod", in: allV, req: always, f: fN, min: 2, max: 2,
+			enum: codes("01-04,80-99", "01-04,80-99", "01-05,80-99")},
 		{name: "threeDSReqPriorAuthTimestamp", in: allV, req: always, f: fDateTimeMin},
 		{name: "threeDSReqPriorAuthData", in: allV, f: fAN, max: 2048},
 		{name: "threeDSReqPriorRef", in: allV, f: fAN, max: 36},

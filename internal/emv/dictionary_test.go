@@ -1,6 +1,7 @@
 package emv_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -134,9 +135,46 @@ func TestEachFormatRefusesABadValue(t *testing.T) {
 		{name: "a select option with a blank label is 203", msg: sampleCRes(ver220, chApp),
 			edit: setJSON("challengeSelectInfo", []any{map[string]any{"1": " "}}), code: 203, detail: "challengeSelectInfo"},
 		{name: "an element of open shape is passed on as is in 2.3.1", msg: sampleAReq(ver231, chBrw),
-			edit: setJSON("sellerInfo", []any{map[string]any{"sellerId": "s-1"}})},
+			edit: setJSON("broadInfo", map[string]any{"message": map[string]any{"text": "hello"}})},
 		{name: "an element of open shape is 203 in a version without it", msg: sampleAReq(ver220, chBrw),
+			edit: setJSON("broadInfo", map[string]any{"message": "hello"}), code: 203, detail: "broadInfo"},
+		{name: "a seller named by its id alone is accepted in 2.3.1", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("sellerInfo", []any{map[string]any{"sellerId": "s-1"}})},
+		{name: "sellerInfo is 203 in 2.2.0, which lacks it", msg: sampleAReq(ver220, chBrw),
 			edit: setJSON("sellerInfo", []any{map[string]any{"sellerId": "s-1"}}), code: 203, detail: "sellerInfo"},
+		{name: "sellerInfo as one object rather than an array is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("sellerInfo", map[string]any{"sellerId": "s-1"}), code: 203, detail: "sellerInfo"},
+		{name: "a seller's country that is not three digits is 203 naming it", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("sellerInfo", []any{map[string]any{"sellerId": "s-1"}, map[string]any{"sellerName": "B", "sellerAddrCountry": "FR"}}),
+			code: 203, detail: "sellerInfo.sellerAddrCountry"},
+		{name: "51 sellers are 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("sellerInfo", sellers(51)), code: 203, detail: "sellerInfo"},
+		{name: "a multi-transaction AV usable 1000 times is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("multiTransaction", map[string]any{"avNumberUse": "1000"}), code: 203, detail: "multiTransaction.avNumberUse"},
+		{name: "a listed merchant without its name is 201", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("multiTransaction", map[string]any{"merchantList": []any{map[string]any{"merchantAmount": "100"}}}),
+			code: 201, detail: "multiTransaction.merchantList.merchantNameListed"},
+		{name: "an empty multiTransaction is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("multiTransaction", map[string]any{}), code: 203, detail: "multiTransaction"},
+		{name: "multiTransaction is 203 in 2.2.0", msg: sampleAReq(ver220, chBrw),
+			edit: setJSON("multiTransaction", map[string]any{"avNumberUse": "2"}), code: 203, detail: "multiTransaction"},
+		{name: "a device binding status in the reserved range is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("deviceBindingStatus", "07"), code: 203, detail: "deviceBindingStatus"},
+		{name: "an SPC incompletion reason other than 01 and 02 is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("spcIncompInd", "03"), code: 203, detail: "spcIncompInd"},
+		{name: "SPC support other than Y is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("threeDSRequestorSpcSupport", "N"), code: 203, detail: "threeDSRequestorSpcSupport"},
+		{name: "SPC support is 203 in 2.2.0", msg: sampleAReq(ver220, chBrw),
+			edit: setJSON("threeDSRequestorSpcSupport", "Y"), code: 203, detail: "threeDSRequestorSpcSupport"},
+		{name: "a tax id of 46 characters is 203", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("taxId", strings.Repeat("9", 46)), code: 203, detail: "taxId"},
+		{name: "a prior authentication by SPC (05) is accepted in 2.3.1", msg: sampleAReq(ver231, chBrw),
+			edit: setJSON("threeDSRequestorPriorAuthenticationInfo", []any{map[string]any{"threeDSReqPriorAuthMethod": "05", "threeDSReqPriorAuthTimestamp": "202503141012"}})},
+		{name: "a prior authentication by SPC (05) is 203 in 2.2.0", msg: sampleAReq(ver220, chBrw),
+			edit: setJSON("threeDSRequestorPriorAuthenticationInfo", map[string]any{"threeDSReqPriorAuthMethod": "05", "threeDSReqPriorAuthTimestamp": "202503141012"}),
+			code: 203, detail: "threeDSRequestorPriorAuthenticationInfo.threeDSReqPriorAuthMethod"},
+		{name: "a tax id is 203 in 2.2.0", msg: sampleAReq(ver220, chBrw),
+			edit: setJSON("taxId", "FR40303265045"), code: 203, detail: "taxId"},
 		{name: "an element of open shape over its size is 203", msg: sampleAReq(ver220, chApp),
 			edit: setJSON("deviceInfo", strings.Repeat("A", 64000)), code: 203, detail: "deviceInfo"},
 		{name: "extension data that is not an object is 203", msg: samplePReq(ver220),
@@ -316,4 +354,13 @@ func TestAllowLoopbackHTTPAcceptsOnlyLoopbackHosts(t *testing.T) {
 		{name: "a name ending in localhost is still 203", msg: sampleChallengeARes(ver231, chBrw),
 			edit: setJSON("acsURL", "http://localhost.example/c"), code: 203, detail: "acsURL"},
 	})
+}
+
+// sellers returns n seller objects.
+func sellers(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"sellerId": fmt.Sprintf("s-%d", i)}
+	}
+	return out
 }

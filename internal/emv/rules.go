@@ -141,8 +141,49 @@ var areqRules = []rule[*AReq]{
 		return when(x.vi > 0 && m.PayTokenInd != nil && *m.PayTokenInd && m.PayTokenSource == "", "payTokenSource")
 	}},
 	{"listStatusSource", func(m *AReq, x *ruleCtx) []string {
-		return append(when(m.WhiteListStatus != "" && m.WhiteListStatusSource == "", "whiteListStatusSource"),
+		out := append(when(m.WhiteListStatus != "" && m.WhiteListStatusSource == "", "whiteListStatusSource"),
 			when(m.TrustListStatus != "" && m.TrustListStatusSource == "", "trustListStatusSource")...)
+		return append(out, when(m.DeviceBindingStatus != "" && m.DeviceBindingStatusSource == "", "deviceBindingStatusSource")...)
+	}},
+	// A FIDO login (threeDSReqAuthMethod 06 or 07) carries its WebAuthn assertion in
+	// threeDSReqAuthData, in the encodings webauthn.go describes; other methods keep the
+	// dictionary's rule (any string of up to 20000 characters).
+	{"fidoAuthData", func(m *AReq, x *ruleCtx) []string {
+		if OpaqueFIDOAuthData() {
+			return nil
+		}
+		for _, info := range m.ThreeDSRequestorAuthenticationInfo.Items {
+			if !IsFIDOMethod(info.ThreeDSReqAuthMethod) {
+				continue
+			}
+			if _, err := ParseWebAuthnAssertion(info.ThreeDSReqAuthData); err != nil {
+				return []string{"threeDSRequestorAuthenticationInfo.threeDSReqAuthData"}
+			}
+		}
+		return nil
+	}},
+	// Secure Payment Confirmation is a browser API: an app or 3RI AReq that says its requestor
+	// supports SPC, or that SPC did not complete, contradicts itself [our reading].
+	{"spcOnBrowser", func(m *AReq, x *ruleCtx) []string {
+		if x.ch == brw || x.ch == anyCh {
+			return nil
+		}
+		return append(when(m.ThreeDSRequestorSpcSupport != "", "threeDSRequestorSpcSupport"),
+			when(m.SpcIncompInd != "", "spcIncompInd")...)
+	}},
+	// Each seller of sellerInfo is named, by sellerName or sellerId [our choice]: a seller the
+	// issuer cannot tell apart from another is no information.
+	{"sellerIdentified", func(m *AReq, x *ruleCtx) []string {
+		for _, s := range m.SellerInfo {
+			if s.SellerName == "" && s.SellerID == "" {
+				return []string{"sellerInfo.sellerName"}
+			}
+		}
+		return nil
+	}},
+	// payeeOrigin names the web origin SPC shows as the payee: an https origin, no path or query.
+	{"payeeOrigin", func(m *AReq, x *ruleCtx) []string {
+		return when(m.PayeeOrigin != "" && !IsOrigin(m.PayeeOrigin), "payeeOrigin")
 	}},
 	// sdkType 01 (default SDK) comes with defaultSdkType and 02 (split SDK) with splitSdkType; the
 	// other object, or either without an sdkType, contradicts it.

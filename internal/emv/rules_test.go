@@ -97,6 +97,36 @@ func TestAReqRules(t *testing.T) {
 			code: 203, detail: "defaultSdkType"},
 		{name: "a DS-reserved sdkType is the scheme's to describe",
 			m: changedAReq(ver231, chApp, func(m *emv.AReq) { m.SDKType, m.DefaultSDKType = "85", nil })},
+		{name: "a FIDO login with its WebAuthn assertion is accepted",
+			m: changedAReq(ver231, chBrw, fidoLogin("06", assertionJSON(0x05, loginAt("https://www.shop.example.com"))))},
+		{name: "a FIDO login with signed assurance data (07) is accepted in 2.2.0",
+			m: changedAReq(ver220, chBrw, fidoLogin("07", assertionJSON(0x05, loginAt("https://www.shop.example.com"))))},
+		{name: "a FIDO login without its data is 203 on threeDSReqAuthData",
+			m: changedAReq(ver231, chBrw, fidoLogin("06", "")), code: 203, detail: "threeDSRequestorAuthenticationInfo.threeDSReqAuthData"},
+		{name: "a FIDO login whose data is not an assertion is 203 on threeDSReqAuthData",
+			m: changedAReq(ver231, chBrw, fidoLogin("07", "opaque-token-1234")), code: 203, detail: "threeDSRequestorAuthenticationInfo.threeDSReqAuthData"},
+		{name: "a FIDO registration offered as a login is 203",
+			m: changedAReq(ver231, chBrw, fidoLogin("06", assertionJSON(0x05, map[string]string{
+				"type": "webauthn.create", "challenge": "YWJj", "origin": "https://www.shop.example.com"}))),
+			code: 203, detail: "threeDSRequestorAuthenticationInfo.threeDSReqAuthData"},
+		{name: "a login with the requestor's own credentials keeps free-form data",
+			m: changedAReq(ver231, chBrw, fidoLogin("02", "opaque-token-1234"))},
+		{name: "a device binding status without its source is 203",
+			m: changedAReq(ver231, chBrw, func(m *emv.AReq) { m.DeviceBindingStatus = "11" }), code: 203, detail: "deviceBindingStatusSource"},
+		{name: "SPC support on an app AReq is 203",
+			m: changedAReq(ver231, chApp, func(m *emv.AReq) { m.ThreeDSRequestorSpcSupport = "Y" }), code: 203, detail: "threeDSRequestorSpcSupport"},
+		{name: "an SPC incompletion on a 3RI AReq is 203",
+			m: changedAReq(ver231, ch3RI, func(m *emv.AReq) { m.SpcIncompInd = "01" }), code: 203, detail: "spcIncompInd"},
+		{name: "SPC support and an SPC incompletion on the browser are accepted",
+			m: changedAReq(ver231, chBrw, func(m *emv.AReq) { m.ThreeDSRequestorSpcSupport, m.SpcIncompInd = "Y", "02" })},
+		{name: "a payee origin with a path is 203",
+			m: changedAReq(ver231, chBrw, func(m *emv.AReq) { m.PayeeOrigin = "https://shop.example.com/checkout" }), code: 203, detail: "payeeOrigin"},
+		{name: "a payee origin is accepted",
+			m: changedAReq(ver231, chBrw, func(m *emv.AReq) { m.PayeeOrigin = "https://shop.example.com:8443" })},
+		{name: "a seller with neither name nor id is 203",
+			m: changedAReq(ver231, chBrw, func(m *emv.AReq) {
+				m.SellerInfo = []emv.SellerInfo{{SellerName: "A"}, {SellerAddrCity: "Lyon"}}
+			}), code: 203, detail: "sellerInfo.sellerName"},
 	})
 }
 
@@ -248,4 +278,29 @@ func TestCompareVersions(t *testing.T) {
 			t.Errorf("CompareVersions(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
+}
+
+// fidoLogin sets the requestor's login to method with data, at a fixed time.
+func fidoLogin(method, data string) func(*emv.AReq) {
+	return func(m *emv.AReq) {
+		info := emv.ThreeDSRequestorAuthenticationInfo{
+			ThreeDSReqAuthMethod: method, ThreeDSReqAuthTimestamp: "202503141012", ThreeDSReqAuthData: data}
+		m.ThreeDSRequestorAuthenticationInfo = emv.One(info)
+		if m.MessageVersion == emv.Version231 {
+			m.ThreeDSRequestorAuthenticationInfo = emv.Many(info)
+		}
+	}
+}
+
+// TestOpaqueFIDOAuthData: a DS or ACS run with --fido-auth-data opaque takes a FIDO login's data as
+// any string, and goes back to checking it when the switch is off.
+func TestOpaqueFIDOAuthData(t *testing.T) {
+	m := changedAReq(ver231, chBrw, fidoLogin("07", "scheme-signed-token"))
+	emv.SetOpaqueFIDOAuthData(true)
+	t.Cleanup(func() { emv.SetOpaqueFIDOAuthData(false) })
+	if err := emv.Validate(m, nil); err != nil {
+		t.Fatalf("opaque: %v", err)
+	}
+	emv.SetOpaqueFIDOAuthData(false)
+	wantProtocolError(t, emv.Validate(m, nil), 203, "threeDSRequestorAuthenticationInfo.threeDSReqAuthData")
 }

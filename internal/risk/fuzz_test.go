@@ -77,3 +77,24 @@ func checkResult(t *testing.T, r risk.Result) {
 		t.Fatalf("transStatusReason %q is not two digits", r.TransStatusReason)
 	}
 }
+
+// FuzzEvaluate231 varies the 2.3.1 strings the new rules read (the FIDO login's data and time, the
+// requestor's and payee's URLs, the AV's uses and validity, the binding and trust-list codes): no
+// panic, and the result always in range.
+func FuzzEvaluate231(f *testing.F) {
+	f.Add("06", assertion(0x05, "https://www.shop.example.com"), "202611250957", "https://www.shop.example.com", "", "3", "30", "11", "01", "Y")
+	f.Add("07", "not json", "2026", "https://[::1", "https://pay.other.example", "999", "x", "04", "99", "N")
+	f.Add("", "", "", "", "", "", "", "", "", "")
+	f.Fuzz(func(t *testing.T, method, data, ts, reqURL, payee, uses, days, binding, source, trust string) {
+		in := ordinary()
+		a := in.AReq
+		a.ThreeDSRequestorAuthenticationInfo = emv.Many(emv.ThreeDSRequestorAuthenticationInfo{
+			ThreeDSReqAuthMethod: method, ThreeDSReqAuthTimestamp: ts, ThreeDSReqAuthData: data})
+		a.ThreeDSRequestorURL, a.PayeeOrigin = reqURL, payee
+		a.MultiTransaction = &emv.MultiTransaction{AVNumberUse: uses, AVValidityTime: days}
+		a.DeviceBindingStatus, a.DeviceBindingStatusSource = binding, source
+		a.TrustListStatus, a.TrustListStatusSource = trust, source
+		live, _ := risk.DefaultSet().Evaluate("x", in)
+		checkResult(t, live)
+	})
+}

@@ -1,6 +1,8 @@
 package risk_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -91,4 +93,30 @@ func mustParse(tb testing.TB, yml string) *risk.Set {
 		tb.Fatalf("ParseSet: %v", err)
 	}
 	return s
+}
+
+// fido sets the requestor's login to method, minutesAgo before now, with a WebAuthn assertion made
+// at origin with the authenticator flags given (0x01 user present, 0x04 user verified), on a
+// requestor whose site is www.shop.example.com.
+func fido(method string, flags byte, origin string, minutesAgo int) func(in *risk.Input) {
+	return func(in *risk.Input) {
+		in.AReq.ThreeDSRequestorURL = "https://www.shop.example.com"
+		in.AReq.ThreeDSRequestorAuthenticationInfo = emv.Many(emv.ThreeDSRequestorAuthenticationInfo{
+			ThreeDSReqAuthMethod:    method,
+			ThreeDSReqAuthTimestamp: now.Add(-time.Duration(minutesAgo) * time.Minute).Format("200601021504"),
+			ThreeDSReqAuthData:      assertion(flags, origin),
+		})
+	}
+}
+
+// assertion is a FIDO login as PublicKeyCredential.toJSON() writes it.
+func assertion(flags byte, origin string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	auth := make([]byte, 37)
+	auth[32] = flags
+	cd, _ := json.Marshal(map[string]string{"type": "webauthn.get", "challenge": enc([]byte("nonce-42")), "origin": origin})
+	cred, _ := json.Marshal(map[string]any{"id": "cred-1", "type": "public-key", "response": map[string]string{
+		"clientDataJSON": enc(cd), "authenticatorData": enc(auth), "signature": enc([]byte("sig")),
+	}})
+	return string(cred)
 }

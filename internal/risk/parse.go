@@ -245,7 +245,7 @@ func parseRules(n *yaml.Node, path string, p *Policy) error {
 				}
 				c.Points = int(pts)
 			case d.list:
-				if c.List, err = codeList(pv.v, pkey); err != nil {
+				if c.List, err = codeList(pv.v, pkey, listDigits(d.list)); err != nil {
 					return err
 				}
 			default: // d.param
@@ -270,6 +270,8 @@ func paramRange(param string) (lo, hi int) {
 		return 1, 1000
 	case "within_days":
 		return 1, 3650
+	case "within_minutes":
+		return 1, 1440
 	default: // "over": counts and amounts in major units
 		return 0, 1_000_000_000
 	}
@@ -289,16 +291,26 @@ func intIn(n *yaml.Node, key string, lo, hi int) (int, error) {
 	return v, nil
 }
 
-// codeList reads a list of merchant category codes: four digits each, quoted or not.
-func codeList(n *yaml.Node, key string) ([]string, error) {
+// listDigits is the length of the codes of each kind of list: merchant category codes have four
+// digits, the protocol's status sources two.
+func listDigits(list string) int {
+	if list == "sources" {
+		return 2
+	}
+	return 4
+}
+
+// codeList reads a list of codes of the given number of digits, quoted or not.
+func codeList(n *yaml.Node, key string, digits int) ([]string, error) {
+	word := map[int]string{2: "two", 4: "four"}[digits]
 	if n.Kind != yaml.SequenceNode {
-		return nil, errAt(n, key, "want a list of four-digit codes")
+		return nil, errAt(n, key, "want a list of %s-digit codes", word)
 	}
 	out := make([]string, 0, len(n.Content))
 	for _, e := range n.Content {
 		e = deref(e)
-		if _, ok := atoi(e.Value); e.Kind != yaml.ScalarNode || len(e.Value) != 4 || !ok {
-			return nil, errAt(e, key, "want a four-digit code, got %q", e.Value)
+		if _, ok := atoi(e.Value); e.Kind != yaml.ScalarNode || len(e.Value) != digits || !ok {
+			return nil, errAt(e, key, "want a %s-digit code, got %q", word, e.Value)
 		}
 		out = append(out, e.Value)
 	}

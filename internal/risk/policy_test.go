@@ -109,6 +109,8 @@ func TestPolicyErrorsNameTheKeyAndLine(t *testing.T) {
 		{"thresholds in the wrong order are refused", "default:\n  live:\n    frictionless_below: 500\n    deny_above: 400\n", 3, "deny_above (400) must not be below frictionless_below (500)"},
 		{"an unknown extends is refused", "default:\n  live:\n    extends: other\n", 3, "want builtin or default"},
 		{"a malformed MCC is refused", "default:\n  live:\n    rules:\n      risky_mcc: {mccs: [79]}\n", 4, "four-digit code"},
+		{"a status source of three digits is refused", "default:\n  live:\n    rules:\n      trust_list: {sources: [\"003\"]}\n", 4, "two-digit code"},
+		{"a FIDO login window over a day is refused", "default:\n  live:\n    rules:\n      fido_login: {within_minutes: 1441}\n", 4, "out of range 1 to 1440"},
 		{"a rule defined twice is refused", "default:\n  live:\n    rules:\n      reorder: {}\n      reorder: {}\n", 5, "defined twice"},
 		{"enabled must be a boolean", "default:\n  live:\n    rules:\n      reorder: {enabled: maybe}\n", 4, "want true or false"},
 	}

@@ -59,6 +59,14 @@ const (
 	ruleExemption
 	ruleDeviceIntegrity
 	ruleLocaleIPCountry
+	ruleFIDOLogin
+	ruleTrustList
+	ruleDeviceBound
+	ruleDeviceBindingRejected
+	ruleManySellers
+	ruleReusableAV
+	rulePayeeOrigin
+	ruleBusinessPurchase
 	numRules // the number of rules; policies hold their configuration in an array this long
 )
 
@@ -97,6 +105,17 @@ var ruleDefs = [numRules]ruleDef{
 	ruleExemption:           {name: "exemption", exemption: true, def: ruleConfig{On: true, Points: -150}},
 	ruleDeviceIntegrity:     {name: "device_integrity", def: ruleConfig{On: true, Points: 300}},
 	ruleLocaleIPCountry:     {name: "locale_ip_country", def: ruleConfig{On: true, Points: 100}},
+	// The 2.3.1 elements (rules_231.go).
+	ruleFIDOLogin: {name: "fido_login", param: "within_minutes", def: ruleConfig{On: true, Points: -200, N: 15}},
+	ruleTrustList: {name: "trust_list", list: "sources", def: ruleConfig{On: true, Points: -100,
+		List: []string{"01", "02", "03"}}},
+	ruleDeviceBound: {name: "device_bound", list: "sources", def: ruleConfig{On: true, Points: -100,
+		List: []string{"01", "02", "03"}}},
+	ruleDeviceBindingRejected: {name: "device_binding_rejected", def: ruleConfig{On: true, Points: 100}},
+	ruleManySellers:           {name: "many_sellers", param: "over", def: ruleConfig{On: true, Points: 100, N: 5}},
+	ruleReusableAV:            {name: "reusable_av", param: "over", def: ruleConfig{On: true, Points: 100, N: 2}},
+	rulePayeeOrigin:           {name: "payee_origin", def: ruleConfig{On: true, Points: 50}},
+	ruleBusinessPurchase:      {name: "business_purchase", def: ruleConfig{On: true, Points: -50}},
 }
 
 // evalRule reports whether rule id fires and, when it does, fills the reason's Text and
@@ -167,6 +186,22 @@ func evalRule(id ruleID, c *ruleConfig, v *view, r *Reason) bool {
 		return deviceIntegrity(c, v, r)
 	case ruleLocaleIPCountry:
 		return localeIPCountry(c, v, r)
+	case ruleFIDOLogin:
+		return fidoLogin(c, v, r)
+	case ruleTrustList:
+		return trustList(c, v, r)
+	case ruleDeviceBound:
+		return deviceBound(c, v, r)
+	case ruleDeviceBindingRejected:
+		return deviceBindingRejected(c, v, r)
+	case ruleManySellers:
+		return manySellers(c, v, r)
+	case ruleReusableAV:
+		return reusableAV(c, v, r)
+	case rulePayeeOrigin:
+		return payeeOrigin(c, v, r)
+	case ruleBusinessPurchase:
+		return businessPurchase(c, v, r)
 	}
 	return false
 }

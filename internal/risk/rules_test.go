@@ -110,6 +110,51 @@ func TestEachRule(t *testing.T) {
 		{"exemption 05 lowers the score", "exemption", func(in *risk.Input) { in.AReq.ThreeDSRequestorChallengeInd = emv.One("05") }, true, "exemption 05", -150, ""},
 		{"exemption 08 in a 2.3.1 array lowers the score", "exemption", func(in *risk.Input) { in.AReq.ThreeDSRequestorChallengeInd = emv.Many("01", "08") }, true, "exemption 08", -150, ""},
 		{"no preference is no exemption", "exemption", func(in *risk.Input) { in.AReq.ThreeDSRequestorChallengeInd = emv.Many("01") }, false, "", 0, ""},
+		{"a FIDO login with user verification 3 minutes ago lowers the score", "fido_login", fido("06", 0x05, "https://www.shop.example.com", 3), true, "FIDO login with user verification 3 minutes before", -200, ""},
+		{"a FIDO login with signed assurance data on the payee's site counts", "fido_login", func(in *risk.Input) {
+			fido("07", 0x05, "https://pay.other.example", 15)(in)
+			in.AReq.PayeeOrigin = "https://pay.other.example"
+		}, true, "15 minutes before", -200, ""},
+		{"a FIDO login 16 minutes ago is too old", "fido_login", fido("06", 0x05, "https://www.shop.example.com", 16), false, "", 0, ""},
+		{"a FIDO login without user verification does not count", "fido_login", fido("06", 0x01, "https://www.shop.example.com", 3), false, "", 0, ""},
+		{"a FIDO login on another site does not count", "fido_login", fido("06", 0x05, "https://shop.example.com.evil.example", 3), false, "", 0, ""},
+		{"a FIDO login stamped an hour in the future does not count", "fido_login", fido("06", 0x05, "https://www.shop.example.com", -60), false, "", 0, ""},
+		{"a password login does not count", "fido_login", fido("02", 0x05, "https://www.shop.example.com", 3), false, "", 0, ""},
+		{"a trust list Y from the 3DS Server lowers the score", "trust_list", func(in *risk.Input) {
+			in.AReq.TrustListStatus, in.AReq.TrustListStatusSource = "Y", "01"
+		}, true, "merchant on the cardholder's trust list (reported by the 3DS Server)", -100, ""},
+		{"a 2.2.0 whitelist Y from the ACS lowers the score", "trust_list", func(in *risk.Input) {
+			in.AReq.WhiteListStatus, in.AReq.WhiteListStatusSource = "Y", "03"
+		}, true, "reported by the ACS", -100, ""},
+		{"a trust list N does not", "trust_list", func(in *risk.Input) { in.AReq.TrustListStatus, in.AReq.TrustListStatusSource = "N", "01" }, false, "", 0, ""},
+		{"a device bound by the cardholder lowers the score", "device_bound", func(in *risk.Input) {
+			in.AReq.DeviceBindingStatus, in.AReq.DeviceBindingStatusSource = "12", "02"
+		}, true, "device bound to the cardholder (status 12, reported by the DS)", -100, ""},
+		{"a device binding pending says nothing", "device_bound", func(in *risk.Input) {
+			in.AReq.DeviceBindingStatus, in.AReq.DeviceBindingStatusSource = "03", "01"
+		}, false, "", 0, ""},
+		{"a binding the cardholder rejected raises the score", "device_binding_rejected", func(in *risk.Input) {
+			in.AReq.DeviceBindingStatus, in.AReq.DeviceBindingStatusSource = "04", "01"
+		}, true, "the cardholder rejected binding this device", 100, ""},
+		{"a device not bound says nothing", "device_binding_rejected", func(in *risk.Input) {
+			in.AReq.DeviceBindingStatus, in.AReq.DeviceBindingStatusSource = "01", "01"
+		}, false, "", 0, ""},
+		{"six sellers in one basket are many", "many_sellers", func(in *risk.Input) { in.AReq.SellerInfo = make([]emv.SellerInfo, 6) }, true, "6 sellers in one purchase", 100, ""},
+		{"six merchants of a multi-transaction are many", "many_sellers", func(in *risk.Input) {
+			in.AReq.MultiTransaction = &emv.MultiTransaction{MerchantList: make([]emv.ListedMerchant, 6)}
+		}, true, "6 sellers in one purchase", 100, ""},
+		{"five sellers are not", "many_sellers", func(in *risk.Input) { in.AReq.SellerInfo = make([]emv.SellerInfo, 5) }, false, "", 0, ""},
+		{"an AV usable three times raises the score", "reusable_av", func(in *risk.Input) {
+			in.AReq.MultiTransaction = &emv.MultiTransaction{AVNumberUse: "3", AVValidityTime: "30"}
+		}, true, "authentication value usable 3 times over 30 days", 100, ""},
+		{"an AV usable twice does not", "reusable_av", func(in *risk.Input) { in.AReq.MultiTransaction = &emv.MultiTransaction{AVNumberUse: "2"} }, false, "", 0, ""},
+		{"a payee on another site is named", "payee_origin", func(in *risk.Input) {
+			in.AReq.ThreeDSRequestorURL, in.AReq.PayeeOrigin = "https://www.shop.example.com", "https://pay.other.example"
+		}, true, "payee origin pay.other.example differs from the requestor's site www.shop.example.com", 50, ""},
+		{"a payee on the requestor's own domain is not", "payee_origin", func(in *risk.Input) {
+			in.AReq.ThreeDSRequestorURL, in.AReq.PayeeOrigin = "https://www.shop.example.com", "https://shop.example.com"
+		}, false, "", 0, ""},
+		{"a buyer's tax id marks a business purchase", "business_purchase", func(in *risk.Input) { in.AReq.TaxID = "FR40303265045" }, true, "business purchase", -50, ""},
 	}
 	seen := map[string]bool{}
 	for _, tc := range cases {

@@ -25,6 +25,12 @@ type view struct {
 	mandate     bool   // threeDSRequestorChallengeInd 04
 	noChallenge bool   // a challenge is impossible or invalid (3RI, or indicator 06)
 	exemption   string // the first of the exemption indicators 05–08 present, or ""
+
+	// The 2.3.1 data, read once: the trust-list status and its source, whichever of 2.2.0's
+	// whiteList* and 2.3.1's trustList* the version has; and the number of sellers, the larger of
+	// sellerInfo's and multiTransaction's merchantList's.
+	listStatus, listSource string
+	sellers                int
 }
 
 // Empty stand-ins for absent parts of the AReq, so that rules need no nil checks. They are
@@ -76,6 +82,15 @@ func newView(in *Input) (v view) {
 		}
 	}
 	v.noChallenge = v.noChallenge || v.threeRI
+
+	v.listStatus, v.listSource = v.a.TrustListStatus, v.a.TrustListStatusSource
+	if v.listStatus == "" {
+		v.listStatus, v.listSource = v.a.WhiteListStatus, v.a.WhiteListStatusSource
+	}
+	v.sellers = len(v.a.SellerInfo)
+	if mt := v.a.MultiTransaction; mt != nil {
+		v.sellers = max(v.sellers, len(mt.MerchantList))
+	}
 	return v
 }
 
