@@ -41,42 +41,8 @@ func TestAMerchantThatHangsUpMidAReqStillGetsAFinalTransactionAndTheDSStandsInFo
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			n := newNetwork(t, b.open)
-			// The merchant API behind a hook that hears the moment the merchant's request ends.
-			hungUp := make(chan struct{})
-			var once sync.Once
-			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodPost {
-					go func() { <-r.Context().Done(); once.Do(func() { close(hungUp) }) }()
-				}
-				n.server.MerchantHandler().ServeHTTP(w, r)
-			}))
-			t.Cleanup(api.Close)
-			// The ACS holds the AReq until the merchant has hung up, so the hang-up falls while the
-			// AReq is at the ACS, whatever the machine's speed.
-			atACS := make(chan struct{})
-			n.mu.Lock()
-			n.acsGate = func() { close(atACS); <-hungUp }
-			n.mu.Unlock()
-
 			st := start(t, n, panFrictionless)
-			ctx, cancel := context.WithCancel(context.Background())
-			data, _ := json.Marshal(authenticateBody())
-			req, _ := http.NewRequestWithContext(ctx, "POST", api.URL+"/v1/authentications/"+st.ID+"/authenticate", bytes.NewReader(data))
-			req.Header.Set("Authorization", "Bearer "+n.apiKey)
-			req.Header.Set("Content-Type", "application/json")
-			done := make(chan error, 1)
-			go func() {
-				resp, err := http.DefaultClient.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				}
-				done <- err
-			}()
-			<-atACS
-			cancel()
-			if err := <-done; err == nil {
-				t.Fatal("the merchant's request ended with an answer; the test meant it to hang up first")
-			}
+			hangUpAtTheACS(t, n, "/v1/authentications/"+st.ID+"/authenticate", authenticateBody())
 
 			res := waitFinal(t, n, st.ID)
 			if res.State != threedsserver.StateFrictionless || res.TransStatus != "Y" || res.AuthenticationValue == "" {
@@ -91,6 +57,50 @@ func TestAMerchantThatHangsUpMidAReqStillGetsAFinalTransactionAndTheDSStandsInFo
 			}
 		})
 	}
+}
+
+// hangUpAtTheACS posts body to the merchant API at path and hangs up while the AReq it starts is
+// held at the ACS, so that the hang-up falls mid-exchange whatever the machine's speed. It returns
+// once the merchant's side has ended without an answer; the ACS then goes on.
+func hangUpAtTheACS(t *testing.T, n *network, path string, body any) {
+	t.Helper()
+	// The merchant API behind a hook that hears the moment the merchant's request ends.
+	hungUp := make(chan struct{})
+	var once sync.Once
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			go func() { <-r.Context().Done(); once.Do(func() { close(hungUp) }) }()
+		}
+		n.server.MerchantHandler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	atACS := make(chan struct{})
+	n.mu.Lock()
+	n.acsGate = func() { close(atACS); <-hungUp }
+	n.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, "POST", api.URL+path, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+n.apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-atACS
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the merchant's request ended with an answer; the test meant it to hang up first")
+	}
+	n.mu.Lock()
+	n.acsGate = nil
+	n.mu.Unlock()
 }
 
 // stuck makes a transaction whose AReq was claimed at claimedAt and never finished, as an instance

@@ -1,12 +1,7 @@
 package threedsserver_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/open3ds/open3ds/internal/threedsserver"
@@ -22,40 +17,8 @@ func TestA3RIWhoseMerchantHangsUpMidAReqStillEndsWithTheACSsAnswer(t *testing.T)
 		t.Run(b.name, func(t *testing.T) {
 			n := newNetwork(t, b.open)
 			prior := frictionless(t, n, panFrictionless)
-			hungUp := make(chan struct{})
-			var once sync.Once
-			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodPost {
-					go func() { <-r.Context().Done(); once.Do(func() { close(hungUp) }) }()
-				}
-				n.server.MerchantHandler().ServeHTTP(w, r)
-			}))
-			t.Cleanup(api.Close)
-			atACS := make(chan struct{})
+			hangUpAtTheACS(t, n, "/v1/authentications", monthlyBody(panFrictionless, prior))
 			n.mu.Lock()
-			n.acsGate = func() { close(atACS); <-hungUp }
-			n.mu.Unlock()
-
-			ctx, cancel := context.WithCancel(context.Background())
-			data, _ := json.Marshal(monthlyBody(panFrictionless, prior))
-			req, _ := http.NewRequestWithContext(ctx, "POST", api.URL+"/v1/authentications", bytes.NewReader(data))
-			req.Header.Set("Authorization", "Bearer "+n.apiKey)
-			req.Header.Set("Content-Type", "application/json")
-			done := make(chan error, 1)
-			go func() {
-				resp, err := http.DefaultClient.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				}
-				done <- err
-			}()
-			<-atACS
-			cancel()
-			if err := <-done; err == nil {
-				t.Fatal("the merchant's request ended with an answer; the test meant it to hang up first")
-			}
-			n.mu.Lock()
-			n.acsGate = nil
 			id := n.lastReq.ThreeDSServerTransID
 			n.mu.Unlock()
 			res := waitFinal(t, n, id)
