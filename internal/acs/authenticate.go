@@ -74,8 +74,17 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 	if challenge != nil && app != nil {
 		challenge.BrowserLanguage = d.lang
 	}
-	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Exchange: ex}); err != nil {
+	var dec *DecoupledRow
+	var token string
+	if t.TransStatus == "D" {
+		row, tok := s.newDecoupled(a, t, d.lang)
+		dec, token = &row, tok
+	}
+	if err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Decoupled: dec, Exchange: ex}); err != nil {
 		return nil, fmt.Errorf("acs: recording transaction: %w", err)
+	}
+	if dec != nil {
+		s.DecoupledStarted(ctx, DecoupledStart{Transaction: t, Row: *dec, Token: token})
 	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
 		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)
@@ -133,7 +142,7 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if a.DeviceChannel == emv.ChannelApp && s.AppSigning != nil && s.AppURL != "" {
 		ui, iface = appUI(ch, a.DeviceRenderOptions)
 	}
-	d := s.apply(a, issuer, live, ui)
+	d := s.apply(a, issuer, live, ui, reachable(ch))
 	d.ui, d.iface, d.lang = ui, iface, ch.Locale
 	return d, issuer, nil
 }
@@ -179,8 +188,9 @@ func (s *Service) deviceOf(ctx context.Context, a *emv.AReq) (device, error) {
 }
 
 // apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).
-// ui is the screen of an app challenge, "" when the ACS cannot challenge this app.
-func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string) decision {
+// ui is the screen of an app challenge, "" when the ACS cannot challenge this app; reach says
+// whether the cardholder has a phone number or e-mail address for a decoupled request.
+func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string, reach bool) decision {
 	d := decision{reasons: r.Reasons}
 	ind := a.ThreeDSRequestorChallengeInd.Items
 	mandate := slices.Contains(ind, "04")
@@ -209,17 +219,31 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string) decisio
 	}
 	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser or app
 	// challenge.
+	decoupled := v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI &&
+		reach && s.DecoupledStarted != nil
+	// A requestor that allows less time than the issuer needs gets the ordinary challenge when one
+	// can take place, and otherwise N with reason 25 (decoupled authentication given insufficient
+	// time) rather than the issuer's no-challenge policy: the ACS could have authenticated.
+	short := decoupled && s.decoupledTime(a) < s.decoupledMin()
+	none := func() decision {
+		if short {
+			d.status, d.reason = "N", "25"
+			d.reasons = append(d.reasons, "decoupled max time shorter than the issuer's minimum")
+			return d
+		}
+		return s.noChallenge(a, is, d)
+	}
 	switch {
-	case v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI:
+	case decoupled && !short:
 		d.status = "D"
 	case slices.Contains(ind, "06"):
-		return s.noChallenge(a, is, d)
+		return none()
 	case a.DeviceChannel == emv.ChannelBrowser:
 		d.status = "C"
 	case a.DeviceChannel == emv.ChannelApp && ui != "":
 		d.status = "C"
 	default:
-		return s.noChallenge(a, is, d)
+		return none()
 	}
 	return d
 }

@@ -42,6 +42,12 @@ type Browser struct {
 	// Codes hashes codes under the configured key; each issuer's policy is applied on top.
 	Codes  *otp.Codes
 	Notify Notifier
+	// Decoupled keeps decoupled requests; without it their approval page is not served and
+	// ExpireDecoupled does nothing.
+	Decoupled DecoupledStore
+	// DecoupledURL is the public address of the approval page, up to and including the "/" the
+	// token follows ("https://acs.example/decoupled/").
+	DecoupledURL string
 	// Base is the path prefix the handler is mounted at ("" for the root).
 	Base string
 	// MethodRedirect answers the 3DS Method with a 307 to the notification URL instead of the page
@@ -63,6 +69,10 @@ func (b *Browser) Handler() http.Handler {
 	mux.Handle("POST /challenge", page(b.serveCReq))
 	mux.Handle("POST /challenge/step", page(b.serveStep))
 	mux.Handle("GET /static/", http.StripPrefix("/static", web.Static()))
+	if b.Decoupled != nil {
+		mux.Handle("GET /decoupled/{token}", page(b.serveDecoupled))
+		mux.Handle("POST /decoupled/{token}", page(b.serveDecoupledAnswer))
+	}
 	if b.Apps != nil {
 		// The SDK reads a plain-JSON Erro as well as a CRes JWE, so every failure is answered in the
 		// protocol's words; only an unclassified one falls through to httpx.API's internal error.

@@ -147,6 +147,8 @@ type AReqRecord struct {
 	Challenge *ChallengeRow
 	// App is the app side of an app challenge (Challenge is set too); nil for any other answer.
 	App *AppRow
+	// Decoupled is the decoupled request an ARes D opens; nil for any other answer.
+	Decoupled *DecoupledRow
 	// Exchange is the AReq's row in the message-exchange log; nil when the log is not kept.
 	Exchange *store.Exchange
 }
