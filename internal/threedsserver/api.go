@@ -179,6 +179,9 @@ type Result struct {
 	ErrorCode           string     `json:"errorCode,omitempty"`
 	ErrorDetail         string     `json:"errorDetail,omitempty"`
 	Challenge           *Challenge `json:"challenge,omitempty"`
+	// CardholderInfo is the ACS's text for the cardholder; with transStatus D (state "challenge",
+	// not final) it says where to approve the payment, until the RReq brings the final result.
+	CardholderInfo string `json:"cardholderInfo,omitempty"`
 	// Channel is "browser" or "app"; an app authentication has the SDK's transaction id too, and
 	// after a C the parameters its SDK starts the challenge with.
 	Channel      string        `json:"channel"`
@@ -198,6 +201,6 @@ func resultOf(t Transaction) Result {
 		MessageVersion: t.MessageVersion, MaskedPAN: t.MaskedPAN, ThreeDSCompInd: t.CompInd, TransStatus: t.TransStatus,
 		TransStatusReason: t.TransStatusReason, AuthenticationValue: t.AuthenticationValue, ECI: t.ECI,
 		ChallengeCancel: t.ChallengeCancel, DSTransID: t.DSTransID, ACSTransID: t.ACSTransID, ErrorCode: t.ErrorCode,
-		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID,
+		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID, CardholderInfo: t.CardholderInfo,
 		Timings: Timings{AResMillis: since(t.CreatedAt, t.AResAt), ResultMillis: since(t.CreatedAt, t.ResultAt)}}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -28,6 +29,16 @@ type AuthenticateRequest struct {
 	// checkout script's redirect fallback), with ?id=<transaction> added. Its origin must be the
 	// merchant's page origin, so that the 3DS Server never sends a shopper anywhere else.
 	ReturnURL string `json:"returnUrl,omitempty"`
+	// Decoupled lets the issuer authenticate the cardholder outside the purchase (transStatus D),
+	// from protocol version 2.2.0 on; a 2.1.0 AReq never carries it.
+	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
+}
+
+// DecoupledRequest is the merchant's consent to decoupled authentication: threeDSRequestorDecReqInd
+// Y, and threeDSRequestorDecMaxTime when MaxMinutes is set (1-10080; the ACS's own limit when 0).
+type DecoupledRequest struct {
+	Allowed    bool `json:"allowed"`
+	MaxMinutes int  `json:"maxMinutes,omitempty"`
 }
 
 // Browser is the browser data of the AReq.
@@ -78,6 +89,14 @@ func (req *AuthenticateRequest) validate() error {
 	}
 	if b.JavascriptEnabled == nil {
 		bad("browser.javascriptEnabled", "is required")
+	}
+	if d := req.Decoupled; d != nil {
+		if d.MaxMinutes < 0 || d.MaxMinutes > 10080 {
+			bad("decoupled.maxMinutes", "must be 1-10080 minutes (7 days), or absent for the ACS's own limit")
+		}
+		if d.MaxMinutes != 0 && !d.Allowed {
+			bad("decoupled.allowed", "must be true when decoupled.maxMinutes is set")
+		}
 	}
 	if fe != nil {
 		return httpx.Invalid(fe...)
@@ -182,6 +201,7 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	} else {
 		t.DSTransID, t.ACSTransID, t.TransStatus, t.TransStatusReason = ares.DSTransID, ares.ACSTransID, ares.TransStatus, ares.TransStatusReason
 		t.AuthenticationValue, t.ECI, t.ACSURL = ares.AuthenticationValue, ares.ECI, ares.ACSURL
+		t.CardholderInfo = ares.CardholderInfo.Text
 		t.State = StateFrictionless
 		if ares.TransStatus == "C" || ares.TransStatus == "D" {
 			t.State = StateChallenge
@@ -199,7 +219,9 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	} else if err != nil {
 		return t, nil, err
 	}
-	if t.State != StateChallenge {
+	// A decoupled authentication (D) tells the merchant's webhook now that it waits for the
+	// cardholder, and again when the RReq brings the final result.
+	if t.State != StateChallenge || t.TransStatus == "D" {
 		s.notify(ctx, t)
 	}
 	return t, ares, nil
@@ -252,6 +274,7 @@ func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, 
 		expiry: req.CardExpiryDate, name: req.CardholderName, email: req.Email}, pan)
 	b := req.Browser
 	a.DeviceChannel, a.ThreeDSCompInd = emv.ChannelBrowser, req.ThreeDSCompInd
+	decoupledAReq(a, req.Decoupled)
 	a.NotificationURL, a.BrowserAcceptHeader = s.cfg.PublicURL+"/3ds/notification", b.AcceptHeader
 	a.BrowserIP, a.BrowserLanguage, a.BrowserColorDepth = b.IP, b.Language, b.ColorDepth
 	a.BrowserScreenHeight, a.BrowserScreenWidth, a.BrowserTZ = b.ScreenHeight, b.ScreenWidth, b.TZ
@@ -297,4 +320,16 @@ func compInd(t Transaction, said string) string {
 		return "U"
 	}
 	return "N"
+}
+
+// decoupledAReq puts the merchant's consent to decoupled authentication into a, from 2.2.0 on:
+// 2.1.0 has neither field, so its AReq never carries them whatever the merchant asked.
+func decoupledAReq(a *emv.AReq, d *DecoupledRequest) {
+	if d == nil || !d.Allowed || emv.CompareVersions(a.MessageVersion, emv.Version220) < 0 {
+		return
+	}
+	a.ThreeDSRequestorDecReqInd = "Y"
+	if d.MaxMinutes > 0 {
+		a.ThreeDSRequestorDecMaxTime = fmt.Sprintf("%05d", d.MaxMinutes)
+	}
 }

@@ -1,0 +1,130 @@
+package threedsserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/ds"
+	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/threedsserver"
+)
+
+// withDecoupled is the authenticate body of a merchant that allows decoupled authentication.
+func withDecoupled(d map[string]any) map[string]any {
+	b := authenticateBody()
+	b["decoupled"] = d
+	return b
+}
+
+// A merchant that allows decoupled authentication sees D pending with the ACS's words, by GET and
+// webhook, and then the final result the RReq brings, by GET and webhook again.
+func TestDecoupledIsPendingThenFinalByAPIAndWebhook(t *testing.T) {
+	n := newNetwork(t)
+	bodies := make(chan []byte, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer hook.Close()
+	key, hash := threedsserver.NewAPIKey()
+	m := testMerchant("hooked")
+	m.WebhookURL = hook.URL + "/3ds-result"
+	must(t, n.st.AddMerchant(context.Background(), m, hash))
+	next := func() threedsserver.Result {
+		t.Helper()
+		select {
+		case b := <-bodies:
+			var res threedsserver.Result
+			must(t, json.Unmarshal(b, &res))
+			return res
+		case <-time.After(5 * time.Second):
+			t.Fatal("no webhook arrived")
+		}
+		return threedsserver.Result{}
+	}
+
+	var st threedsserver.StartResponse
+	callWith(t, n.api.URL, key, "POST", "/v1/authentications", map[string]string{"cardNumber": panDecoupled}, &st)
+	var res threedsserver.Result
+	code := callWith(t, n.api.URL, key, "POST", "/v1/authentications/"+st.ID+"/authenticate",
+		withDecoupled(map[string]any{"allowed": true, "maxMinutes": 15}), &res)
+	if code != http.StatusOK || res.TransStatus != "D" || res.Final || res.Challenge != nil || !strings.Contains(res.CardholderInfo, "Approve") {
+		t.Fatalf("authenticate: %d %+v", code, res)
+	}
+	n.mu.Lock()
+	areq := n.lastReq
+	n.mu.Unlock()
+	if areq.ThreeDSRequestorDecReqInd != "Y" || areq.ThreeDSRequestorDecMaxTime != "00015" {
+		t.Errorf("AReq decoupled fields %q %q", areq.ThreeDSRequestorDecReqInd, areq.ThreeDSRequestorDecMaxTime)
+	}
+	if p := next(); p.TransStatus != "D" || p.Final || p.CardholderInfo == "" {
+		t.Errorf("pending webhook %+v", p)
+	}
+	rreq := &emv.RReq{MessageType: emv.TypeRReq, MessageVersion: res.MessageVersion, ThreeDSServerTransID: st.ID,
+		ACSTransID: res.ACSTransID, DSTransID: res.DSTransID, MessageCategory: "01", TransStatus: "Y", AuthenticationType: "04",
+		AuthenticationValue: "kcxyG4uvCrWa0U8wgGFqfng1lZc=", ECI: "05", InteractionCounter: "00"}
+	if r, ok := n.postDS(t, rreq).(*emv.RRes); !ok || r.ResultsStatus != "01" {
+		t.Fatalf("RReq got %#v", r)
+	}
+	if f := next(); f.TransStatus != "Y" || !f.Final || f.AuthenticationValue == "" {
+		t.Errorf("final webhook %+v", f)
+	}
+	var got threedsserver.Result
+	callWith(t, n.api.URL, key, "GET", "/v1/authentications/"+st.ID, nil, &got)
+	if got.TransStatus != "Y" || !got.Final || got.ECI != "05" {
+		t.Errorf("GET = %+v", got)
+	}
+}
+
+func TestDecoupledRequestIsValidatedAndVersioned(t *testing.T) {
+	n := newNetwork(t)
+	for _, c := range []struct {
+		name  string
+		d     map[string]any
+		field string
+	}{
+		{"more than 7 days is refused", map[string]any{"allowed": true, "maxMinutes": 10081}, "decoupled.maxMinutes"},
+		{"a time without consent is refused", map[string]any{"maxMinutes": 10}, "decoupled.allowed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := start(t, n, panDecoupled)
+			var p struct {
+				Errors []struct{ Field string } `json:"errors"`
+			}
+			code := n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", withDecoupled(c.d), &p)
+			if code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != c.field {
+				t.Errorf("got %d %+v, want 422 naming %s", code, p, c.field)
+			}
+		})
+	}
+	t.Run("without consent the AReq carries no decoupled fields and the ACS challenges", func(t *testing.T) {
+		st := start(t, n, panDecoupled)
+		var res threedsserver.Result
+		n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", authenticateBody(), &res)
+		if res.TransStatus != "C" || n.lastReq.ThreeDSRequestorDecReqInd != "" {
+			t.Errorf("got %s with DecReqInd %q", res.TransStatus, n.lastReq.ThreeDSRequestorDecReqInd)
+		}
+	})
+	t.Run("a 2.1.0 AReq never carries the fields, whatever the merchant allows", func(t *testing.T) {
+		r := ds.Range{Start: "4100000000000000", End: "4100000000009999", ACS: "bank", ACSStart: "2.1.0", ACSEnd: "2.1.0",
+			DSStart: "2.1.0", DSEnd: "2.3.1"}
+		must(t, n.dsStore.AddRange(context.Background(), r))
+		must(t, n.server.RefreshRanges(context.Background()))
+		st := start(t, n, "4100000000000043")
+		var res threedsserver.Result
+		n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", withDecoupled(map[string]any{"allowed": true, "maxMinutes": 30}), &res)
+		n.mu.Lock()
+		areq := n.lastReq
+		n.mu.Unlock()
+		if res.MessageVersion != "2.1.0" || res.TransStatus != "C" || areq.ThreeDSRequestorDecReqInd != "" || areq.ThreeDSRequestorDecMaxTime != "" {
+			t.Errorf("got %s %s; AReq DecReqInd %q DecMaxTime %q", res.MessageVersion, res.TransStatus,
+				areq.ThreeDSRequestorDecReqInd, areq.ThreeDSRequestorDecMaxTime)
+		}
+	})
+}
