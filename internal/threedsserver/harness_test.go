@@ -108,8 +108,8 @@ const (
 	panBadVersion   = "4000000000001042"
 	// panDecoupled is answered D when the AReq allows decoupled authentication, C otherwise.
 	panDecoupled = "4000000000001133"
-	panOutside      = "5500000000000004"
-	requestorID     = "10075020*SHOPDEMO"
+	panOutside   = "5500000000000004"
+	requestorID  = "10075020*SHOPDEMO"
 )
 
 // network is a real DS (ds.NewServer over SQLite, mutual TLS) with a small test ACS behind it, and
