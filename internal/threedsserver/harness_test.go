@@ -175,7 +175,7 @@ func newNetwork(tb testing.TB, open ...func(testing.TB) *store.DB) *network {
 		Log: logx.New(&n.logs, slog.LevelDebug, "json")})
 	// Card data is never logged: at the end, no test card number may appear in the log.
 	tb.Cleanup(func() {
-		for _, pan := range []string{panFrictionless, panChallenge, panBadVersion, panOutside, panRealACS, panDecoupled} {
+		for _, pan := range []string{panFrictionless, panChallenge, panBadVersion, panOutside, panRealACS, panDecoupled, panRealDecoupled} {
 			if strings.Contains(n.logs.String(), pan) {
 				tb.Errorf("the 3DS Server logged the card number %s", logx.MaskPAN(pan))
 			}
