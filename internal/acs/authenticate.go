@@ -219,8 +219,11 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string, reach b
 	}
 	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser or app
 	// challenge.
-	decoupled := v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI &&
-		reach && s.DecoupledStarted != nil
+	// 2.3.1's B allows D in the ARes as Y does; its F allows D only in an RReq, as a fallback
+	// during a challenge, which this ACS does not start (docs/protocol.md).
+	decInd := a.ThreeDSRequestorDecReqInd
+	allowsD := decInd == "Y" || (decInd == "B" && emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0)
+	decoupled := v22 && allowsD && is.Decoupled && a.DeviceChannel != emv.Channel3RI && reach && s.DecoupledStarted != nil
 	// A requestor that allows less time than the issuer needs gets the ordinary challenge when one
 	// can take place, and otherwise N with reason 25 (decoupled authentication given insufficient
 	// time) rather than the issuer's no-challenge policy: the ACS could have authenticated.

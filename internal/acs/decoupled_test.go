@@ -358,4 +358,22 @@ func TestDecoupledVersionsAndLimits(t *testing.T) {
 			t.Errorf("RReq %+v", r)
 		}
 	})
+	t.Run("2.3.1's B allows D in the ARes; F allows it only as a fallback, so the ARes is a challenge", func(t *testing.T) {
+		for ind, want := range map[string]string{"B": "D", "F": "C"} {
+			m := post(t, s.e.ds, s.e.url, areq(t, "2.3.1", "areq-browser-pa", map[string]any{"acctNumber": panMastercard,
+				"purchaseAmount": "250000", "threeDSRequestorDecReqInd": ind}))
+			if res, ok := m.(*emv.ARes); !ok || res.TransStatus != want {
+				t.Errorf("DecReqInd %s: got %+v, want %s", ind, m, want)
+			}
+		}
+	})
+	t.Run("2.2.0 has no F or B: the Erro names the field", func(t *testing.T) {
+		for _, ind := range []string{"F", "B"} {
+			m := post(t, s.e.ds, s.e.url, areq(t, "2.2.0", "areq-browser-decoupled-pa", map[string]any{"acctNumber": panMastercard,
+				"threeDSRequestorDecReqInd": ind}))
+			if e, ok := m.(*emv.Erro); !ok || e.ErrorCode != "203" || e.ErrorDetail != "threeDSRequestorDecReqInd" {
+				t.Errorf("DecReqInd %s in 2.2.0: got %+v, want Erro 203 naming threeDSRequestorDecReqInd", ind, m)
+			}
+		}
+	})
 }

@@ -128,3 +128,44 @@ func TestDecoupledRequestIsValidatedAndVersioned(t *testing.T) {
 		}
 	})
 }
+
+// In 2.3.1 a challenged transaction may turn decoupled (the requestor allowed it as a fallback): the
+// ACS's RReq D leaves the result pending, by GET and webhook, and its next RReq makes it final.
+func TestA231RReqDKeepsTheResultPendingUntilTheFinalRReq(t *testing.T) {
+	n := newNetwork(t)
+	r := ds.Range{Start: "4400000000000000", End: "4400000000009999", ACS: "bank", ACSStart: "2.1.0", ACSEnd: "2.3.1",
+		DSStart: "2.1.0", DSEnd: "2.3.1"}
+	must(t, n.dsStore.AddRange(context.Background(), r))
+	must(t, n.server.RefreshRanges(context.Background()))
+	st := start(t, n, "4400000000000081")
+	var res threedsserver.Result
+	n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", authenticateBody(), &res)
+	if res.MessageVersion != "2.3.1" || res.TransStatus != "C" {
+		t.Fatalf("authenticate: %+v", res)
+	}
+	rreq := func(status string) *emv.RReq {
+		m := &emv.RReq{MessageType: emv.TypeRReq, MessageVersion: "2.3.1", ThreeDSServerTransID: st.ID, ACSTransID: res.ACSTransID,
+			DSTransID: res.DSTransID, MessageCategory: "01", TransStatus: status, AuthenticationMethod: []string{"11"}, InteractionCounter: "01"}
+		if status == "Y" {
+			m.AuthenticationValue, m.ECI = "kcxyG4uvCrWa0U8wgGFqfng1lZc=", "05"
+		}
+		return m
+	}
+	for range 2 { // a repeated RReq D changes nothing
+		if r, ok := n.postDS(t, rreq("D")).(*emv.RRes); !ok || r.ResultsStatus != "01" {
+			t.Fatalf("RReq D got %#v", r)
+		}
+	}
+	var got threedsserver.Result
+	n.call(t, "GET", "/v1/authentications/"+st.ID, nil, &got)
+	if got.TransStatus != "D" || got.Final {
+		t.Fatalf("after the RReq D: %+v", got)
+	}
+	if r, ok := n.postDS(t, rreq("Y")).(*emv.RRes); !ok || r.ResultsStatus != "01" {
+		t.Fatalf("final RReq got %#v", r)
+	}
+	n.call(t, "GET", "/v1/authentications/"+st.ID, nil, &got)
+	if got.TransStatus != "Y" || !got.Final || got.AuthenticationValue == "" {
+		t.Fatalf("after the final RReq: %+v", got)
+	}
+}

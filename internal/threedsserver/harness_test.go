@@ -246,6 +246,10 @@ func (n *network) answerAReq(w http.ResponseWriter, r *http.Request) {
 	if areq.DeviceChannel == emv.ChannelApp {
 		ares.SDKTransID = areq.SDKTransID
 	}
+	if ares.MessageVersion == emv.Version231 && ares.AuthenticationType != "" {
+		// 2.3.1 names the method in authenticationMethod instead.
+		ares.AuthenticationMethod, ares.AuthenticationType = []string{"02"}, ""
+	}
 	data, _ := emv.Marshal(ares)
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(data)
