@@ -376,4 +376,18 @@ func TestDecoupledVersionsAndLimits(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a Japanese shopper gets the page in Japanese", func(t *testing.T) {
+		_, link := s.decoupled(t, map[string]any{"browserLanguage": "ja-JP"})
+		if page := getPage(t, link); !strings.Contains(page, `lang="ja"`) || !strings.Contains(page, "承認する") {
+			t.Errorf("approval page:\n%s", page)
+		}
+	})
+	t.Run("no log line holds the link's token", func(t *testing.T) {
+		_, link := s.decoupled(t, nil)
+		answerDec(t, link, "approve")
+		token := link[strings.LastIndex(link, "/")+1:]
+		if strings.Contains(s.e.logs.String(), token) {
+			t.Error("the approval token is in the log")
+		}
+	})
 }
