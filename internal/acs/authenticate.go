@@ -74,6 +74,9 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 	if challenge != nil && app != nil {
 		challenge.BrowserLanguage = d.lang
 	}
+	if challenge != nil {
+		challenge.DecoupledWithin = s.decoupledWithin(a, issuer)
+	}
 	var dec *DecoupledRow
 	var token string
 	if t.TransStatus == "D" {
@@ -220,7 +223,7 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string, reach b
 	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser or app
 	// challenge.
 	// 2.3.1's B allows D in the ARes as Y does; its F allows D only in an RReq, as a fallback
-	// during a challenge, which this ACS does not start (docs/protocol.md).
+	// during a challenge (decoupled_fallback.go, docs/protocol.md).
 	decInd := a.ThreeDSRequestorDecReqInd
 	allowsD := decInd == "Y" || (decInd == "B" && emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0)
 	decoupled := v22 && allowsD && is.Decoupled && a.DeviceChannel != emv.Channel3RI && reach && s.DecoupledStarted != nil

@@ -271,8 +271,8 @@ func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end
 
 // finalCRes is the browser's final CRes for a challenge that ended with status.
 func finalCRes(t Transaction, status string) (string, error) {
-	if status != "Y" {
-		status = "N" // the browser CRes carries only Y or N; the RReq has the detail
+	if status != "Y" && status != "D" {
+		status = "N" // the browser CRes carries only Y or N (D for a 2.3.1 decoupled fallback); the RReq has the detail
 	}
 	body, err := emv.Marshal(&emv.CRes{MessageType: emv.TypeCRes, MessageVersion: t.MessageVersion,
 		ThreeDSServerTransID: t.ThreeDSServerTransID, ACSTransID: t.ACSTransID, ChallengeCompletionInd: "Y", TransStatus: status})
@@ -293,6 +293,8 @@ func endingOf(row ChallengeRow, t Transaction) string {
 	switch {
 	case row.Result == "Y":
 		return endOK
+	case row.Result == "D":
+		return endBankApp
 	case t.Reason == "19":
 		return endLocked
 	case t.Reason == "14":

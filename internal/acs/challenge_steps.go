@@ -121,6 +121,8 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 		}
 		row.Version++
 		return b.renderStep(ctx, w, row, t, "")
+	case "bankapp":
+		return b.switchToDecoupled(ctx, w, row, t)
 	case "submit":
 		if row.Step != StepCode {
 			return b.renderStep(ctx, w, row, t, "")

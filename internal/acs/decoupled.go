@@ -68,6 +68,8 @@ type DecoupledStore interface {
 	DecoupledByToken(ctx context.Context, tokenHash string) (DecoupledRow, Transaction, error)
 	// DueDecoupled lists up to limit requests past their deadline whose transaction has not ended.
 	DueDecoupled(ctx context.Context, now time.Time, limit int) ([]DecoupledRow, error)
+	// FallBackToDecoupled moves an open challenge to decoupled (decoupled_fallback.go).
+	FallBackToDecoupled(ctx context.Context, f DecoupledFallback) error
 }
 
 // DecoupledStart is a decoupled request just committed, for the code that tells the cardholder.
@@ -107,9 +109,6 @@ func reachable(ch Cardholder) bool { return len(ch.Mobiles) > 0 || len(ch.Emails
 
 // newDecoupled makes the row and the link token of an ARes D.
 func (s *Service) newDecoupled(a *emv.AReq, t Transaction, locale string) (DecoupledRow, string) {
-	var b [32]byte
-	rand.Read(b[:])
-	token := base64.RawURLEncoding.EncodeToString(b[:])
 	exp, _ := strconv.Atoi(a.PurchaseExponent)
 	merchant := a.MerchantName
 	if merchant == "" {
@@ -118,8 +117,17 @@ func (s *Service) newDecoupled(a *emv.AReq, t Transaction, locale string) (Decou
 	if a.BrowserLanguage != "" {
 		locale = a.BrowserLanguage
 	}
-	return DecoupledRow{ACSTransID: t.ACSTransID, TokenHash: hashToken(token), Deadline: t.CreatedAt.Add(s.decoupledTime(a)),
-		MerchantName: merchant, Exponent: exp, Locale: locale, CreatedAt: t.CreatedAt}, token
+	return newDecoupledRow(t.ACSTransID, merchant, exp, locale, t.CreatedAt, s.decoupledTime(a))
+}
+
+// newDecoupledRow makes a decoupled request opened at start that waits up to within, and its
+// link token.
+func newDecoupledRow(acsTransID, merchant string, exp int, locale string, start time.Time, within time.Duration) (DecoupledRow, string) {
+	var b [32]byte
+	rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	return DecoupledRow{ACSTransID: acsTransID, TokenHash: hashToken(token), Deadline: start.Add(within),
+		MerchantName: merchant, Exponent: exp, Locale: locale, CreatedAt: start}, token
 }
 
 func hashToken(token string) string {
