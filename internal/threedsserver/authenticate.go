@@ -36,10 +36,22 @@ type AuthenticateRequest struct {
 
 // DecoupledRequest is the merchant's consent to decoupled authentication: threeDSRequestorDecReqInd
 // Y, and threeDSRequestorDecMaxTime when MaxMinutes is set (1-10080; the ACS's own limit when 0).
+//
+// Fallback says when 2.3.1's fallback values apply: "only" allows decoupled only as a fallback
+// during a challenge (F: the cardholder moves the challenge to the bank's app), "also" allows it
+// up front or as a fallback (B). Up to 2.2.0 there is no fallback: "also" sends Y and "only" sends
+// no indicator at all (the merchant did not want decoupled up front). Empty sends Y.
 type DecoupledRequest struct {
-	Allowed    bool `json:"allowed"`
-	MaxMinutes int  `json:"maxMinutes,omitempty"`
+	Allowed    bool   `json:"allowed"`
+	MaxMinutes int    `json:"maxMinutes,omitempty"`
+	Fallback   string `json:"fallback,omitempty"`
 }
+
+// The values of DecoupledRequest.Fallback.
+const (
+	DecoupledFallbackOnly = "only"
+	DecoupledFallbackAlso = "also"
+)
 
 // Browser is the browser data of the AReq.
 type Browser struct {
@@ -96,6 +108,12 @@ func (req *AuthenticateRequest) validate() error {
 		}
 		if d.MaxMinutes != 0 && !d.Allowed {
 			bad("decoupled.allowed", "must be true when decoupled.maxMinutes is set")
+		}
+		switch {
+		case d.Fallback != "" && d.Fallback != DecoupledFallbackOnly && d.Fallback != DecoupledFallbackAlso:
+			bad("decoupled.fallback", `must be "only" (decoupled only as a challenge's fallback) or "also" (up front or as a fallback)`)
+		case d.Fallback != "" && !d.Allowed:
+			bad("decoupled.allowed", "must be true when decoupled.fallback is set")
 		}
 	}
 	if fe != nil {
@@ -328,7 +346,17 @@ func decoupledAReq(a *emv.AReq, d *DecoupledRequest) {
 	if d == nil || !d.Allowed || emv.CompareVersions(a.MessageVersion, emv.Version220) < 0 {
 		return
 	}
-	a.ThreeDSRequestorDecReqInd = "Y"
+	v231 := emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0
+	switch {
+	case d.Fallback == DecoupledFallbackOnly && v231:
+		a.ThreeDSRequestorDecReqInd = "F"
+	case d.Fallback == DecoupledFallbackOnly:
+		return // no fallback before 2.3.1, and the merchant did not want decoupled up front
+	case d.Fallback == DecoupledFallbackAlso && v231:
+		a.ThreeDSRequestorDecReqInd = "B"
+	default:
+		a.ThreeDSRequestorDecReqInd = "Y"
+	}
 	if d.MaxMinutes > 0 {
 		a.ThreeDSRequestorDecMaxTime = fmt.Sprintf("%05d", d.MaxMinutes)
 	}

@@ -130,7 +130,11 @@ func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
 		body["challengeWindowSize"] = v
 	}
 	if q.Has("decoupled") {
-		body["decoupled"] = map[string]any{"allowed": true, "maxMinutes": 10}
+		d := map[string]any{"allowed": true, "maxMinutes": 10}
+		if v := q.Get("decoupled"); v == "only" || v == "also" {
+			d["fallback"] = v
+		}
+		body["decoupled"] = d
 	}
 	if v := q.Get("return"); v != "" {
 		body["returnUrl"] = s.url + v

@@ -169,3 +169,54 @@ func TestA231RReqDKeepsTheResultPendingUntilTheFinalRReq(t *testing.T) {
 		t.Fatalf("after the final RReq: %+v", got)
 	}
 }
+
+// The merchant asks for 2.3.1's fallback values with decoupled.fallback: "only" is F and "also" B
+// in 2.3.1; before 2.3.1 "also" is Y and "only" sends nothing. A wrong value is a problem naming it.
+func TestDecoupledFallbackRequest(t *testing.T) {
+	n := newNetwork(t)
+	r := ds.Range{Start: "4400000000000000", End: "4400000000009999", ACS: "bank", ACSStart: "2.1.0", ACSEnd: "2.3.1",
+		DSStart: "2.1.0", DSEnd: "2.3.1"}
+	must(t, n.dsStore.AddRange(context.Background(), r))
+	must(t, n.server.RefreshRanges(context.Background()))
+	for _, c := range []struct {
+		name  string
+		d     map[string]any
+		field string
+	}{
+		{"an unknown fallback is refused", map[string]any{"allowed": true, "fallback": "always"}, "decoupled.fallback"},
+		{"a fallback without consent is refused", map[string]any{"fallback": "only"}, "decoupled.allowed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := start(t, n, "4400000000000081")
+			var p struct {
+				Errors []struct{ Field string } `json:"errors"`
+			}
+			code := n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate", withDecoupled(c.d), &p)
+			if code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != c.field {
+				t.Errorf("got %d %+v, want 422 naming %s", code, p, c.field)
+			}
+		})
+	}
+	for _, c := range []struct {
+		pan, fallback, version, want string
+	}{
+		{"4400000000000081", "only", "2.3.1", "F"},
+		{"4400000000000081", "also", "2.3.1", "B"},
+		{"4400000000000081", "", "2.3.1", "Y"},
+		{panDecoupled, "only", "2.2.0", ""},
+		{panDecoupled, "also", "2.2.0", "Y"},
+	} {
+		t.Run(c.version+" "+c.fallback, func(t *testing.T) {
+			st := start(t, n, c.pan)
+			var res threedsserver.Result
+			n.call(t, "POST", "/v1/authentications/"+st.ID+"/authenticate",
+				withDecoupled(map[string]any{"allowed": true, "maxMinutes": 20, "fallback": c.fallback}), &res)
+			n.mu.Lock()
+			areq := n.lastReq
+			n.mu.Unlock()
+			if res.MessageVersion != c.version || areq.ThreeDSRequestorDecReqInd != c.want {
+				t.Errorf("version %s, threeDSRequestorDecReqInd %q; want %s %q", res.MessageVersion, areq.ThreeDSRequestorDecReqInd, c.version, c.want)
+			}
+		})
+	}
+}

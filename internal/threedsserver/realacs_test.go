@@ -28,6 +28,10 @@ const (
 	// panRealDecoupled is a card of bank-d, which approves in its app (transStatus D).
 	panRealDecoupled = "4200001234567806"
 	decoupledMobile  = "+447700900456"
+	// panRealFallback is a card of bank-f, whose range speaks 2.3.1 and which offers decoupled:
+	// a challenge whose AReq allows it as a fallback (F or B) may move to the bank's app.
+	panRealFallback = "4700001234567801"
+	fallbackMobile  = "+447700900789"
 )
 
 // realACS is the real ACS behind the network's DS: its protocol side over mutual TLS and its
@@ -63,6 +67,10 @@ func (n *network) withRealACS(tb testing.TB) *realACS {
 		Decoupled: true, Brand: acs.Branding{Name: "App Bank"}}))
 	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-d", PAN: panRealDecoupled, Mobiles: []string{decoupledMobile}})
 	must(tb, err)
+	must(tb, st.CreateIssuer(ctx, acs.Issuer{ID: "bank-f", Name: "Fallback Bank", Ranges: []acs.CardRange{{Start: "4700", End: "4700"}},
+		Decoupled: true, Brand: acs.Branding{Name: "Fallback Bank"}}))
+	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-f", PAN: panRealFallback, Mobiles: []string{fallbackMobile}})
+	must(tb, err)
 	// The browser side listens first, since its URL is the acsURL of every challenge.
 	pages := httptest.NewServer(http.NotFoundHandler())
 	tb.Cleanup(pages.Close)
@@ -90,6 +98,9 @@ func (n *network) withRealACS(tb testing.TB) *realACS {
 	d := dsRange("4200000000000000", "4200009999999999")
 	d.ACS, d.MethodURL = "real-bank", ""
 	must(tb, n.dsStore.AddRange(ctx, d))
+	f := dsRange("4700000000000000", "4700009999999999")
+	f.ACS, f.MethodURL, f.ACSEnd = "real-bank", "", "2.3.1"
+	must(tb, n.dsStore.AddRange(ctx, f))
 	must(tb, n.server.RefreshRanges(ctx))
 	return out
 }
@@ -125,8 +136,14 @@ func (t toHost) RoundTrip(r *http.Request) (*http.Response, error) {
 // link waits for the decoupled approval link sent to the decoupled card's holder.
 func (a *realACS) link(tb testing.TB) string {
 	tb.Helper()
+	return a.linkFor(tb, decoupledMobile)
+}
+
+// linkFor waits for the decoupled approval link sent to mobile.
+func (a *realACS) linkFor(tb testing.TB, mobile string) string {
+	tb.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if msgs := a.outbox.Messages(decoupledMobile); len(msgs) > 0 && msgs[0].Link != "" {
+		if msgs := a.outbox.Messages(mobile); len(msgs) > 0 && msgs[0].Link != "" {
 			return msgs[0].Link
 		}
 	}

@@ -217,7 +217,8 @@
         document.removeEventListener("focusin", onFocus);
         host.remove();
         if (before && before.focus) { before.focus(); }
-        emit("open3ds:outcome", out);
+        // A CRes D (2.3.1 decoupled fallback) is not an outcome yet: checkout waits for the final one.
+        if (out.transStatus !== "D") { emit("open3ds:outcome", out); }
         resolve(out);
       }
       close.addEventListener("click", cancel);
@@ -270,7 +271,12 @@
       if (res && res.id && (res.challenge || res.transStatus === "D")) { hideStatus(); } else { await hideStatusSoon(); }
     }
     if (!res || !res.id) { throw new Error("open3ds: authentication failed: " + (res && (res.detail || res.title) || "no answer")); }
-    if (res.challenge) { return challenge(res.challenge, {redirect: o.redirect}); }
+    if (res.challenge) {
+      // A challenge the cardholder moved to the bank's app (2.3.1 decoupled fallback) ends with a
+      // CRes D: the result then comes as for an ARes D.
+      var c = await challenge(res.challenge, {redirect: o.redirect});
+      return c.transStatus === "D" ? decoupled({id: c.id}, o) : c;
+    }
     if (res.transStatus === "D" && !res.final) { return decoupled(res, o); }
     var out = outcome(res.id, res);
     emit("open3ds:outcome", out);
