@@ -68,6 +68,9 @@ type StartRequest struct {
 	CardholderName string         `json:"cardholderName,omitempty"`
 	Email          string         `json:"email,omitempty"`
 	SDK            *SDKParameters `json:"sdk,omitempty"`
+	// Decoupled allows decoupled authentication as on a browser authenticate. The ACS here offers
+	// its fallback to browser challenges only, so for an app "only" (F) gets a challenge.
+	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
 }
 
 // MethodForm is what the checkout script posts into the hidden 3DS Method iframe.

@@ -94,7 +94,7 @@ func (req *StartRequest) validate() error {
 			set  bool
 		}{{"amount", req.Amount != ""}, {"currency", req.Currency != ""}, {"exponent", req.Exponent != nil},
 			{"cardExpiryDate", req.CardExpiryDate != ""}, {"cardholderName", req.CardholderName != ""},
-			{"email", req.Email != ""}, {"sdk", req.SDK != nil}} {
+			{"email", req.Email != ""}, {"sdk", req.SDK != nil}, {"decoupled", req.Decoupled != nil}} {
 			if f.set {
 				bad(f.name, "belongs to an app authentication (channel app); a browser one sends it with authenticate")
 			}
@@ -106,6 +106,7 @@ func (req *StartRequest) validate() error {
 		} else {
 			req.SDK.check(bad)
 		}
+		req.Decoupled.check(bad)
 	default:
 		bad("channel", "must be browser or app")
 	}
@@ -213,6 +214,7 @@ func (s *Server) buildAppAReq(m Merchant, t Transaction, req *StartRequest, pan 
 	a.DeviceChannel = emv.ChannelApp
 	a.SDKAppID, a.SDKTransID, a.SDKEncData, a.SDKEphemPubKey = p.SDKAppID, p.SDKTransID, p.SDKEncData, compactJSON(p.SDKEphemPubKey)
 	a.SDKMaxTimeout, a.SDKReferenceNumber = p.SDKMaxTimeout, p.SDKReferenceNumber
+	decoupledAReq(a, req.Decoupled)
 	a.DeviceRenderOptions = &emv.DeviceRenderOptions{SDKInterface: p.DeviceRenderOptions.SDKInterface,
 		SDKUiType: p.DeviceRenderOptions.SDKUiType}
 	if t.MessageVersion == emv.Version231 {

@@ -47,6 +47,25 @@ type DecoupledRequest struct {
 	Fallback   string `json:"fallback,omitempty"`
 }
 
+// check names every bad field of d (nil is fine: no decoupled authentication).
+func (d *DecoupledRequest) check(bad func(field, detail string)) {
+	if d == nil {
+		return
+	}
+	if d.MaxMinutes < 0 || d.MaxMinutes > 10080 {
+		bad("decoupled.maxMinutes", "must be 1-10080 minutes (7 days), or absent for the ACS's own limit")
+	}
+	if d.MaxMinutes != 0 && !d.Allowed {
+		bad("decoupled.allowed", "must be true when decoupled.maxMinutes is set")
+	}
+	switch {
+	case d.Fallback != "" && d.Fallback != DecoupledFallbackOnly && d.Fallback != DecoupledFallbackAlso:
+		bad("decoupled.fallback", `must be "only" (decoupled only as a challenge's fallback) or "also" (up front or as a fallback)`)
+	case d.Fallback != "" && !d.Allowed:
+		bad("decoupled.allowed", "must be true when decoupled.fallback is set")
+	}
+}
+
 // The values of DecoupledRequest.Fallback.
 const (
 	DecoupledFallbackOnly = "only"
@@ -102,20 +121,7 @@ func (req *AuthenticateRequest) validate() error {
 	if b.JavascriptEnabled == nil {
 		bad("browser.javascriptEnabled", "is required")
 	}
-	if d := req.Decoupled; d != nil {
-		if d.MaxMinutes < 0 || d.MaxMinutes > 10080 {
-			bad("decoupled.maxMinutes", "must be 1-10080 minutes (7 days), or absent for the ACS's own limit")
-		}
-		if d.MaxMinutes != 0 && !d.Allowed {
-			bad("decoupled.allowed", "must be true when decoupled.maxMinutes is set")
-		}
-		switch {
-		case d.Fallback != "" && d.Fallback != DecoupledFallbackOnly && d.Fallback != DecoupledFallbackAlso:
-			bad("decoupled.fallback", `must be "only" (decoupled only as a challenge's fallback) or "also" (up front or as a fallback)`)
-		case d.Fallback != "" && !d.Allowed:
-			bad("decoupled.allowed", "must be true when decoupled.fallback is set")
-		}
-	}
+	req.Decoupled.check(bad)
 	if fe != nil {
 		return httpx.Invalid(fe...)
 	}

@@ -220,3 +220,45 @@ func TestDecoupledFallbackRequest(t *testing.T) {
 		})
 	}
 }
+
+// An app purchase allows decoupled authentication on its start request, validated and versioned as
+// on a browser authenticate; a browser start request may not carry it.
+func TestAnAppStartRequestAllowsDecoupled(t *testing.T) {
+	n := newNetwork(t)
+	sdk := newAppSDK(t, true)
+	body := appBody(panDecoupled, sdk)
+	body["decoupled"] = map[string]any{"allowed": true, "maxMinutes": 20}
+	var res threedsserver.Result
+	if code := n.call(t, "POST", "/v1/authentications", body, &res); code != http.StatusCreated {
+		t.Fatalf("start: %d %+v", code, res)
+	}
+	n.mu.Lock()
+	areq := n.lastReq
+	n.mu.Unlock()
+	if areq.DeviceChannel != emv.ChannelApp || areq.ThreeDSRequestorDecReqInd != "Y" || areq.ThreeDSRequestorDecMaxTime != "00020" {
+		t.Errorf("app AReq channel %s, decoupled fields %q %q", areq.DeviceChannel, areq.ThreeDSRequestorDecReqInd, areq.ThreeDSRequestorDecMaxTime)
+	}
+	for _, c := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"a bad fallback on an app start is refused", func() map[string]any {
+			b := appBody(panDecoupled, newAppSDK(t, true))
+			b["decoupled"] = map[string]any{"allowed": true, "fallback": "later"}
+			return b
+		}(), "decoupled.fallback"},
+		{"a browser start request may not carry decoupled", map[string]any{"cardNumber": panDecoupled,
+			"decoupled": map[string]any{"allowed": true}}, "decoupled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var p struct {
+				Errors []struct{ Field string } `json:"errors"`
+			}
+			code := n.call(t, "POST", "/v1/authentications", c.body, &p)
+			if code != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != c.field {
+				t.Errorf("got %d %+v, want 422 naming %s", code, p, c.field)
+			}
+		})
+	}
+}
