@@ -260,3 +260,47 @@ func TestDecoupledFallbackSurvivesRestart(t *testing.T) {
 		})
 	}
 }
+
+// In Chromium, in every challenge window size and in English and Japanese, the choice page of a
+// 2.3.1 challenge whose AReq allowed the fallback shows "Approve in my bank's app instead" beside
+// the other buttons, all in view without scrolling; pressing it shows the switch and posts a final
+// CRes D to the merchant.
+func TestChromiumMovesAChallengeToTheBanksApp(t *testing.T) {
+	// 2.3.1 wants https notification URLs; the merchant page here is plain loopback.
+	emv.AllowLoopbackHTTP(true)
+	t.Cleanup(func() { emv.AllowLoopbackHTTP(false) })
+	ctx := chromium(t)
+	s, m, _, _ := browserShop(t)
+	s.unwatched = true
+	n := 0
+	for _, w := range windows {
+		for _, lang := range []string{"en-GB", "ja-JP"} {
+			t.Run("window size "+w.size+" in "+lang, func(t *testing.T) {
+				res, ok := post(t, s.e.ds, s.e.url, areq(t, "2.3.1", "areq-browser-pa", map[string]any{"acctNumber": panMastercard,
+					"purchaseAmount": "250000", "notificationURL": m.url + "/notify", "dsURL": s.dsURL, "browserLanguage": lang,
+					"threeDSRequestorDecReqInd": "F", "threeDSRequestorDecMaxTime": "00010"})).(*emv.ARes)
+				if !ok || res.TransStatus != "C" {
+					t.Fatalf("got %+v, want C", res)
+				}
+				navigate(t, ctx, checkoutURL(m, s.url+"/challenge", creq(res.ACSTransID, res.ThreeDSServerTransID, "2.3.1", w.size), w.css))
+				var each map[string]string
+				sels := []string{`button[value="send"]`, "#bankapp", `button[value="cancel"]`}
+				got := frameValue(t, ctx, "measuring the choice page", inView(sels...))
+				if err := json.Unmarshal([]byte(got), &each); err != nil {
+					t.Fatalf("%v in %s", err, got)
+				}
+				for _, sel := range sels {
+					if each[sel] != "ok" {
+						t.Errorf("%s is %s", sel, each[sel])
+					}
+				}
+				notClipped(t, ctx, "fallback-"+w.size+"-"+lang+"-choose")
+				inFrame(t, ctx, "moving to the bank's app", press("#bankapp"))
+				n++
+				if cres := m.received(t, n); cres.TransStatus != "D" || cres.ACSTransID != res.ACSTransID {
+					t.Errorf("the merchant got %+v, want a CRes D", cres)
+				}
+			})
+		}
+	}
+}
