@@ -87,7 +87,7 @@ func authenticationKind(m *ARes, x *ruleCtx) []string {
 }
 
 // decoupledElements: D only answers a requestor that asked for decoupled authentication (Y, or in
-// 2.3.1 B; F allows D only in the RReq), and confirms it. Up to 2.2.0 its authenticationType is 04 (decoupled); 2.3.1's method codes have no decoupled
+// 2.3.1 B; F allows D only later, in the RReq and a final CRes), and confirms it. Up to 2.2.0 its authenticationType is 04 (decoupled); 2.3.1's method codes have no decoupled
 // value, so there we ask only that authenticationMethod be present.
 func decoupledElements(m *ARes, x *ruleCtx) []string {
 	if m.TransStatus != "D" {
