@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -57,6 +58,8 @@ func (s *shopper) code(dest string, n int) string {
 
 type outboxMessage struct {
 	Code string `json:"code"`
+	// Link is a decoupled approval link.
+	Link string `json:"link"`
 }
 
 // outbox reads the development outbox's JSON for one destination, newest first.
@@ -79,6 +82,30 @@ func (s *shopper) answer(dest, choice string, right bool) {
 		code = s.code(dest, before)
 	}
 	browsertest.Submit(s.t, s.ctx, challengeFrame, "typing the code", browsertest.Type("#code", code+"\r"))
+}
+
+// approveInBankApp does what a cardholder of the decoupled bank does: sees the shop ask for
+// approval in the bank's app, opens the link the bank sent (from the development outbox) in
+// another tab, and approves.
+func (s *shopper) approveInBankApp(browser context.Context, dest string) {
+	s.t.Helper()
+	var says string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && says != "Approve this payment in your bank's app"; time.Sleep(50 * time.Millisecond) {
+		browsertest.Do(s.t, s.ctx, "reading the checkout panel", browsertest.Keep(&says,
+			chromedp.Evaluate[string](`(p => p ? p.textContent : "")(`+browsertest.DeepQuery+`(document, "#status"))`)))
+	}
+	if says != "Approve this payment in your bank's app" {
+		s.t.Fatalf("the shop's panel says %q, not to approve in the bank's app", says)
+	}
+	link := browsertest.WaitFor(s.t, "the approval link in the outbox", func() string {
+		if m := s.outbox(dest); len(m) > 0 {
+			return m[0].Link
+		}
+		return ""
+	})
+	bank := browsertest.NewTab(s.t, browser)
+	browsertest.Navigate(s.t, bank, link)
+	browsertest.Do(s.t, bank, "approving in the bank's app", chromedp.Click(chromedp.CSS("#approve")), chromedp.WaitVisible(chromedp.CSS("#done")))
 }
 
 // order waits for the order page and returns its heading and transStatus.
@@ -113,12 +140,14 @@ func TestChromiumShopperBuysWithEveryTestCard(t *testing.T) {
 			tab := browsertest.NewTab(t, browser)
 			s := &shopper{t: t, ctx: tab, d: d}
 			s.checkout(c.PAN, c.Product)
-			challenged := c.Kind == "challenge" || c.Product == demoHighValue || c.Locked
+			challenged := c.Kind == "challenge" || c.Product == demoHighValue || c.Locked || c.Decoupled
 			sentBefore := 0
 			if c.Locked {
 				sentBefore = len(s.outbox(c.Mobile))
 			}
-			if challenged && !c.Locked {
+			if c.Decoupled {
+				s.approveInBankApp(browser, c.Mobile)
+			} else if challenged && !c.Locked {
 				dest, choice := c.Mobile, ""
 				if c.Mobile == "" {
 					dest = c.Email

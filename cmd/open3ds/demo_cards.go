@@ -1,7 +1,7 @@
 package main
 
 // The demo network's cards. Each stands for one ending a shopper can meet, and the README's table
-// is this list. All are Luhn-valid test numbers in the 400000–400002 BINs, which the demo's DS routes
+// is this list. All are Luhn-valid test numbers in the 400000–400003 BINs, which the demo's DS routes
 // and no real issuer uses here.
 
 import (
@@ -26,6 +26,9 @@ type demoCard struct {
 	// the purchase, a 3RI recurring payment on the card on file) or demoFlowSaveCard (a non-payment
 	// authentication in the browser). Want is then the flow's first outcome.
 	Flow string
+	// Decoupled marks a card whose bank approves in its app (transStatus D) when the merchant
+	// allows it, as the demo shop does; the merchant API without that consent challenges it.
+	Decoupled bool
 }
 
 // The shop flows of demoCard.Flow.
@@ -38,10 +41,13 @@ const (
 const (
 	demoIssuer       = "demo-bank"         // risk-based: most purchases frictionless
 	demoIssuerStepUp = "demo-bank-step-up" // its policy challenges every purchase of the demo shop
-	demoMobile       = "+447700900123"
-	demoEmail        = "shopper@example.com"
-	demoExpiry       = "12/30"
-	demoHighValue    = "bike" // the shop's product above the demo policy's large-amount line
+	// demoIssuerDecoupled authenticates out of band (transStatus D) where the merchant allows it,
+	// and its policy, like the step-up BIN's, wants every purchase of the demo shop authenticated.
+	demoIssuerDecoupled = "demo-bank-decoupled"
+	demoMobile          = "+447700900123"
+	demoEmail           = "shopper@example.com"
+	demoExpiry          = "12/30"
+	demoHighValue       = "bike" // the shop's product above the demo policy's large-amount line
 )
 
 var demoCards = []demoCard{
@@ -65,6 +71,8 @@ var demoCards = []demoCard{
 		AppUI: "04", Want: "Y", Ending: "In an app: approve the purchase in the bank's app (out of band), opened from the link the app shows; in a browser, a code by SMS"},
 	{PAN: "4000010000007006", Issuer: demoIssuerStepUp, Status: "enrolled", Mobile: demoMobile, Kind: "challenge",
 		AppUI: "05", Want: "Y", Ending: "In an app: the bank's own HTML pages inside the app; in a browser, a code by SMS"},
+	{PAN: "4000030000001007", Issuer: demoIssuerDecoupled, Status: "enrolled", Mobile: demoMobile, Kind: "other", Decoupled: true,
+		Want: "Y", Ending: "Decoupled: the shop says \"Approve this payment in your bank's app\"; open the approval link the bank sent (it is in the development outbox) and approve (Y, ECI 05)"},
 	{PAN: "4000000000009003", Kind: "other",
 		Want: "A", Ending: "Not enrolled: the issuer answers attempts (A, ECI 06); the payment goes through"},
 	{PAN: "4000000000002008", Issuer: demoIssuer, Status: "blocked", Kind: "other",
@@ -123,6 +131,12 @@ issuers:
       name: demo-step-up
       extends: default
       deny_above: 1000
+      rules:
+        risky_mcc: {mccs: ["5732"], points: 500}
+  demo-bank-decoupled:
+    live:
+      name: demo-decoupled
+      extends: default
       rules:
         risky_mcc: {mccs: ["5732"], points: 500}
 `

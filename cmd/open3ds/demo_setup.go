@@ -155,11 +155,15 @@ func demoSeed(ctx context.Context, e env, p demoPaths, u demoURLs, sec demoSecre
 		{"range", "add", "--dsn", p.ds, "--start", "4000000000000000", "--end", "4000019999999999", "--acs", "acs",
 			"--method-url", u.ACSPublic + "/method"},
 		{"range", "add", "--dsn", p.ds, "--start", "4000020000000000", "--end", "4000029999999999", "--acs", "acs-offline"},
+		{"range", "add", "--dsn", p.ds, "--start", "4000030000000000", "--end", "4000039999999999", "--acs", "acs",
+			"--method-url", u.ACSPublic + "/method"},
 		// The issuer's side: one bank deciding by risk, one that always steps up.
 		{"issuer", "add", "--dsn", p.acs, "--id", demoIssuer, "--name", "Demo Bank", "--ranges", "400000", "--not-enrolled", "A",
 			"--support-text", "Questions? Call Demo Bank on 0800 000 000 (a demo number)."},
 		{"issuer", "add", "--dsn", p.acs, "--id", demoIssuerStepUp, "--name", "Demo Bank (step-up BIN)", "--brand-name", "Demo Bank",
 			"--ranges", "400001", "--not-enrolled", "A", "--support-text", "Questions? Call Demo Bank on 0800 000 000 (a demo number)."},
+		{"issuer", "add", "--dsn", p.acs, "--id", demoIssuerDecoupled, "--name", "Demo Bank (app approval BIN)", "--brand-name", "Demo Bank",
+			"--ranges", "400003", "--not-enrolled", "A", "--decoupled", "--support-text", "Questions? Call Demo Bank on 0800 000 000 (a demo number)."},
 	}
 	for _, c := range demoCards {
 		if c.Status == "" {

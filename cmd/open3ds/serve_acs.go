@@ -43,10 +43,15 @@ type acsConfig struct {
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the ACS content-signing certificate (PEM), intermediates after it"`
 		Key  string `yaml:"key" env:"KEY" flag:"key" help:"its private key file (PEM)"`
 	} `yaml:"acs_signing" env:"ACS_SIGNING" flag:"acs-signing"`
-	RiskPolicies string `yaml:"risk_policies" env:"ACS_RISK_POLICIES" flag:"risk-policies" help:"risk policy file (YAML), reloaded when it changes; empty for the built-in default"`
-	Reference    string `yaml:"reference_number" env:"ACS_REFERENCE_NUMBER" flag:"reference-number" help:"acsReferenceNumber (EMVCo approval number)"`
-	DSURL        string `yaml:"ds_url" env:"ACS_DS_URL" flag:"ds-url" help:"the DS's RReq URL, for AReqs that carried no dsURL"`
-	OperatorID   string `yaml:"operator_id" env:"ACS_OPERATOR_ID" flag:"operator-id" help:"acsOperatorID"`
+	// Decoupled authentication (transStatus D): the approval page's URL on the public listener
+	// (the challenge URL's /decoupled/ when empty) and how long the ACS waits for the cardholder.
+	DecoupledURL string        `yaml:"decoupled_url" env:"ACS_DECOUPLED_URL" flag:"decoupled-url" help:"public URL prefix of the decoupled approval page, ending in /decoupled/ (derived from challenge_url when empty)"`
+	DecoupledMax time.Duration `yaml:"decoupled_max" env:"ACS_DECOUPLED_MAX" flag:"decoupled-max" help:"longest wait for a decoupled approval, whatever the requestor allows (default 30m)"`
+	DecoupledMin time.Duration `yaml:"decoupled_min" env:"ACS_DECOUPLED_MIN" flag:"decoupled-min" help:"least time the ACS tries decoupled in; a requestor allowing less gets a challenge or N reason 25 (default 1m)"`
+	RiskPolicies string        `yaml:"risk_policies" env:"ACS_RISK_POLICIES" flag:"risk-policies" help:"risk policy file (YAML), reloaded when it changes; empty for the built-in default"`
+	Reference    string        `yaml:"reference_number" env:"ACS_REFERENCE_NUMBER" flag:"reference-number" help:"acsReferenceNumber (EMVCo approval number)"`
+	DSURL        string        `yaml:"ds_url" env:"ACS_DS_URL" flag:"ds-url" help:"the DS's RReq URL, for AReqs that carried no dsURL"`
+	OperatorID   string        `yaml:"operator_id" env:"ACS_OPERATOR_ID" flag:"operator-id" help:"acsOperatorID"`
 	TLS          struct {
 		CA   string `yaml:"ca" env:"CA" flag:"ca" help:"the scheme CA certificate (PEM): callers must chain to it"`
 		Cert string `yaml:"cert" env:"CERT" flag:"cert" help:"the ACS certificate (PEM)"`
@@ -100,6 +105,12 @@ func (c *acsConfig) Validate() error {
 	checkFIDOAuthData(&p, c.FIDOAuthData)
 	if !strings.HasPrefix(c.ChallengeURL, "https://") {
 		p.Add("challenge_url", "must be an https URL")
+	}
+	if c.DecoupledURL != "" && (!strings.HasPrefix(c.DecoupledURL, "https://") || !strings.HasSuffix(c.DecoupledURL, "/")) {
+		p.Add("decoupled_url", "must be an https URL ending in /")
+	}
+	if c.DecoupledMax < 0 || c.DecoupledMin < 0 || (c.DecoupledMax > 0 && c.DecoupledMin > c.DecoupledMax) {
+		p.Add("decoupled_min", "must be at least zero and at most decoupled_max")
 	}
 	if (c.ACSSigning.Cert == "") != (c.ACSSigning.Key == "") {
 		p.Add("acs_signing", "cert and key go together")
@@ -230,7 +241,8 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	st := acs.NewSQLStore(rt.db, acs.Vault(ring))
 	keys := &authValueKeys{getenv: getenv, fallback: cfg.AuthValueKeys.Reveal(), log: rt.log, cache: map[string]acs.AuthValueKeys{}}
 	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
-		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db, AppURL: cfg.AppURL}
+		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db, AppURL: cfg.AppURL,
+		DecoupledMax: cfg.DecoupledMax, DecoupledMin: cfg.DecoupledMin}
 	if cfg.ACSSigning.Cert != "" {
 		signing, err := acs.LoadAppSigning(cfg.ACSSigning.Cert, cfg.ACSSigning.Key)
 		if err != nil {

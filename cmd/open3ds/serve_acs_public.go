@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/acs"
@@ -46,7 +47,11 @@ func buildACSPublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 	// Only the admin token's holder sees the codes; the link the demo prints carries it.
 	r.adminMux.Handle("/outbox/", httpx.RequireToken("open3ds-acs", cfg.AdminToken.Reveal(), true)(
 		http.StripPrefix("/outbox", delivery.outbox.Handler())))
-	br := &acs.Browser{Service: r.svc, Challenges: r.store, Apps: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect"}
+	br := &acs.Browser{Service: r.svc, Challenges: r.store, Apps: r.store, Codes: codes, Notify: delivery.queue, MethodRedirect: cfg.MethodMode == "redirect",
+		Decoupled: r.store, DecoupledURL: cfg.decoupledURL()}
+	// Decoupled requests are sent through the same providers as codes, so the ACS answers D only
+	// when this public side (the approval page and the sweeper) runs.
+	r.svc.DecoupledStarted = br.SendDecoupled
 	sctx, cancel := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() {
@@ -58,6 +63,15 @@ func buildACSPublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acs
 		<-swept
 		delivery.Close()
 	}}, nil
+}
+
+// decoupledURL is the approval page's URL prefix: the configured one, or the challenge URL's
+// sibling /decoupled/.
+func (c *acsConfig) decoupledURL() string {
+	if c.DecoupledURL != "" {
+		return c.DecoupledURL
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(c.ChallengeURL, "/"), "/challenge") + "/decoupled/"
 }
 
 // acsServePublic starts the public side on its own listener (public_listen). The returned function

@@ -156,12 +156,14 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 func TestServeACSListsEveryConfigurationProblemAtOnce(t *testing.T) {
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"serve", "acs", "--challenge-url", "http://plain", "--method-mode", "script",
-		"--acs-signing.cert", "signing.pem", "--app-url", "http://plain/app", "--fido-auth-data", "jws"}, func(string) string { return "" },
+		"--acs-signing.cert", "signing.pem", "--app-url", "http://plain/app", "--fido-auth-data", "jws", "--decoupled-url", "http://plain/decoupled",
+		"--decoupled-max", "5m", "--decoupled-min", "10m"}, func(string) string { return "" },
 		strings.NewReader(""), io.Discard, &stderr)
 	if exitCode(err) != 2 {
 		t.Fatalf("exit %d (%v), want 2", exitCode(err), err)
 	}
-	for _, want := range []string{"dsn", "tls", "admin_token", "vault_keys", "challenge_url", "method_mode", "acs_signing", "app_url", "fido_auth_data"} {
+	for _, want := range []string{"dsn", "tls", "admin_token", "vault_keys", "challenge_url", "method_mode", "acs_signing", "app_url",
+		"fido_auth_data", "decoupled_url", "decoupled_min"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the problems do not name %s: %v", want, err)
 		}

@@ -71,17 +71,20 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 	if res.TransStatus != "Y" {
 		link = nil
 	}
-	err = s.recordAReq(ctx, a, t, res, d, app, ex, link)
+	started, err := s.recordAReq(ctx, a, t, res, d, app, ex, link, issuer)
 	if errors.Is(err, ErrPriorChanged) {
 		// Another 3RI on the same agreement was recorded since this one read its prior: the limit
 		// it checked no longer holds, so this one is too frequent.
 		res.TransStatus, res.TransStatusReason, res.AuthenticationValue, res.ECI = "N", "04", "", authvalue.ECI(issuer.ECIStyle, 'N')
 		t.TransStatus, t.Reason, t.ECI, t.AuthValue = res.TransStatus, res.TransStatusReason, res.ECI, ""
 		t.Reasons = append(t.Reasons, "another 3RI on the same prior authentication came first")
-		err = s.recordAReq(ctx, a, t, res, d, app, ex, nil)
+		started, err = s.recordAReq(ctx, a, t, res, d, app, ex, nil, issuer)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if started != nil {
+		s.DecoupledStarted(ctx, *started)
 	}
 	s.log().InfoContext(ctx, "AReq decided", "acsTransID", t.ACSTransID, "pan", t.MaskedPAN, "issuer", t.IssuerID,
 		"transStatus", t.TransStatus, "reason", t.Reason, "score", t.RiskScore, "live", t.LiveDecision, "shadow", t.ShadowDecision)
@@ -90,9 +93,9 @@ func (s *Service) Authenticate(ctx context.Context, a *emv.AReq, ex *store.Excha
 
 // recordAReq checks the ARes and stores everything the AReq leaves in one commit, before the ARes leaves.
 func (s *Service) recordAReq(ctx context.Context, a *emv.AReq, t Transaction, res *emv.ARes, d decision, app *AppRow,
-	ex *store.Exchange, link *PriorLink) error {
+	ex *store.Exchange, link *PriorLink, issuer Issuer) (*DecoupledStart, error) {
 	if err := emv.Validate(res, &emv.Context{AReq: a}); err != nil {
-		return fmt.Errorf("acs: our own ARes is invalid: %w", err)
+		return nil, fmt.Errorf("acs: our own ARes is invalid: %w", err)
 	}
 	if ex != nil {
 		answered(ex, res)
@@ -101,11 +104,23 @@ func (s *Service) recordAReq(ctx context.Context, a *emv.AReq, t Transaction, re
 	if challenge != nil && app != nil {
 		challenge.BrowserLanguage = d.lang
 	}
-	err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Exchange: ex, Link: link})
-	if err != nil && !errors.Is(err, ErrPriorChanged) {
-		return fmt.Errorf("acs: recording transaction: %w", err)
+	if challenge != nil {
+		challenge.DecoupledWithin = s.decoupledWithin(a, issuer)
 	}
-	return err
+	var started *DecoupledStart
+	var dec *DecoupledRow
+	if t.TransStatus == "D" {
+		row, token := s.newDecoupled(a, t, d.lang)
+		dec, started = &row, &DecoupledStart{Transaction: t, Row: row, Token: token}
+	}
+	err := s.Store.RecordAReq(ctx, AReqRecord{Transaction: t, Challenge: challenge, App: app, Decoupled: dec, Exchange: ex, Link: link})
+	if err != nil && !errors.Is(err, ErrPriorChanged) {
+		return nil, fmt.Errorf("acs: recording transaction: %w", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return started, nil
 }
 
 // decide finds the issuer and the card, asks the risk engine and turns its outcome into a status,
@@ -163,7 +178,7 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	if a.DeviceChannel == emv.ChannelApp && s.AppSigning != nil && s.AppURL != "" {
 		ui, iface = appUI(ch, a.DeviceRenderOptions)
 	}
-	d := s.apply(a, issuer, live, ui)
+	d := s.apply(a, issuer, live, ui, reachable(ch))
 	d.ui, d.iface, d.lang = ui, iface, ch.Locale
 	if a.DeviceChannel == emv.Channel3RI {
 		d, d.link, err = s.threeRI(ctx, a, t, d, live.Outcome == Deny)
@@ -212,8 +227,9 @@ func (s *Service) deviceOf(ctx context.Context, a *emv.AReq) (device, error) {
 }
 
 // apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).
-// ui is the screen of an app challenge, "" when the ACS cannot challenge this app.
-func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string) decision {
+// ui is the screen of an app challenge, "" when the ACS cannot challenge this app; reach says
+// whether the cardholder has a phone number or e-mail address for a decoupled request.
+func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string, reach bool) decision {
 	d := decision{reasons: r.Reasons}
 	ind := a.ThreeDSRequestorChallengeInd.Items
 	mandate := slices.Contains(ind, "04")
@@ -242,17 +258,34 @@ func (s *Service) apply(a *emv.AReq, is Issuer, r RiskResult, ui string) decisio
 	}
 	// A challenge is wanted. Decoupled when asked for and offered; otherwise a browser or app
 	// challenge.
+	// 2.3.1's B allows D in the ARes as Y does; its F allows D only in an RReq, as a fallback
+	// during a challenge (decoupled_fallback.go, docs/protocol.md).
+	decInd := a.ThreeDSRequestorDecReqInd
+	allowsD := decInd == "Y" || (decInd == "B" && emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0)
+	decoupled := v22 && allowsD && is.Decoupled && a.DeviceChannel != emv.Channel3RI && reach && s.DecoupledStarted != nil
+	// A requestor that allows less time than the issuer needs gets the ordinary challenge when one
+	// can take place, and otherwise N with reason 25 (decoupled authentication given insufficient
+	// time) rather than the issuer's no-challenge policy: the ACS could have authenticated.
+	short := decoupled && s.decoupledTime(a) < s.decoupledMin()
+	none := func() decision {
+		if short {
+			d.status, d.reason = "N", "25"
+			d.reasons = append(d.reasons, "decoupled max time shorter than the issuer's minimum")
+			return d
+		}
+		return s.noChallenge(a, is, d)
+	}
 	switch {
-	case v22 && a.ThreeDSRequestorDecReqInd == "Y" && is.Decoupled && a.DeviceChannel != emv.Channel3RI:
+	case decoupled && !short:
 		d.status = "D"
 	case slices.Contains(ind, "06"):
-		return s.noChallenge(a, is, d)
+		return none()
 	case a.DeviceChannel == emv.ChannelBrowser:
 		d.status = "C"
 	case a.DeviceChannel == emv.ChannelApp && ui != "":
 		d.status = "C"
 	default:
-		return s.noChallenge(a, is, d)
+		return none()
 	}
 	return d
 }

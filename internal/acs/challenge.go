@@ -42,6 +42,12 @@ type Browser struct {
 	// Codes hashes codes under the configured key; each issuer's policy is applied on top.
 	Codes  *otp.Codes
 	Notify Notifier
+	// Decoupled keeps decoupled requests; without it their approval page is not served and
+	// ExpireDecoupled does nothing.
+	Decoupled DecoupledStore
+	// DecoupledURL is the public address of the approval page, up to and including the "/" the
+	// token follows ("https://acs.example/decoupled/").
+	DecoupledURL string
 	// Base is the path prefix the handler is mounted at ("" for the root).
 	Base string
 	// MethodRedirect answers the 3DS Method with a 307 to the notification URL instead of the page
@@ -63,6 +69,10 @@ func (b *Browser) Handler() http.Handler {
 	mux.Handle("POST /challenge", page(b.serveCReq))
 	mux.Handle("POST /challenge/step", page(b.serveStep))
 	mux.Handle("GET /static/", http.StripPrefix("/static", web.Static()))
+	if b.Decoupled != nil {
+		mux.Handle("GET /decoupled/{token}", page(b.serveDecoupled))
+		mux.Handle("POST /decoupled/{token}", page(b.serveDecoupledAnswer))
+	}
 	if b.Apps != nil {
 		// The SDK reads a plain-JSON Erro as well as a CRes JWE, so every failure is answered in the
 		// protocol's words; only an unclassified one falls through to httpx.API's internal error.
@@ -261,8 +271,8 @@ func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end
 
 // finalCRes is the browser's final CRes for a challenge that ended with status.
 func finalCRes(t Transaction, status string) (string, error) {
-	if status != "Y" {
-		status = "N" // the browser CRes carries only Y or N; the RReq has the detail
+	if status != "Y" && status != "D" {
+		status = "N" // the browser CRes carries only Y or N (D for a 2.3.1 decoupled fallback); the RReq has the detail
 	}
 	body, err := emv.Marshal(&emv.CRes{MessageType: emv.TypeCRes, MessageVersion: t.MessageVersion,
 		ThreeDSServerTransID: t.ThreeDSServerTransID, ACSTransID: t.ACSTransID, ChallengeCompletionInd: "Y", TransStatus: status})
@@ -283,6 +293,8 @@ func endingOf(row ChallengeRow, t Transaction) string {
 	switch {
 	case row.Result == "Y":
 		return endOK
+	case row.Result == "D":
+		return endBankApp
 	case t.Reason == "19":
 		return endLocked
 	case t.Reason == "14":

@@ -77,7 +77,8 @@ func newShopOn(tb testing.TB, open func(testing.TB) *store.DB) *shop {
 	}
 	q := notify.NewQueue(s.outbox, notify.QueueConfig{})
 	tb.Cleanup(func() { q.Close(context.Background()) })
-	s.b = &acs.Browser{Service: e.svc, Challenges: e.store, Apps: e.store, Codes: codes, Notify: q}
+	s.b = &acs.Browser{Service: e.svc, Challenges: e.store, Apps: e.store, Codes: codes, Notify: q, Decoupled: e.store}
+	e.svc.DecoupledStarted = s.b.SendDecoupled
 	ctx := context.Background()
 	ch, err := e.store.CardholderByPAN(ctx, panEnrolled)
 	if err != nil {
@@ -97,6 +98,7 @@ func newShopOn(tb testing.TB, open func(testing.TB) *store.DB) *shop {
 	}))
 	tb.Cleanup(srv.Close)
 	s.url = srv.URL
+	s.b.DecoupledURL = srv.URL + "/decoupled/"
 	return s
 }
 

@@ -121,6 +121,8 @@ func (b *Browser) serveStep(w http.ResponseWriter, r *http.Request) error {
 		}
 		row.Version++
 		return b.renderStep(ctx, w, row, t, "")
+	case "bankapp":
+		return b.switchToDecoupled(ctx, w, row, t)
 	case "submit":
 		if row.Step != StepCode {
 			return b.renderStep(ctx, w, row, t, "")
@@ -367,7 +369,7 @@ func (b *Browser) ExpireStale(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RunExpiry calls ExpireStale every interval until ctx ends.
+// RunExpiry calls ExpireStale and ExpireDecoupled every interval until ctx ends.
 func (b *Browser) RunExpiry(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -377,6 +379,9 @@ func (b *Browser) RunExpiry(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 			b.ExpireStale(ctx)
+			if _, err := b.ExpireDecoupled(ctx); err != nil {
+				b.Service.log().WarnContext(ctx, "sweeping decoupled requests", "err", err)
+			}
 		}
 	}
 }

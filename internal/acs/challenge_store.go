@@ -48,6 +48,10 @@ type ChallengeRow struct {
 	Version      int
 	AResAt       time.Time
 	LastActivity time.Time
+	// DecoupledWithin is how long the cardholder may take in the bank's app if they move this
+	// challenge there (2.3.1, threeDSRequestorDecReqInd F or B, an issuer that offers decoupled);
+	// zero when they may not. It is fixed at the ARes.
+	DecoupledWithin time.Duration
 }
 
 // ChallengeStore keeps browser challenges and the card-lock failure count. SQLStore implements it.
@@ -83,10 +87,10 @@ type ChallengeStore interface {
 type Judge func(c ChallengeRow, cardFailures int) (next ChallengeRow, cardFailure bool, err error)
 
 const chCols = `acs_trans_id, notification_url, browser_language, merchant_name, exponent, step, token, session_data,
-	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity`
+	window_size, channel, dest_index, otp_state, message_id, result, version, ares_at, last_activity, decoupled_within`
 
 const insertChallenge = `INSERT INTO acs_challenges (` + chCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func challengeArgs(c ChallengeRow) ([]any, error) {
 	st, err := json.Marshal(c.OTP)
@@ -95,15 +99,17 @@ func challengeArgs(c ChallengeRow) ([]any, error) {
 	}
 	return []any{c.ACSTransID, c.NotificationURL, c.BrowserLanguage, c.MerchantName, c.Exponent, c.Step, c.Token, c.SessionData,
 		c.WindowSize, c.Channel, c.DestIndex, string(st), c.MessageID, c.Result, c.Version, store.Time(c.AResAt),
-		store.Time(c.LastActivity)}, nil
+		store.Time(c.LastActivity), int64(c.DecoupledWithin / time.Second)}, nil
 }
 
 func scanChallenge(scan func(...any) error) (ChallengeRow, error) {
 	var c ChallengeRow
 	var st string
+	var within int64
 	err := scan(&c.ACSTransID, &c.NotificationURL, &c.BrowserLanguage, &c.MerchantName, &c.Exponent, &c.Step, &c.Token,
 		&c.SessionData, &c.WindowSize, &c.Channel, &c.DestIndex, &st, &c.MessageID, &c.Result, &c.Version,
-		(*store.Time)(&c.AResAt), (*store.Time)(&c.LastActivity))
+		(*store.Time)(&c.AResAt), (*store.Time)(&c.LastActivity), &within)
+	c.DecoupledWithin = time.Duration(within) * time.Second
 	if err != nil {
 		return c, err
 	}

@@ -124,7 +124,7 @@ func newACSOn(tb testing.TB, open func(testing.TB) *store.DB) *acsEnv {
 		{IssuerID: "bank-a", PAN: panEnrolled, Mobiles: []string{"+447700900123"}},
 		{IssuerID: "bank-a", PAN: panBlocked, Status: acs.StatusBlocked},
 		{IssuerID: "bank-a", PAN: panNotEnrolled, Status: acs.StatusNotEnrolled},
-		{IssuerID: "bank-m", PAN: panMastercard},
+		{IssuerID: "bank-m", PAN: panMastercard, Emails: []string{"hanako@example.com"}},
 		{IssuerID: "bank-u", PAN: panNoKeys},
 	} {
 		if _, err := e.store.CreateCardholder(ctx, c); err != nil {
@@ -133,7 +133,9 @@ func newACSOn(tb testing.TB, open func(testing.TB) *store.DB) *acsEnv {
 	}
 	log := logx.New(e.logs, slog.LevelDebug, "json")
 	svc := &acs.Service{Store: e.store, Risk: acs.RiskFunc(testRisk), ChallengeURL: "https://acs.example/challenge",
-		Keys: func(ref string) (acs.AuthValueKeys, bool) { return e.keys, ref != "not-configured" }, Log: log, Exchanges: e.db}
+		Keys: func(ref string) (acs.AuthValueKeys, bool) { return e.keys, ref != "not-configured" }, Log: log, Exchanges: e.db,
+		// Decoupled requests go nowhere here; newShop sends them through its outbox.
+		DecoupledStarted: func(context.Context, acs.DecoupledStart) {}}
 	cert, err := pki.LoadKeyPair(l.ACS.Cert, l.ACS.Key)
 	if err != nil {
 		tb.Fatal(err)

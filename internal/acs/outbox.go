@@ -197,7 +197,7 @@ func (s *Sender) SendDue(ctx context.Context) int {
 	for _, row := range rows {
 		status, err := s.send(ctx, row)
 		if err == nil {
-			err = s.Store.RReqSent(ctx, row.ACSTransID, status, s.Now())
+			err = s.Store.RReqSent(ctx, row, status, s.Now())
 			if err == nil {
 				sent++
 				continue
@@ -206,7 +206,7 @@ func (s *Sender) SendDue(ctx context.Context) int {
 		delay := min(s.Backoff<<min(row.Attempts, 20), s.MaxBackoff)
 		delay += time.Duration(rand.Int64N(int64(delay)/5 + 1)) // jitter, so instances do not retry in step
 		s.Log.WarnContext(ctx, "RReq not delivered; will retry", "acsTransID", row.ACSTransID, "attempt", row.Attempts+1, "in", delay, "err", err)
-		if ferr := s.Store.RReqFailed(ctx, row.ACSTransID, err.Error(), s.Now().Add(delay)); ferr != nil {
+		if ferr := s.Store.RReqFailed(ctx, row, err.Error(), s.Now().Add(delay)); ferr != nil {
 			s.Log.ErrorContext(ctx, "recording a failed RReq", "err", ferr)
 		}
 	}

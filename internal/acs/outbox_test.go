@@ -190,7 +190,7 @@ func TestRReqOutbox(t *testing.T) {
 		s := &acs.Sender{Store: e.store, Client: e.acsTLS}
 		s.SendDue(ctx)
 		first, _ := e.store.Outbox(ctx, id)
-		if err := e.store.RReqSent(ctx, id, "02", time.Now().Add(time.Hour)); err != nil {
+		if err := e.store.RReqSent(ctx, first, "02", time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		again, _ := e.store.Outbox(ctx, id)

@@ -33,6 +33,8 @@ type challengePage struct {
 	Digits, Wait             int
 	WaitText                 string
 	NoResend, OtherChannels  bool
+	// BankApp offers "approve in my bank's app instead" (2.3.1 decoupled fallback).
+	BankApp bool
 	// Ending is how a finished challenge ended (endOK, endCancelled, …): the final page's words.
 	Ending                string
 	NotificationURL, CRes string
@@ -43,7 +45,8 @@ func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction)
 	lang := web.Lang(row.BrowserLanguage)
 	p := challengePage{Base: b.Base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: row.Step,
 		Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent), Card: cardEnding(t.MaskedPAN),
-		ID: row.ACSTransID, Token: row.Token, NotificationURL: row.NotificationURL, SessionData: row.SessionData}
+		ID: row.ACSTransID, Token: row.Token, NotificationURL: row.NotificationURL, SessionData: row.SessionData,
+		BankApp: row.DecoupledWithin > 0 && b.Decoupled != nil}
 	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
 		p.BrandName, p.LogoURL, p.SupportText = is.Brand.Name, is.Brand.LogoURL, is.Brand.SupportText
 		if p.BrandName == "" {

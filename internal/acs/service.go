@@ -42,6 +42,13 @@ type Service struct {
 	// Ended, when set, is called once an authentication's end is committed with its RReq queued;
 	// the Sender's Wake, so that the RReq leaves at once instead of at the Sender's next look.
 	Ended func()
+	// DecoupledMax caps how long a decoupled authentication waits for the cardholder (the
+	// requestor's threeDSRequestorDecMaxTime when shorter), DefaultDecoupledMax when zero;
+	// DecoupledMin is the least time the ACS tries in, DefaultDecoupledMin when zero.
+	DecoupledMax, DecoupledMin time.Duration
+	// DecoupledStarted, when set, is called once an ARes D is committed, to tell the cardholder
+	// (Browser.SendDecoupled). Without it the ACS answers no D: nobody could approve.
+	DecoupledStarted func(ctx context.Context, d DecoupledStart)
 }
 
 // ExchangeRecorder keeps the message-exchange log; *store.DB is one.

@@ -33,9 +33,19 @@ func (s *SQLStore) EndTransaction(ctx context.Context, end Ended, row OutboxRow)
 			}
 			return fmt.Errorf("%w: the authentication has already ended", store.ErrConflict)
 		}
+		// A transaction that fell back to decoupled already has its interim RReq D here: the final
+		// RReq replaces it (seq + 1), sent or not. While a sender is still sending the interim one
+		// (leased), the row stays leased to it, so the final RReq cannot overtake it; the sender's
+		// RReqSent or RReqFailed then finds seq moved on and frees the row at once.
 		_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_rreq_outbox (acs_trans_id, url, body, attempts, next_attempt_at,
-			lease_owner, lease_until, last_error, results_status, sent_at, created_at)
-			VALUES (?, ?, ?, 0, ?, '', ?, '', '', NULL, ?)`), end.ACSTransID, row.URL, string(row.Body),
+			lease_owner, lease_until, last_error, results_status, sent_at, created_at, seq, interim)
+			VALUES (?, ?, ?, 0, ?, '', ?, '', '', NULL, ?, 1, 0)
+			ON CONFLICT (acs_trans_id) DO UPDATE SET url = excluded.url, body = excluded.body, attempts = 0,
+				next_attempt_at = excluded.next_attempt_at,
+				lease_until = CASE WHEN acs_rreq_outbox.sent_at IS NULL AND acs_rreq_outbox.lease_owner <> ''
+					THEN acs_rreq_outbox.lease_until ELSE excluded.lease_until END,
+				last_error = '', results_status = '', sent_at = NULL, seq = acs_rreq_outbox.seq + 1, interim = 0
+			WHERE acs_rreq_outbox.interim = 1`), end.ACSTransID, row.URL, string(row.Body),
 			store.Time(end.At), store.Time(end.At), store.Time(end.At))
 		if err != nil || end.Challenge == nil {
 			return err
@@ -84,14 +94,16 @@ func (s *SQLStore) LeaseRReqs(ctx context.Context, owner string, now time.Time, 
 	return out, rows.Err()
 }
 
-const outboxCols = `acs_trans_id, url, body, attempts, next_attempt_at, last_error, results_status, sent_at`
+const outboxCols = `acs_trans_id, url, body, attempts, next_attempt_at, last_error, results_status, sent_at, seq, interim, lease_owner`
 
 func scanOutbox(scan func(...any) error) (OutboxRow, error) {
 	var r OutboxRow
 	var body string
 	var sent sql.Null[store.Time]
-	err := scan(&r.ACSTransID, &r.URL, &body, &r.Attempts, (*store.Time)(&r.NextAttemptAt), &r.LastError, &r.ResultsStatus, &sent)
-	r.Body = []byte(body)
+	var interim int
+	err := scan(&r.ACSTransID, &r.URL, &body, &r.Attempts, (*store.Time)(&r.NextAttemptAt), &r.LastError, &r.ResultsStatus, &sent,
+		&r.Seq, &interim, &r.LeaseOwner)
+	r.Body, r.Interim = []byte(body), interim == 1
 	if sent.Valid {
 		r.SentAt = time.Time(sent.V)
 	}
@@ -105,22 +117,42 @@ func (s *SQLStore) Outbox(ctx context.Context, id string) (OutboxRow, error) {
 }
 
 // RReqSent is harmless to repeat: a row already sent keeps its first delivery time.
-func (s *SQLStore) RReqSent(ctx context.Context, id, resultsStatus string, now time.Time) error {
+func (s *SQLStore) RReqSent(ctx context.Context, row OutboxRow, resultsStatus string, now time.Time) error {
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET sent_at = ?, results_status = ?,
-			attempts = attempts + 1, lease_owner = '' WHERE acs_trans_id = ? AND sent_at IS NULL`), store.Time(now), resultsStatus, id)
-		return err
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET sent_at = ?, results_status = ?,
+			attempts = attempts + 1, lease_owner = '' WHERE acs_trans_id = ? AND seq = ? AND sent_at IS NULL`),
+			store.Time(now), resultsStatus, row.ACSTransID, row.Seq)
+		if err != nil {
+			return err
+		}
+		return s.freeSuperseded(ctx, tx, res, row)
 	})
 }
 
-func (s *SQLStore) RReqFailed(ctx context.Context, id, why string, next time.Time) error {
+func (s *SQLStore) RReqFailed(ctx context.Context, row OutboxRow, why string, next time.Time) error {
 	if len(why) > 500 {
 		why = why[:500]
 	}
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET attempts = attempts + 1, last_error = ?,
-			next_attempt_at = ?, lease_until = ?, lease_owner = '' WHERE acs_trans_id = ? AND sent_at IS NULL`),
-			why, store.Time(next), store.Time(next), id)
-		return err
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET attempts = attempts + 1, last_error = ?,
+			next_attempt_at = ?, lease_until = ?, lease_owner = '' WHERE acs_trans_id = ? AND seq = ? AND sent_at IS NULL`),
+			why, store.Time(next), store.Time(next), row.ACSTransID, row.Seq)
+		if err != nil {
+			return err
+		}
+		// The retry time was the interim RReq's: a final one that replaced it is due now.
+		return s.freeSuperseded(ctx, tx, res, row)
 	})
+}
+
+// freeSuperseded ends the lease of a row whose interim RReq a final one replaced while row's
+// sender was sending it (res changed nothing): the final RReq is due at once. The lease must still be row's, so that a sender that took the row over after the lease
+// ran out keeps it.
+func (s *SQLStore) freeSuperseded(ctx context.Context, tx *sql.Tx, res sql.Result, row OutboxRow) error {
+	if n, _ := res.RowsAffected(); n > 0 || row.LeaseOwner == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET lease_owner = '', lease_until = next_attempt_at
+		WHERE acs_trans_id = ? AND seq > ? AND sent_at IS NULL AND lease_owner = ?`), row.ACSTransID, row.Seq, row.LeaseOwner)
+	return err
 }

@@ -165,6 +165,13 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 				return err
 			}
 		}
+		if d := r.Decoupled; d != nil {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_decoupled (acs_trans_id, token_hash, deadline,
+				merchant_name, exponent, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`), d.ACSTransID, d.TokenHash,
+				store.Time(d.Deadline), d.MerchantName, d.Exponent, d.Locale, store.Time(d.CreatedAt)); err != nil {
+				return err
+			}
+		}
 		if r.Exchange != nil {
 			return s.db.RecordExchangeTx(ctx, tx, *r.Exchange)
 		}

@@ -72,8 +72,10 @@ type Store interface {
 	// LeaseRReqs takes up to n unsent RReqs that are due and not leased by another sender.
 	LeaseRReqs(ctx context.Context, owner string, now time.Time, lease time.Duration, n int) ([]OutboxRow, error)
 	// RReqSent marks a row delivered; RReqFailed records a failed attempt and when to try again.
-	RReqSent(ctx context.Context, acsTransID, resultsStatus string, now time.Time) error
-	RReqFailed(ctx context.Context, acsTransID, why string, next time.Time) error
+	// Both name the row as leased (its Seq and LeaseOwner): an attempt at an interim RReq that a
+	// final one replaced meanwhile marks nothing and frees the row for the final one at once.
+	RReqSent(ctx context.Context, row OutboxRow, resultsStatus string, now time.Time) error
+	RReqFailed(ctx context.Context, row OutboxRow, why string, next time.Time) error
 	// Outbox reads one row, for tests and operators.
 	Outbox(ctx context.Context, acsTransID string) (OutboxRow, error)
 
@@ -186,6 +188,8 @@ type AReqRecord struct {
 	Challenge *ChallengeRow
 	// App is the app side of an app challenge (Challenge is set too); nil for any other answer.
 	App *AppRow
+	// Decoupled is the decoupled request an ARes D opens; nil for any other answer.
+	Decoupled *DecoupledRow
 	// Exchange is the AReq's row in the message-exchange log; nil when the log is not kept.
 	Exchange *store.Exchange
 	// Link is the 3RI's mark on its prior authentication; nil for any other AReq.
@@ -217,4 +221,11 @@ type OutboxRow struct {
 	LastError     string
 	ResultsStatus string
 	SentAt        time.Time
+	// Seq counts the RReqs the row has carried: 1, or 2 once a final RReq replaced an interim
+	// RReq D (2.3.1 decoupled fallback). Sent and failed attempts name the Seq they sent.
+	Seq int
+	// Interim is true while the row holds an interim RReq D.
+	Interim bool
+	// LeaseOwner is the lease a sender took the row under.
+	LeaseOwner string
 }

@@ -174,13 +174,14 @@ func TestStoreContract(t *testing.T) {
 				if b, _ := s.LeaseRReqs(ctx, "b", now, 30*time.Second, 10); len(b) != 0 {
 					t.Fatalf("a leased row was leased again: %+v", b)
 				}
-				if err := s.RReqFailed(ctx, "t1", "busy", now.Add(time.Minute)); err != nil {
+				if err := s.RReqFailed(ctx, a[0], "busy", now.Add(time.Minute)); err != nil {
 					t.Fatal(err)
 				}
-				if b, _ := s.LeaseRReqs(ctx, "b", now.Add(2*time.Minute), 30*time.Second, 10); len(b) != 1 || b[0].Attempts != 1 {
+				b, _ := s.LeaseRReqs(ctx, "b", now.Add(2*time.Minute), 30*time.Second, 10)
+				if len(b) != 1 || b[0].Attempts != 1 {
 					t.Fatalf("a failed row was not due again: %+v", b)
 				}
-				if err := s.RReqSent(ctx, "t1", "01", now); err != nil {
+				if err := s.RReqSent(ctx, b[0], "01", now); err != nil {
 					t.Fatal(err)
 				}
 				row, _ := s.Outbox(ctx, "t1")

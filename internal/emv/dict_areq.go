@@ -34,7 +34,11 @@ var areqElements = join(
 		{name: "threeDSRequestorPriorAuthenticationInfo", in: upTo220, f: fObject, sub: priorAuthInfo},
 		{name: "threeDSRequestorPriorAuthenticationInfo", in: v231, f: fArray, min: 1,
 			item: arrayOf(element{f: fObject, sub: priorAuthInfo})},
-		{name: "threeDSRequestorDecReqInd", in: from220, f: fAN, enum: yesNo},
+		// threeDSRequestorDecReqInd: Y or N in 2.2.0; 2.3.1 adds F (decoupled only as a fallback
+		// when a challenge is needed: D may come in the RReq, never in the ARes) and B (decoupled as
+		// the primary method or as a fallback: D in the ARes or the RReq). This reading is ours [U];
+		// docs/protocol.md writes it down.
+		{name: "threeDSRequestorDecReqInd", in: from220, f: fAN, enum: codes("Y,N", "Y,N", "Y,N,F,B")},
 		// threeDSRequestorDecMaxTime's range, 00001–10080, is the rule decMaxTime.
 		{name: "threeDSRequestorDecMaxTime", in: from220, f: fN, min: 5, max: 5},
 		{name: "threeDSReqAuthMethodInd", in: v220, f: fN, min: 2, max: 2, enum: codes("01-03,80-99")},

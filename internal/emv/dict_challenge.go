@@ -37,8 +37,10 @@ var cresElements = join(
 	[]element{
 		{name: "acsCounterAtoS", in: allV, req: appOnly, f: fN, min: 3, max: 3},
 		{name: "challengeCompletionInd", in: allV, req: always, f: fAN, enum: yesNo},
-		// A final CRes reports Y or N only.
-		{name: "transStatus", in: allV, f: fAN, enum: yesNo},
+		// A final CRes reports Y or N; in 2.3.1 also D, when a challenge whose requestor allowed
+		// decoupled as a fallback (threeDSRequestorDecReqInd F or B) moved to the bank's app
+		// (our reading, docs/protocol.md §1.7; cresRules check the AReq allowed it).
+		{name: "transStatus", in: allV, f: fAN, enum: codes("Y,N", "Y,N", "Y,N,D")},
 		{name: "acsUiType", in: allV, f: fN, min: 2, max: 2, enum: uiTypes},
 		// acsHTML is base64url-encoded HTML; we bound it at 100000 characters [U].
 		{name: "acsHTML", in: allV, f: fBase64URL, max: 100000},

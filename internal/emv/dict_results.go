@@ -66,8 +66,10 @@ var rreqElements = join(
 	),
 	[]element{
 		{name: "messageCategory", in: allV, req: always, f: fN, min: 2, max: 2, enum: codes("01,02,80-99")},
-		// The RReq reports a final outcome: never C, D, I or S.
-		{name: "transStatus", in: allV, req: payment, f: fAN, enum: codes("Y,N,U,A,R")},
+		// The RReq reports a final outcome: never C, I or S. In 2.3.1 it may also be D, when a
+		// requestor that allowed decoupled as a fallback (DecReqInd F or B) was challenged and the
+		// ACS switched to decoupled authentication; the final RReq follows [U, our reading].
+		{name: "transStatus", in: allV, req: payment, f: fAN, enum: codes("Y,N,U,A,R", "Y,N,U,A,R", "Y,N,U,A,R,D")},
 		{name: "transStatusReason", in: allV, f: fN, min: 2, max: 2, enum: transStatusReasons},
 		{name: "transStatusReasonInfo", in: v231, f: fAN, max: 256},
 		authType,

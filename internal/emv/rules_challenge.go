@@ -24,6 +24,14 @@ var cresRules = []rule[*CRes]{
 	{"finalCResHasStatus", func(m *CRes, x *ruleCtx) []string {
 		return when(m.ChallengeCompletionInd == "Y" && m.TransStatus == "", "transStatus")
 	}},
+	{"decoupledFallbackAllowed", func(m *CRes, x *ruleCtx) []string {
+		// A CRes D answers only a requestor that allowed decoupled as a fallback (F or B).
+		if m.TransStatus != "D" || x.areq == nil {
+			return nil
+		}
+		ind := x.areq.ThreeDSRequestorDecReqInd
+		return when(ind != "F" && ind != "B", "transStatus")
+	}},
 	{"cresScreen", cresScreen},
 }
 

@@ -86,14 +86,18 @@ func authenticationKind(m *ARes, x *ruleCtx) []string {
 	return missing("authenticationType", m.AuthenticationType)
 }
 
-// decoupledElements: D only answers a requestor that asked for decoupled authentication, and confirms
-// it. Up to 2.2.0 its authenticationType is 04 (decoupled); 2.3.1's method codes have no decoupled
+// decoupledElements: D only answers a requestor that asked for decoupled authentication (Y, or in
+// 2.3.1 B; F allows D only later, in the RReq and a final CRes), and confirms it. Up to 2.2.0 its authenticationType is 04 (decoupled); 2.3.1's method codes have no decoupled
 // value, so there we ask only that authenticationMethod be present.
 func decoupledElements(m *ARes, x *ruleCtx) []string {
 	if m.TransStatus != "D" {
 		return nil
 	}
-	out := when(x.areq != nil && x.areq.ThreeDSRequestorDecReqInd != "Y", "transStatus")
+	ind := ""
+	if x.areq != nil {
+		ind = x.areq.ThreeDSRequestorDecReqInd
+	}
+	out := when(x.areq != nil && ind != "Y" && ind != "B", "transStatus")
 	out = append(out, when(m.ACSDecConInd != "Y", "acsDecConInd")...)
 	out = append(out, missing("acsChallengeMandated", m.ACSChallengeMandated)...)
 	if x.vi < 2 {

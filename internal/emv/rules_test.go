@@ -238,6 +238,12 @@ func TestChallengeAndPreparationRules(t *testing.T) {
 	oobScreen.ACSUiType, oobScreen.ACSHTML, oobScreen.ChallengeInfoHeader, oobScreen.ChallengeInfoText = "04", "", "h", "t"
 	noUiType := sampleScreenCRes(ver220)
 	noUiType.ACSUiType = ""
+	cresD := func(version string) *emv.CRes { m := sampleCRes(version, chBrw); m.TransStatus = "D"; return m }
+	areqDec := func(version, ind string) *emv.AReq {
+		a := sampleAReq(version, chBrw)
+		a.ThreeDSRequestorDecReqInd = ind
+		return a
+	}
 	badRange := samplePRes(ver220)
 	badRange.CardRangeData[0].EndRange = "3999999999999999"
 	shortEnd := samplePRes(ver220)
@@ -252,6 +258,12 @@ func TestChallengeAndPreparationRules(t *testing.T) {
 			ctx: ctxOf(sampleAReq(ver220, chBrw)), code: 203, detail: "messageVersion"},
 		{name: "a browser CRes that is not final is 203", m: notFinal, code: 203, detail: "challengeCompletionInd"},
 		{name: "a final CRes without a status is 203", m: noStatus, code: 203, detail: "transStatus"},
+		{name: "a 2.3.1 final CRes D after an AReq that allowed the decoupled fallback (F) is accepted",
+			m: cresD(ver231), ctx: ctxOf(areqDec(ver231, "F"))},
+		{name: "a 2.3.1 final CRes D after an AReq with B is accepted", m: cresD(ver231), ctx: ctxOf(areqDec(ver231, "B"))},
+		{name: "a 2.3.1 final CRes D after an AReq that allowed only an ARes D (Y) is 203",
+			m: cresD(ver231), ctx: ctxOf(areqDec(ver231, "Y")), code: 203, detail: "transStatus"},
+		{name: "a 2.2.0 final CRes D is 203: only 2.3.1 has it", m: cresD(ver220), code: 203, detail: "transStatus"},
 		{name: "an app screen without acsUiType is 203", m: noUiType, code: 203, detail: "acsUiType"},
 		{name: "a text screen without its labels is 203", m: textScreen, code: 203,
 			detail: "challengeInfoLabel,challengeInfoText,submitAuthenticationLabel"},

@@ -56,9 +56,13 @@ type Message struct {
 	// FallbackEmail, when set on an SMS, is where the queue sends the code if the SMS fails.
 	FallbackEmail string
 	// Locale is a BCP 47 tag ("ja-JP"); unknown languages fall back to English.
-	Locale        string
-	Issuer        Branding
-	Code          string
+	Locale string
+	Issuer Branding
+	Code   string
+	// Link, when set, is where the cardholder approves or declines the purchase (decoupled
+	// authentication); the message then asks for approval and carries no code. Whoever holds the
+	// link can answer, so it is kept out of logs as the code is.
+	Link          string
 	Purpose       Purpose
 	TransactionID string
 }

@@ -22,15 +22,17 @@ type Outbox struct {
 
 // OutboxEntry is one message as the outbox shows it.
 type OutboxEntry struct {
-	ID            string    `json:"id"`
-	Time          time.Time `json:"time"`
-	Channel       Channel   `json:"channel"`
-	To            string    `json:"to"` // masked
-	Subject       string    `json:"subject,omitempty"`
-	Text          string    `json:"text"`
-	Code          string    `json:"code"`
-	TransactionID string    `json:"transactionId,omitempty"`
-	dest          string    // the full destination as sameDest writes it, only to filter on
+	ID      string    `json:"id"`
+	Time    time.Time `json:"time"`
+	Channel Channel   `json:"channel"`
+	To      string    `json:"to"` // masked
+	Subject string    `json:"subject,omitempty"`
+	Text    string    `json:"text"`
+	Code    string    `json:"code"`
+	// Link is a decoupled authentication's approval link, for the developer to open.
+	Link          string `json:"link,omitempty"`
+	TransactionID string `json:"transactionId,omitempty"`
+	dest          string // the full destination as sameDest writes it, only to filter on
 }
 
 // NewOutbox returns an outbox keeping the last limit messages (100 when limit ≤ 0).
@@ -51,7 +53,7 @@ func (o *Outbox) Send(_ context.Context, m Message) (Receipt, error) {
 	if err != nil {
 		return rc, err
 	}
-	e := OutboxEntry{ID: m.ID, Time: o.now().UTC(), Channel: m.Channel, To: rc.To, Code: m.Code,
+	e := OutboxEntry{ID: m.ID, Time: o.now().UTC(), Channel: m.Channel, To: rc.To, Code: m.Code, Link: m.Link,
 		TransactionID: m.TransactionID, dest: sameDest(m.To), Text: r.SMS}
 	if m.Channel == Email {
 		e.Subject, e.Text = r.Subject, r.Text
@@ -106,7 +108,7 @@ var outboxPage = template.Must(template.New("outbox").Parse(`<!DOCTYPE html>
 <h1>Development outbox</h1>
 <p>Messages that would have gone to cardholders, newest first. For development only.</p>
 {{if .}}<table><tr><th>Time (UTC)</th><th>Channel</th><th>To</th><th>Code</th><th>Text</th></tr>
-{{range .}}<tr><td>{{.Time.Format "15:04:05"}}</td><td>{{.Channel}}</td><td>{{.To}}</td><td class="code">{{.Code}}</td><td>{{if .Subject}}<strong>{{.Subject}}</strong><br>{{end}}<pre>{{.Text}}</pre></td></tr>
+{{range .}}<tr><td>{{.Time.Format "15:04:05"}}</td><td>{{.Channel}}</td><td>{{.To}}</td><td class="code">{{if .Link}}<a class="link" href="{{.Link}}">Open the approval page</a>{{else}}{{.Code}}{{end}}</td><td>{{if .Subject}}<strong>{{.Subject}}</strong><br>{{end}}<pre>{{.Text}}</pre></td></tr>
 {{end}}</table>{{else}}<p>No messages yet.</p>{{end}}
 </body></html>
 `))

@@ -218,6 +218,9 @@ func scrub(err error, m Message) string {
 	if m.Code != "" {
 		s = strings.ReplaceAll(s, m.Code, "[code]")
 	}
+	if m.Link != "" {
+		s = strings.ReplaceAll(s, m.Link, "[link]")
+	}
 	for _, d := range []struct {
 		ch Channel
 		to string

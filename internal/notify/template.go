@@ -20,9 +20,15 @@ var messageFiles embed.FS
 
 // texts is one language's message file, parsed.
 type texts struct {
-	lang                                           string
-	subject, sms, greeting, body, warning, support *template.Template
+	lang string
+	code kindTexts
+	// approve asks the cardholder to approve a purchase through a link (decoupled authentication).
+	approve kindTexts
+	support *template.Template
 }
+
+// kindTexts are the words of one kind of message.
+type kindTexts struct{ subject, sms, greeting, body, warning *template.Template }
 
 // Rendered is a message in the cardholder's language, ready for a channel.
 type Rendered struct {
@@ -61,8 +67,10 @@ func load() {
 		}
 		t := &texts{lang: lang}
 		for key, dst := range map[string]**template.Template{
-			"subject": &t.subject, "sms": &t.sms, "greeting": &t.greeting,
-			"body": &t.body, "warning": &t.warning, "support": &t.support,
+			"subject": &t.code.subject, "sms": &t.code.sms, "greeting": &t.code.greeting,
+			"body": &t.code.body, "warning": &t.code.warning, "support": &t.support,
+			"approve_subject": &t.approve.subject, "approve_sms": &t.approve.sms, "approve_greeting": &t.approve.greeting,
+			"approve_body": &t.approve.body, "approve_warning": &t.approve.warning,
 		} {
 			src, ok := f[key]
 			if !ok {
@@ -90,7 +98,8 @@ func Languages() []string {
 }
 
 // Render produces the texts for m in its locale's language, or in English when there is no file
-// for that language.
+// for that language. A message with a Link asks the cardholder to approve the purchase there
+// instead of giving a code.
 func Render(m Message) (Rendered, error) {
 	loadOnce.Do(load)
 	if loadErr != nil {
@@ -112,19 +121,23 @@ func Render(m Message) (Rendered, error) {
 		}
 		return b.String()
 	}
-	r := Rendered{Lang: t.lang, Subject: exec(t.subject), SMS: exec(t.sms)}
-	greeting, body, warning, support := exec(t.greeting), exec(t.body), exec(t.warning), exec(t.support)
+	k, shown := t.code, m.Code
+	if m.Link != "" {
+		k, shown = t.approve, m.Link
+	}
+	r := Rendered{Lang: t.lang, Subject: exec(k.subject), SMS: exec(k.sms)}
+	greeting, body, warning, support := exec(k.greeting), exec(k.body), exec(k.warning), exec(t.support)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("notify: render %s message: %w", t.lang, err)
 	}
-	r.Text = fmt.Sprintf("%s\n\n%s\n\n    %s\n\n%s\n", greeting, body, m.Code, warning)
+	r.Text = fmt.Sprintf("%s\n\n%s\n\n    %s\n\n%s\n", greeting, body, shown, warning)
 	if support != "" {
 		r.Text += "\n" + support + "\n"
 	}
 	var h bytes.Buffer
 	err = emailHTML.Execute(&h, map[string]string{
 		"Lang": t.lang, "Subject": r.Subject, "Issuer": m.Issuer.Name, "Greeting": greeting,
-		"Body": body, "Code": m.Code, "Warning": warning, "Support": support,
+		"Body": body, "Code": m.Code, "Link": m.Link, "Warning": warning, "Support": support,
 	})
 	if err != nil {
 		return Rendered{}, fmt.Errorf("notify: render e-mail HTML: %w", err)

@@ -74,3 +74,22 @@ func TestMask(t *testing.T) {
 		})
 	}
 }
+
+// A decoupled request carries a link to approve at, in the cardholder's language, and no code.
+func TestAnApprovalMessageCarriesTheLinkAndNoCode(t *testing.T) {
+	const link = "https://acs.example/decoupled/abc123"
+	for _, tc := range []struct{ locale, smsHas string }{{"en-GB", "approve or decline"}, {"ja-JP", "承認または拒否"}} {
+		t.Run(tc.locale, func(t *testing.T) {
+			m := message(notify.Email, "taro@example.com")
+			m.Code, m.Link, m.Locale = "", link, tc.locale
+			r, err := notify.Render(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.SMS, tc.smsHas) || !strings.Contains(r.SMS, link) || !strings.Contains(r.Text, link) ||
+				!strings.Contains(r.HTML, `href="`+link+`"`) || strings.Contains(r.Subject, "code") {
+				t.Fatalf("rendered %+v", r)
+			}
+		})
+	}
+}

@@ -82,6 +82,42 @@ type authenticateCall struct {
 	Email               string                     `json:"email,omitempty"`
 	ReturnURL           string                     `json:"returnUrl"`
 	Browser             map[string]json.RawMessage `json:"browser"`
+	Decoupled           *decoupledCall             `json:"decoupled,omitempty"`
+}
+
+// decoupledCall is the merchant API's decoupled consent. The shop allows decoupled
+// authentication: a shopper whose bank asks for approval in its app sees the checkout script say
+// so, and the order completes when the bank's RReq comes.
+type decoupledCall struct {
+	Allowed    bool `json:"allowed"`
+	MaxMinutes int  `json:"maxMinutes,omitempty"`
+}
+
+// decoupledMinutes is how long the shop lets a bank take for an approval in its app.
+const decoupledMinutes = 10
+
+// pollAnswer is what the checkout script's result poll gets: enough to know whether to go on
+// waiting, nothing the order page does not show anyway.
+type pollAnswer struct {
+	ID          string `json:"id"`
+	Final       bool   `json:"final"`
+	TransStatus string `json:"transStatus,omitempty"`
+	ErrorCode   string `json:"errorCode,omitempty"`
+}
+
+// poll answers the checkout script's question while a decoupled authentication waits: is the result
+// final yet? Only an order of this shop's is read.
+func (s *Shop) poll(w http.ResponseWriter, r *http.Request) error {
+	id := strings.ToLower(r.PathValue("id"))
+	if !isUUID(id) || !s.orders.has(id) {
+		return httpx.NewProblem(http.StatusNotFound, "no such order")
+	}
+	res, err := s.api.authentication(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return httpx.WriteJSON(w, http.StatusOK, pollAnswer{ID: res.ID, Final: res.Final, TransStatus: res.TransStatus, ErrorCode: res.ErrorCode})
 }
 
 // authenticate completes the order with the chosen product and asks the 3DS Server to authenticate.
@@ -115,7 +151,8 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 	call := authenticateCall{Amount: strconv.FormatInt(p.Amount, 10), Currency: s.cfg.Currency, Exponent: &exp,
 		ThreeDSCompInd: req.ThreeDSCompInd, ChallengeWindowSize: req.ChallengeWindowSize, CardExpiryDate: yymm,
 		CardholderName: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email),
-		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser}
+		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser,
+		Decoupled: &decoupledCall{Allowed: true, MaxMinutes: decoupledMinutes}}
 	if req.SaveCard {
 		// Saving a card is a non-payment authentication: no amount goes with it.
 		call.MessageCategory, call.Amount, call.Currency, call.Exponent = "non-payment", "", "", nil

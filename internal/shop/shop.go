@@ -163,6 +163,7 @@ func (s *Shop) Handler() http.Handler {
 	mux.Handle("GET /{$}", httpx.Page(s.index))
 	mux.Handle("POST /api/start", httpx.API(s.start))
 	mux.Handle("POST /api/authenticate/{id}", httpx.API(s.authenticate))
+	mux.Handle("GET /api/result/{id}", httpx.API(s.poll))
 	mux.Handle("GET /orders/return", httpx.Page(s.orderReturn))
 	mux.Handle("GET /orders/{id}", httpx.Page(s.order))
 	mux.Handle("POST /orders/{id}/subscribe", httpx.Page(s.subscribe))

@@ -77,6 +77,9 @@ type StartRequest struct {
 	CardholderName string         `json:"cardholderName,omitempty"`
 	Email          string         `json:"email,omitempty"`
 	SDK            *SDKParameters `json:"sdk,omitempty"`
+	// Decoupled allows decoupled authentication as on a browser authenticate. The ACS here offers
+	// its fallback to browser challenges only, so for an app "only" (F) gets a challenge.
+	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
 }
 
 // MethodForm is what the checkout script posts into the hidden 3DS Method iframe.
@@ -192,6 +195,9 @@ type Result struct {
 	ErrorCode           string     `json:"errorCode,omitempty"`
 	ErrorDetail         string     `json:"errorDetail,omitempty"`
 	Challenge           *Challenge `json:"challenge,omitempty"`
+	// CardholderInfo is the ACS's text for the cardholder; with transStatus D (state "challenge",
+	// not final) it says where to approve the payment, until the RReq brings the final result.
+	CardholderInfo string `json:"cardholderInfo,omitempty"`
 	// Channel is "browser", "app" or "3ri"; an app authentication has the SDK's transaction id too,
 	// and after a C the parameters its SDK starts the challenge with; a 3RI one its threeRIInd.
 	Channel         string        `json:"channel"`
@@ -213,7 +219,7 @@ func resultOf(t Transaction) Result {
 		MessageVersion: t.MessageVersion, MaskedPAN: t.MaskedPAN, ThreeDSCompInd: t.CompInd, TransStatus: t.TransStatus,
 		TransStatusReason: t.TransStatusReason, AuthenticationValue: t.AuthenticationValue, ECI: t.ECI,
 		ChallengeCancel: t.ChallengeCancel, DSTransID: t.DSTransID, ACSTransID: t.ACSTransID, ErrorCode: t.ErrorCode,
-		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID,
+		ErrorDetail: t.ErrorDetail, Channel: channelName(t.DeviceChannel), SDKTransID: t.SDKTransID, CardholderInfo: t.CardholderInfo,
 		MessageCategory: categoryName(t.MessageCategory), ThreeRIInd: t.ThreeRIInd,
 		Timings: Timings{AResMillis: since(t.CreatedAt, t.AResAt), ResultMillis: since(t.CreatedAt, t.ResultAt)}}
 }

@@ -114,7 +114,7 @@ func (req *StartRequest) validate() error {
 			set  bool
 		}{{"amount", req.Amount != ""}, {"currency", req.Currency != ""}, {"exponent", req.Exponent != nil},
 			{"cardExpiryDate", req.CardExpiryDate != ""}, {"cardholderName", req.CardholderName != ""},
-			{"email", req.Email != ""}, {"sdk", req.SDK != nil}} {
+			{"email", req.Email != ""}, {"sdk", req.SDK != nil}, {"decoupled", req.Decoupled != nil}} {
 			if f.set {
 				bad(f.name, "belongs to an app or 3RI authentication; a browser one sends it with authenticate")
 			}
@@ -126,12 +126,16 @@ func (req *StartRequest) validate() error {
 		} else {
 			req.SDK.check(bad)
 		}
+		req.Decoupled.check(bad)
 	case Channel3RI:
 		checkAmount(payment, req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
 		if req.SDK != nil {
 			bad("sdk", "belongs to an app authentication (channel app)")
 		}
 		req.check3RI(bad)
+		if req.Decoupled != nil {
+			bad("decoupled", "belongs to a browser or app authentication; a 3RI has no cardholder to approve")
+		}
 	default:
 		bad("channel", "must be browser, app or 3ri")
 	}
@@ -239,6 +243,7 @@ func (s *Server) buildAppAReq(m Merchant, t Transaction, req *StartRequest, pan 
 	a.DeviceChannel = emv.ChannelApp
 	a.SDKAppID, a.SDKTransID, a.SDKEncData, a.SDKEphemPubKey = p.SDKAppID, p.SDKTransID, p.SDKEncData, compactJSON(p.SDKEphemPubKey)
 	a.SDKMaxTimeout, a.SDKReferenceNumber = p.SDKMaxTimeout, p.SDKReferenceNumber
+	decoupledAReq(a, req.Decoupled)
 	a.DeviceRenderOptions = &emv.DeviceRenderOptions{SDKInterface: p.DeviceRenderOptions.SDKInterface,
 		SDKUiType: p.DeviceRenderOptions.SDKUiType}
 	if t.MessageVersion == emv.Version231 {

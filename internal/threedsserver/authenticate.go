@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -32,7 +33,48 @@ type AuthenticateRequest struct {
 	// checkout script's redirect fallback), with ?id=<transaction> added. Its origin must be the
 	// merchant's page origin, so that the 3DS Server never sends a shopper anywhere else.
 	ReturnURL string `json:"returnUrl,omitempty"`
+	// Decoupled lets the issuer authenticate the cardholder outside the purchase (transStatus D),
+	// from protocol version 2.2.0 on; a 2.1.0 AReq never carries it.
+	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
 }
+
+// DecoupledRequest is the merchant's consent to decoupled authentication: threeDSRequestorDecReqInd
+// Y, and threeDSRequestorDecMaxTime when MaxMinutes is set (1-10080; the ACS's own limit when 0).
+//
+// Fallback says when 2.3.1's fallback values apply: "only" allows decoupled only as a fallback
+// during a challenge (F: the cardholder moves the challenge to the bank's app), "also" allows it
+// up front or as a fallback (B). Up to 2.2.0 there is no fallback: "also" sends Y and "only" sends
+// no indicator at all (the merchant did not want decoupled up front). Empty sends Y.
+type DecoupledRequest struct {
+	Allowed    bool   `json:"allowed"`
+	MaxMinutes int    `json:"maxMinutes,omitempty"`
+	Fallback   string `json:"fallback,omitempty"`
+}
+
+// check names every bad field of d (nil is fine: no decoupled authentication).
+func (d *DecoupledRequest) check(bad func(field, detail string)) {
+	if d == nil {
+		return
+	}
+	if d.MaxMinutes < 0 || d.MaxMinutes > 10080 {
+		bad("decoupled.maxMinutes", "must be 1-10080 minutes (7 days), or absent for the ACS's own limit")
+	}
+	if d.MaxMinutes != 0 && !d.Allowed {
+		bad("decoupled.allowed", "must be true when decoupled.maxMinutes is set")
+	}
+	switch {
+	case d.Fallback != "" && d.Fallback != DecoupledFallbackOnly && d.Fallback != DecoupledFallbackAlso:
+		bad("decoupled.fallback", `must be "only" (decoupled only as a challenge's fallback) or "also" (up front or as a fallback)`)
+	case d.Fallback != "" && !d.Allowed:
+		bad("decoupled.allowed", "must be true when decoupled.fallback is set")
+	}
+}
+
+// The values of DecoupledRequest.Fallback.
+const (
+	DecoupledFallbackOnly = "only"
+	DecoupledFallbackAlso = "also"
+)
 
 // Browser is the browser data of the AReq.
 type Browser struct {
@@ -84,6 +126,7 @@ func (req *AuthenticateRequest) validate(payment bool) error {
 	if b.JavascriptEnabled == nil {
 		bad("browser.javascriptEnabled", "is required")
 	}
+	req.Decoupled.check(bad)
 	if fe != nil {
 		return httpx.Invalid(fe...)
 	}
@@ -208,6 +251,7 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	} else {
 		t.DSTransID, t.ACSTransID, t.TransStatus, t.TransStatusReason = ares.DSTransID, ares.ACSTransID, ares.TransStatus, ares.TransStatusReason
 		t.AuthenticationValue, t.ECI, t.ACSURL = ares.AuthenticationValue, ares.ECI, ares.ACSURL
+		t.CardholderInfo = ares.CardholderInfo.Text
 		t.State = StateFrictionless
 		if ares.TransStatus == "C" || ares.TransStatus == "D" {
 			t.State = StateChallenge
@@ -225,7 +269,9 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	} else if err != nil {
 		return t, nil, err
 	}
-	if t.State != StateChallenge {
+	// A decoupled authentication (D) tells the merchant's webhook now that it waits for the
+	// cardholder, and again when the RReq brings the final result.
+	if t.State != StateChallenge || t.TransStatus == "D" {
 		s.notify(ctx, t)
 	}
 	return t, ares, nil
@@ -287,6 +333,7 @@ func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, 
 		expiry: req.CardExpiryDate, name: req.CardholderName, email: req.Email}, pan)
 	b := req.Browser
 	a.DeviceChannel, a.ThreeDSCompInd = emv.ChannelBrowser, req.ThreeDSCompInd
+	decoupledAReq(a, req.Decoupled)
 	a.NotificationURL, a.BrowserAcceptHeader = s.cfg.PublicURL+"/3ds/notification", b.AcceptHeader
 	a.BrowserIP, a.BrowserLanguage, a.BrowserColorDepth = b.IP, b.Language, b.ColorDepth
 	a.BrowserScreenHeight, a.BrowserScreenWidth, a.BrowserTZ = b.ScreenHeight, b.ScreenWidth, b.TZ
@@ -332,4 +379,26 @@ func compInd(t Transaction, said string) string {
 		return "U"
 	}
 	return "N"
+}
+
+// decoupledAReq puts the merchant's consent to decoupled authentication into a, from 2.2.0 on:
+// 2.1.0 has neither field, so its AReq never carries them whatever the merchant asked.
+func decoupledAReq(a *emv.AReq, d *DecoupledRequest) {
+	if d == nil || !d.Allowed || emv.CompareVersions(a.MessageVersion, emv.Version220) < 0 {
+		return
+	}
+	v231 := emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0
+	switch {
+	case d.Fallback == DecoupledFallbackOnly && v231:
+		a.ThreeDSRequestorDecReqInd = "F"
+	case d.Fallback == DecoupledFallbackOnly:
+		return // no fallback before 2.3.1, and the merchant did not want decoupled up front
+	case d.Fallback == DecoupledFallbackAlso && v231:
+		a.ThreeDSRequestorDecReqInd = "B"
+	default:
+		a.ThreeDSRequestorDecReqInd = "Y"
+	}
+	if d.MaxMinutes > 0 {
+		a.ThreeDSRequestorDecMaxTime = fmt.Sprintf("%05d", d.MaxMinutes)
+	}
 }

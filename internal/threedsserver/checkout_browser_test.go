@@ -40,6 +40,19 @@ func newShop(tb testing.TB, n *network) *shop {
 		s.forward(w, "/v1/authentications", r.Body)
 	})
 	mux.HandleFunc("POST /pay", s.pay)
+	// The back end's reading of a result, for the script's decoupled wait.
+	mux.HandleFunc("GET /result", func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequest("GET", s.n.api.URL+"/v1/authentications/"+r.URL.Query().Get("id"), nil)
+		req.Header.Set("Authorization", "Bearer "+s.n.apiKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, resp.Body)
+	})
 	mux.HandleFunc("POST /silent-method", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>A 3DS Method that never answers</title>")
 	})
@@ -93,6 +106,7 @@ async function call(path, body) {
 window.startPurchase = card => call("/start", {cardNumber: card});
 // pay is the page's authenticate function for one transaction; q carries the test's choices.
 window.pay = (id, q) => data => call("/pay?id=" + id + "&" + (q || ""), data);
+window.readResult = id => fetch("/result?id=" + id).then(r => r.json());
 // settle keeps a long promise's end in window.result, so the test can act meanwhile.
 window.settle = p => { window.result = undefined; p.then(r => window.result = r, e => window.result = {error: e.message}); };
 </script></body></html>`, hostile, s.n.public.URL)
@@ -114,6 +128,13 @@ func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := q.Get("size"); v != "" {
 		body["challengeWindowSize"] = v
+	}
+	if q.Has("decoupled") {
+		d := map[string]any{"allowed": true, "maxMinutes": 10}
+		if v := q.Get("decoupled"); v == "only" || v == "also" {
+			d["fallback"] = v
+		}
+		body["decoupled"] = d
 	}
 	if v := q.Get("return"); v != "" {
 		body["returnUrl"] = s.url + v

@@ -106,8 +106,10 @@ const (
 	panFrictionless = "4000000000001000"
 	panChallenge    = "4000000000001091"
 	panBadVersion   = "4000000000001042"
-	panOutside      = "5500000000000004"
-	requestorID     = "10075020*SHOPDEMO"
+	// panDecoupled is answered D when the AReq allows decoupled authentication, C otherwise.
+	panDecoupled = "4000000000001133"
+	panOutside   = "5500000000000004"
+	requestorID  = "10075020*SHOPDEMO"
 )
 
 // network is a real DS (ds.NewServer over SQLite, mutual TLS) with a small test ACS behind it, and
@@ -173,7 +175,7 @@ func newNetwork(tb testing.TB, open ...func(testing.TB) *store.DB) *network {
 		Log: logx.New(&n.logs, slog.LevelDebug, "json")})
 	// Card data is never logged: at the end, no test card number may appear in the log.
 	tb.Cleanup(func() {
-		for _, pan := range []string{panFrictionless, panChallenge, panBadVersion, panOutside, panRealACS} {
+		for _, pan := range []string{panFrictionless, panChallenge, panBadVersion, panOutside, panRealACS, panDecoupled, panRealDecoupled} {
 			if strings.Contains(n.logs.String(), pan) {
 				tb.Errorf("the 3DS Server logged the card number %s", logx.MaskPAN(pan))
 			}
@@ -231,12 +233,22 @@ func (n *network) answerAReq(w http.ResponseWriter, r *http.Request) {
 			ares.ACSURL, ares.ACSRenderingType = "", &emv.ACSRenderingType{ACSInterface: "01", ACSUiTemplate: "01"}
 			ares.ACSSignedContent = signedContent(n.tb, areq.SDKEphemPubKey)
 		}
+	case '3':
+		ares.TransStatus, ares.ACSChallengeMandated, ares.AuthenticationType, ares.ACSURL = "C", "Y", "02", "https://acs.example/challenge"
+		if areq.ThreeDSRequestorDecReqInd == "Y" {
+			ares.TransStatus, ares.AuthenticationType, ares.ACSURL, ares.ACSDecConInd = "D", "04", "", "Y"
+			ares.CardholderInfo = emv.CardholderInfo{Text: "Approve this payment in your Demo Bank app."}
+		}
 	case '2':
 		ares.TransStatus, ares.AuthenticationValue, ares.ECI = "Y", "kcxyG4uvCrWa0U8wgGFqfng1lZc=", "05"
 		ares.MessageVersion = emv.Version210
 	}
 	if areq.DeviceChannel == emv.ChannelApp {
 		ares.SDKTransID = areq.SDKTransID
+	}
+	if ares.MessageVersion == emv.Version231 && ares.AuthenticationType != "" {
+		// 2.3.1 names the method in authenticationMethod instead.
+		ares.AuthenticationMethod, ares.AuthenticationType = []string{"02"}, ""
 	}
 	data, _ := emv.Marshal(ares)
 	w.Header().Set("Content-Type", "application/json")

@@ -127,6 +127,9 @@ type Transaction struct {
 	ResultAt            time.Time
 	// ReturnURL is where a challenge run at top level (the script's redirect fallback) ends.
 	ReturnURL string
+	// CardholderInfo is the ACS's text for the cardholder from the ARes ("Approve this payment in
+	// your bank's app" for a decoupled authentication).
+	CardholderInfo string
 }
 
 func validID(s string) bool {

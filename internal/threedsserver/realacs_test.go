@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,13 @@ import (
 const (
 	panRealACS = "4100001234567898"
 	realMobile = "+447700900123"
+	// panRealDecoupled is a card of bank-d, which approves in its app (transStatus D).
+	panRealDecoupled = "4200001234567806"
+	decoupledMobile  = "+447700900456"
+	// panRealFallback is a card of bank-f, whose range speaks 2.3.1 and which offers decoupled:
+	// a challenge whose AReq allows it as a fallback (F or B) may move to the bank's app.
+	panRealFallback = "4700001234567801"
+	fallbackMobile  = "+447700900789"
 )
 
 // realACS is the real ACS behind the network's DS: its protocol side over mutual TLS and its
@@ -32,6 +40,8 @@ const (
 type realACS struct {
 	url    string // the browser side: url+"/method" and url+"/challenge"
 	outbox *notify.Outbox
+	svc    *acs.Service
+	store  *acs.SQLStore
 }
 
 // withRealACS puts the real ACS service (acs.Service over SQLite, one issuer and one cardholder)
@@ -53,6 +63,14 @@ func (n *network) withRealACS(tb testing.TB) *realACS {
 		Brand: acs.Branding{LogoURL: "https://bank.example/logo.png", SupportText: "Call us"}}))
 	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-r", PAN: panRealACS, Mobiles: []string{realMobile}})
 	must(tb, err)
+	must(tb, st.CreateIssuer(ctx, acs.Issuer{ID: "bank-d", Name: "App Bank", Ranges: []acs.CardRange{{Start: "4200", End: "4200"}},
+		Decoupled: true, Brand: acs.Branding{Name: "App Bank"}}))
+	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-d", PAN: panRealDecoupled, Mobiles: []string{decoupledMobile}})
+	must(tb, err)
+	must(tb, st.CreateIssuer(ctx, acs.Issuer{ID: "bank-f", Name: "Fallback Bank", Ranges: []acs.CardRange{{Start: "4700", End: "4700"}},
+		Decoupled: true, Brand: acs.Branding{Name: "Fallback Bank"}}))
+	_, err = st.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-f", PAN: panRealFallback, Mobiles: []string{fallbackMobile}})
+	must(tb, err)
 	// The browser side listens first, since its URL is the acsURL of every challenge.
 	pages := httptest.NewServer(http.NotFoundHandler())
 	tb.Cleanup(pages.Close)
@@ -66,20 +84,73 @@ func (n *network) withRealACS(tb testing.TB) *realACS {
 		})}
 	codes, err := otp.New(bytes.Repeat([]byte("k"), 32), otp.Policy{})
 	must(tb, err)
-	out := &realACS{url: pages.URL, outbox: notify.NewOutbox(0)}
+	out := &realACS{url: pages.URL, outbox: notify.NewOutbox(0), svc: svc, store: st}
 	q := notify.NewQueue(out.outbox, notify.QueueConfig{})
 	tb.Cleanup(func() { q.Close(context.Background()) })
-	pages.Config.Handler = (&acs.Browser{Service: svc, Challenges: st, Codes: codes, Notify: q}).Handler()
+	br := &acs.Browser{Service: svc, Challenges: st, Codes: codes, Notify: q, Decoupled: st, DecoupledURL: pages.URL + "/decoupled/"}
+	svc.DecoupledStarted = br.SendDecoupled
+	pages.Config.Handler = br.Handler()
 	srv := startTLS(tb, pki.RoleACS, "real-bank", svc.Handler())
 	must(tb, n.dsStore.AddACS(ctx, ds.ACS{Name: "real-bank", ReferenceNumber: "REAL-ACS", URL: srv.URL + "/areq"}))
 	r := dsRange("4100000000000000", "4100009999999999")
 	r.ACS, r.MethodURL = "real-bank", pages.URL+"/method"
 	must(tb, n.dsStore.AddRange(ctx, r))
+	d := dsRange("4200000000000000", "4200009999999999")
+	d.ACS, d.MethodURL = "real-bank", ""
+	must(tb, n.dsStore.AddRange(ctx, d))
+	f := dsRange("4700000000000000", "4700009999999999")
+	f.ACS, f.MethodURL, f.ACSEnd = "real-bank", "", "2.3.1"
+	must(tb, n.dsStore.AddRange(ctx, f))
 	must(tb, n.server.RefreshRanges(ctx))
 	return out
 }
 
 // code waits for the n-th code the real ACS sends to the cardholder's mobile and returns it.
+// sendRReqs delivers the real ACS's RReqs to the network's DS as soon as each authentication ends,
+// as the ACS's outbox sender does in a deployment. The AReq's dsURL names the scheme's DS, which
+// here listens on loopback: the sender's transport takes every request there.
+func (a *realACS) sendRReqs(tb testing.TB, n *network) {
+	tb.Helper()
+	c := clientFor(tb, pki.RoleACS, "real-bank")
+	c.Transport = toHost{rt: c.Transport, host: strings.TrimPrefix(n.dsSrv.URL, "https://")}
+	s := &acs.Sender{Store: a.store, Client: c, Every: 50 * time.Millisecond}
+	a.svc.Ended = s.Wake
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
+// toHost sends every request to one host.
+type toHost struct {
+	rt   http.RoundTripper
+	host string
+}
+
+func (t toHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Host, r.Host = t.host, ""
+	return t.rt.RoundTrip(r)
+}
+
+// link waits for the decoupled approval link sent to the decoupled card's holder.
+func (a *realACS) link(tb testing.TB) string {
+	tb.Helper()
+	return a.linkFor(tb, decoupledMobile)
+}
+
+// linkFor waits for the decoupled approval link sent to mobile.
+func (a *realACS) linkFor(tb testing.TB, mobile string) string {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if msgs := a.outbox.Messages(mobile); len(msgs) > 0 && msgs[0].Link != "" {
+			return msgs[0].Link
+		}
+	}
+	tb.Fatal("no approval link in the outbox")
+	return ""
+}
+
 func (a *realACS) code(tb testing.TB, n int) string {
 	tb.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

@@ -101,7 +101,17 @@ func (s *Server) TakeRReq(ctx context.Context, body []byte) (*emv.RRes, error) {
 		// The ACS never saw the first CReq: the challenge was not performed.
 		rres.ResultsStatus = "02"
 	}
-	if t.State == StateFinal {
+	if t.State == StateFinal || (rreq.TransStatus == "D" && t.TransStatus == "D") {
+		return rres, nil
+	}
+	if rreq.TransStatus == "D" {
+		// 2.3.1's decoupled fallback (the AReq allowed F or B): the ACS switched from the challenge
+		// to decoupled authentication. The result is not final; the ACS's next RReq brings it.
+		t.TransStatus, t.TransStatusReason = "D", rreq.TransStatusReason
+		if err := s.cfg.Store.UpdateTransaction(ctx, t); err != nil {
+			return nil, err
+		}
+		s.notify(ctx, t)
 		return rres, nil
 	}
 	t.State, t.TransStatus, t.TransStatusReason = StateFinal, rreq.TransStatus, rreq.TransStatusReason

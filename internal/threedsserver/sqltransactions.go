@@ -47,16 +47,16 @@ func channelOrBrowser(ch string) string {
 func (s *SQLStore) Transaction(ctx context.Context, id string) (Transaction, error) {
 	var t Transaction
 	var done int
-	var returnURL sql.NullString
-	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+txColumns+`, return_url FROM tdss_transactions WHERE id = ?`), id).Scan(
+	var returnURL, info sql.NullString
+	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+txColumns+`, return_url, cardholder_info FROM tdss_transactions WHERE id = ?`), id).Scan(
 		&t.ID, &t.MerchantID, &t.MaskedPAN, &t.PANSealed, &t.MessageVersion, &t.MethodURL, &done, &t.CompInd, &t.State,
 		&t.DSTransID, &t.ACSTransID, &t.ACSURL, &t.TransStatus, &t.TransStatusReason, &t.AuthenticationValue, &t.ECI,
 		&t.ChallengeCancel, &t.ErrorCode, &t.ErrorDetail, (*store.Time)(&t.CreatedAt), nullTime{&t.AResAt}, nullTime{&t.ResultAt},
-		&t.DeviceChannel, &t.SDKTransID, &t.MessageCategory, &t.ThreeRIInd, &returnURL)
+		&t.DeviceChannel, &t.SDKTransID, &t.MessageCategory, &t.ThreeRIInd, &returnURL, &info)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("transaction: %w", store.ErrNotFound)
 	}
-	t.MethodDone, t.ReturnURL = done == 1, returnURL.String
+	t.MethodDone, t.ReturnURL, t.CardholderInfo = done == 1, returnURL.String, info.String
 	return t, store.MapError(err)
 }
 
@@ -76,11 +76,11 @@ func (s *SQLStore) update(ctx context.Context, what string, t Transaction, inSta
 	query := `UPDATE tdss_transactions SET pan_sealed = ?, message_version = ?, comp_ind = ?,
 		state = ?, ds_trans_id = ?, acs_trans_id = ?, acs_url = ?, trans_status = ?, trans_status_reason = ?,
 		authentication_value = ?, eci = ?, challenge_cancel = ?, error_code = ?, error_detail = ?, ares_at = ?,
-		result_at = ?, return_url = ?, message_category = ? WHERE id = ?`
+		result_at = ?, return_url = ?, message_category = ?, cardholder_info = ? WHERE id = ?`
 	args := []any{t.PANSealed, t.MessageVersion, t.CompInd, t.State, t.DSTransID, t.ACSTransID, t.ACSURL, t.TransStatus,
 		t.TransStatusReason, t.AuthenticationValue, t.ECI, t.ChallengeCancel, t.ErrorCode, t.ErrorDetail,
 		optTime(t.AResAt), optTime(t.ResultAt), sql.NullString{String: t.ReturnURL, Valid: t.ReturnURL != ""},
-		categoryOrPayment(t.MessageCategory), t.ID}
+		categoryOrPayment(t.MessageCategory), sql.NullString{String: t.CardholderInfo, Valid: t.CardholderInfo != ""}, t.ID}
 	if inState != "" {
 		query += ` AND state = ?`
 		args = append(args, inState)

@@ -208,6 +208,13 @@
             product: product && !saving ? product.value : "", saveCard: saving, expiry: expiry.value, name: name.value, email: email.value,
             acceptHeader: accept, threeDSCompInd: data.threeDSCompInd, browser: data.browser,
             challengeWindowSize: data.challengeWindowSize});
+        },
+        // A decoupled authentication waits for the bank's answer: the shop's back end reads it.
+        result: function (id) {
+          return fetch("/api/result/" + encodeURIComponent(id), {headers: {Accept: "application/json"}}).then(function (r) {
+            if (!r.ok) { throw new Error("result: HTTP " + r.status); }
+            return r.json();
+          });
         }});
       location.assign("/orders/" + encodeURIComponent(outcome.id) + (outcome.cancelled ? "?cancelled=1" : ""));
     } catch (err) {

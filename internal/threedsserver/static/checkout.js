@@ -132,7 +132,7 @@
 
   // The status panel stays up at least MIN_SHOW ms, so that no one sees a flash they cannot read.
   var MIN_SHOW = 1000, status, shownAt = 0;
-  function showStatus(text, card) {
+  function showStatus(text, card, detail) {
     hideStatus();
     var [host, root] = layer("status", "2147483646");
     var cover = el("div", {}, COVER, {background: "rgba(255,255,255,.85)", font: FONT, color: "#1b1b1f"});
@@ -144,6 +144,11 @@
     // The status region is in the page before its words, so screen readers announce them.
     var words = el("p", {id: "status", role: "status", "aria-live": "polite"}, {margin: "0", font: "500 17px/1.4 system-ui, sans-serif"});
     panel.append(mark(scheme(card)), spin, words);
+    if (detail) {
+      var more = el("p", {id: "detail"}, {margin: "0", font: "400 15px/1.4 system-ui, sans-serif", color: "#44474f"});
+      more.textContent = detail;
+      panel.append(more);
+    }
     cover.appendChild(panel);
     root.appendChild(cover);
     if (spin.animate && !matchMedia("(prefers-reduced-motion: reduce)").matches) {
@@ -212,7 +217,8 @@
         document.removeEventListener("focusin", onFocus);
         host.remove();
         if (before && before.focus) { before.focus(); }
-        emit("open3ds:outcome", out);
+        // A CRes D (2.3.1 decoupled fallback) is not an outcome yet: checkout waits for the final one.
+        if (out.transStatus !== "D") { emit("open3ds:outcome", out); }
         resolve(out);
       }
       close.addEventListener("click", cancel);
@@ -223,6 +229,31 @@
       close.focus();
       post(ch.acsURL, name, fields);
     });
+  }
+
+  // A decoupled authentication (transStatus D) ends outside the page: the cardholder approves in the
+  // bank's app, and the bank's RReq brings the final result to the 3DS Server. decoupled shows so,
+  // with the ACS's own words, and asks o.result(id) (the merchant back end's reading of the
+  // result) every POLL_MS until it is final or o.decoupledWaitMs (15 minutes) have passed; then it
+  // resolves as a challenge does, or with {id, transStatus: "D", pending: true} when nothing final
+  // came. Without o.result it resolves pending at once, for the page to follow up.
+  var POLL_MS = 2000;
+  function sleep(ms) { return new Promise(done => setTimeout(done, ms)); }
+  async function decoupled(res, o) {
+    var pending = {id: res.id, transStatus: "D", pending: true};
+    if (typeof o.result !== "function") { emit("open3ds:outcome", pending); return pending; }
+    showStatus("Approve this payment in your bank's app", o.card, res.cardholderInfo || "");
+    emit("open3ds:decoupled", {id: res.id, cardholderInfo: res.cardholderInfo || ""});
+    var until = performance.now() + (o.decoupledWaitMs || 15 * 60 * 1000), out = pending;
+    while (performance.now() < until) {
+      await sleep(o.pollMs || POLL_MS);
+      var r = null;
+      try { r = await o.result(res.id); } catch (e) { /* a failed read is tried again at the next poll */ }
+      if (r && r.final) { out = outcome(res.id, r); break; }
+    }
+    hideStatus();
+    emit("open3ds:outcome", out);
+    return out;
   }
 
   // checkout runs everything after Buy: the 3DS Method (or the one already running), the page's
@@ -237,10 +268,16 @@
       res = await o.authenticate({threeDSCompInd: compInd, browser: browserData(), challengeWindowSize: windowSize()});
     } finally {
       // The challenge's modal takes over at once; anything else waits until the panel was readable.
-      if (res && res.id && res.challenge) { hideStatus(); } else { await hideStatusSoon(); }
+      if (res && res.id && (res.challenge || res.transStatus === "D")) { hideStatus(); } else { await hideStatusSoon(); }
     }
     if (!res || !res.id) { throw new Error("open3ds: authentication failed: " + (res && (res.detail || res.title) || "no answer")); }
-    if (res.challenge) { return challenge(res.challenge, {redirect: o.redirect}); }
+    if (res.challenge) {
+      // A challenge the cardholder moved to the bank's app (2.3.1 decoupled fallback) ends with a
+      // CRes D: the result then comes as for an ARes D.
+      var c = await challenge(res.challenge, {redirect: o.redirect});
+      return c.transStatus === "D" ? decoupled({id: c.id}, o) : c;
+    }
+    if (res.transStatus === "D" && !res.final) { return decoupled(res, o); }
     var out = outcome(res.id, res);
     emit("open3ds:outcome", out);
     return out;
