@@ -77,6 +77,9 @@ type StartRequest struct {
 	CardholderName string         `json:"cardholderName,omitempty"`
 	Email          string         `json:"email,omitempty"`
 	SDK            *SDKParameters `json:"sdk,omitempty"`
+	// The requestor's login and the 2.3.1 data (requestor.go): app and 3RI; a browser sends them
+	// with authenticate.
+	RequestorData
 }
 
 // MethodForm is what the checkout script posts into the hidden 3DS Method iframe.
