@@ -82,6 +82,15 @@ type authenticateCall struct {
 	Email               string                     `json:"email,omitempty"`
 	ReturnURL           string                     `json:"returnUrl"`
 	Browser             map[string]json.RawMessage `json:"browser"`
+	// RequestorAuthentication is the shopper's passkey sign-in (passkey.go), when recent.
+	RequestorAuthentication *requestorAuthentication `json:"requestorAuthentication,omitempty"`
+}
+
+// requestorAuthentication is the merchant API's login: a FIDO one, with the assertion the shop checked.
+type requestorAuthentication struct {
+	Method string          `json:"method"`
+	Time   string          `json:"time"`
+	Data   json.RawMessage `json:"data"`
 }
 
 // authenticate completes the order with the chosen product and asks the 3DS Server to authenticate.
@@ -116,6 +125,9 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 		ThreeDSCompInd: req.ThreeDSCompInd, ChallengeWindowSize: req.ChallengeWindowSize, CardExpiryDate: yymm,
 		CardholderName: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email),
 		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser}
+	if l, ok := s.login(r); ok {
+		call.RequestorAuthentication = &requestorAuthentication{Method: "fido", Time: l.at.UTC().Format(time.RFC3339), Data: l.assertion}
+	}
 	if req.SaveCard {
 		// Saving a card is a non-payment authentication: no amount goes with it.
 		call.MessageCategory, call.Amount, call.Currency, call.Exponent = "non-payment", "", "", nil

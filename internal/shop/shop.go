@@ -69,6 +69,7 @@ type Shop struct {
 	money    currency
 	api      *apiClient
 	orders   *orderBook
+	passkeys *passkeys
 	products map[string]Product
 	csp      string
 }
@@ -147,7 +148,7 @@ func New(cfg Config) (*Shop, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Shop{cfg: cfg, money: money, products: products, orders: newOrderBook(maxOrders),
+	s := &Shop{cfg: cfg, money: money, products: products, orders: newOrderBook(maxOrders), passkeys: newPasskeys(),
 		api: &apiClient{base: strings.TrimRight(cfg.APIURL, "/"), key: cfg.APIKey, client: cfg.Client}}
 	// The page loads the checkout script from the 3DS Server and nothing else from elsewhere; the
 	// 3DS Method and the challenge run in iframes whose ACS URLs no one knows in advance.
@@ -163,6 +164,9 @@ func (s *Shop) Handler() http.Handler {
 	mux.Handle("GET /{$}", httpx.Page(s.index))
 	mux.Handle("POST /api/start", httpx.API(s.start))
 	mux.Handle("POST /api/authenticate/{id}", httpx.API(s.authenticate))
+	mux.Handle("POST /api/passkey/options", httpx.API(s.passkeyOptionsAPI))
+	mux.Handle("POST /api/passkey/register", httpx.API(s.passkeyRegisterAPI))
+	mux.Handle("POST /api/passkey/login", httpx.API(s.passkeyLoginAPI))
 	mux.Handle("GET /orders/return", httpx.Page(s.orderReturn))
 	mux.Handle("GET /orders/{id}", httpx.Page(s.order))
 	mux.Handle("POST /orders/{id}/subscribe", httpx.Page(s.subscribe))
