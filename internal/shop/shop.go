@@ -207,6 +207,7 @@ type indexData struct {
 	AcceptHeader string
 	Products     []productView
 	Cards        []Card
+	SignedIn     bool // the shopper signed in with a passkey within passkeyLoginTTL
 }
 
 type productView struct {
@@ -217,6 +218,7 @@ type productView struct {
 func (s *Shop) index(w http.ResponseWriter, r *http.Request) error {
 	d := indexData{Shop: s.cfg.Name, Title: s.cfg.Name, ScriptURL: s.cfg.ScriptURL, Cards: s.cfg.Cards,
 		AcceptHeader: r.Header.Get("Accept")}
+	_, d.SignedIn = s.login(r)
 	for _, p := range s.cfg.Products {
 		d.Products = append(d.Products, productView{p, s.money.format(p.Amount)})
 	}
