@@ -24,7 +24,8 @@ type demoCard struct {
 	AppUI   string // the app challenge screen the ACS gives this card (an acsUiType), when set
 	// Flow, when set, is a shop flow beyond a purchase that the row shows: demoFlowSubscribe (after
 	// the purchase, a 3RI recurring payment on the card on file) or demoFlowSaveCard (a non-payment
-	// authentication in the browser). Want is then the flow's first outcome.
+	// authentication in the browser) or demoFlowPasskey (the shopper signs in to the shop with a
+	// passkey before buying; the FIDO login goes in the AReq). Want is then the flow's first outcome.
 	Flow string
 	// Decoupled marks a card whose bank approves in its app (transStatus D) when the merchant
 	// allows it, as the demo shop does; the merchant API without that consent challenges it.
@@ -35,6 +36,7 @@ type demoCard struct {
 const (
 	demoFlowSubscribe = "subscribe"
 	demoFlowSaveCard  = "save-card"
+	demoFlowPasskey   = "passkey"
 )
 
 // The demo's issuers at the ACS, and the BINs the DS routes.
@@ -55,6 +57,8 @@ var demoCards = []demoCard{
 		Want: "Y", Ending: "Frictionless: authenticated at once (Y, ECI 05)"},
 	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Product: demoHighValue,
 		Want: "Y", Ending: "Risk-driven challenge: the same card buying the high-value road bike (€1,450) is challenged; the code goes by SMS or e-mail"},
+	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Product: demoHighValue, Flow: demoFlowPasskey,
+		Want: "Y", Ending: "FIDO login: after Sign in with a passkey, the same road bike is frictionless (Y, ECI 05); the shop checked the passkey and sent the login in the AReq, and the bank's stored reason names it"},
 	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Flow: demoFlowSubscribe,
 		Want: "Y", Ending: "Subscription (3RI): after the purchase, Subscribe monthly charges the card on file with no one present; the bank checks it against the purchase (Y, ECI 05). Renew now at once is too soon for a monthly agreement (N, reason 04)"},
 	{PAN: "4000000000001000", Issuer: demoIssuer, Kind: "other", Flow: demoFlowSaveCard,
@@ -114,7 +118,9 @@ func luhnComplete(body string) string {
 
 // demoRisk is the ACS's risk policy file in the demo: the built-in rules, with velocity off so that
 // trying a card many times (or benchmarking it) keeps its ending, a large-amount line the road bike
-// crosses, and a step-up issuer that challenges everything the demo shop (MCC 5732) sells.
+// crosses, a FIDO login that outweighs that line and the bike's distance from the card's usual
+// amount (a user-verified passkey sign-in minutes before is what a challenge would ask for: the
+// passkey row), and a step-up issuer that challenges everything the demo shop (MCC 5732) sells.
 const demoRisk = `# Written by open3ds demo; see internal/risk/README.md for the format.
 default:
   live:
@@ -122,6 +128,7 @@ default:
     extends: builtin
     rules:
       large_amount: {over: 1000, points: 300}
+      fido_login: {within_minutes: 15, points: -500}
       velocity_hour: {enabled: false}
       velocity_day: {enabled: false}
       failed_challenges: {enabled: false}
@@ -133,10 +140,13 @@ issuers:
       deny_above: 1000
       rules:
         risky_mcc: {mccs: ["5732"], points: 500}
+        # A passkey sign-in does not buy its way past the step-up (500 - 200 stays at the line).
+        fido_login: {within_minutes: 15, points: -200}
   demo-bank-decoupled:
     live:
       name: demo-decoupled
       extends: default
       rules:
         risky_mcc: {mccs: ["5732"], points: 500}
+        fido_login: {within_minutes: 15, points: -200}
 `

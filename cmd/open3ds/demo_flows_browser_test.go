@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/open3ds/open3ds/internal/browsertest"
@@ -51,6 +52,37 @@ func (s *shopper) saveCard(pan string) {
 	browsertest.Do(s.t, s.ctx, "scrolling to Save card", chromedp.ScrollIntoView(chromedp.CSS("#save-card")))
 	s.shot("shop-save-card-" + s.size)
 	browsertest.Do(s.t, s.ctx, "pressing Save card", chromedp.WaitEnabled(chromedp.CSS("#save-card")), chromedp.Click(chromedp.CSS("#save-card")))
+}
+
+// passkeySignIn gives the tab a platform authenticator that verifies its user (a virtual one, as
+// a phone's fingerprint reader would), opens the shop and signs in with a passkey: the page makes
+// one, then signs in with it, and the shop checks the signature.
+func (s *shopper) passkeySignIn() {
+	s.t.Helper()
+	browsertest.Navigate(s.t, s.ctx, s.d.net.urls.Shop+"/")
+	ctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		s.t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
+		s.t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	browsertest.Do(s.t, s.ctx, "waiting for the passkey button", chromedp.WaitVisible(chromedp.CSS("#passkey")))
+	s.shot("passkey-offer-" + s.size)
+	browsertest.Do(s.t, s.ctx, "pressing Sign in with a passkey", chromedp.Click(chromedp.CSS("#passkey")))
+	browsertest.WaitFor(s.t, "the passkey sign-in", func() string {
+		if got := s.text("#passkey-status"); got == "Signed in with your passkey." {
+			return got
+		} else if strings.Contains(got, "did not complete") {
+			s.t.Fatalf("the passkey sign-in failed: %s", got)
+		}
+		return ""
+	})
+	s.shot("passkey-signed-in-" + s.size)
 }
 
 // shot saves the page for a person to look at, in $OPEN3DS_SCREENSHOTS when set.
@@ -107,6 +139,22 @@ func TestChromiumShopperSubscribesAndSavesACard(t *testing.T) {
 					if got, why := s.text("#trans-status"), s.text("#reason"); got != "N" || !strings.Contains(why, "too many authentications") {
 						t.Errorf("renewing at once: %s, %q; want N and the bank's word that it is too soon", got, why)
 					}
+				case demoFlowPasskey:
+					s.passkeySignIn()
+					s.checkout(c.PAN, c.Product)
+					// No challenge: the bike goes through at once on the strength of the passkey.
+					s.heading("Authenticated")
+					if got := s.text("#trans-status"); got != c.Want {
+						t.Errorf("the bike after a passkey sign-in: transStatus %q, want %s", got, c.Want)
+					}
+					var res map[string]any
+					if code := d.api("GET", "/v1/authentications/"+s.orderID(), nil, &res); code != http.StatusOK || res["state"] != "frictionless" {
+						t.Fatalf("the 3DS Server's record: %d %v, want frictionless", code, res)
+					}
+					if reasons := d.acsReasons(res["acsTransID"].(string)); !strings.Contains(strings.Join(reasons, "; "), "FIDO login with user verification") {
+						t.Errorf("the ACS's reasons %q do not name the passkey sign-in", reasons)
+					}
+					s.shot("passkey-result-" + size.name)
 				case demoFlowSaveCard:
 					s.saveCard(c.PAN)
 					s.heading("Card saved")
@@ -122,7 +170,7 @@ func TestChromiumShopperSubscribesAndSavesACard(t *testing.T) {
 			})
 		}
 	}
-	if ran != 2 {
-		t.Fatalf("%d demo rows have a flow; this test knows the subscription and the saved card", ran)
+	if ran != 3 {
+		t.Fatalf("%d demo rows have a flow; this test knows the subscription, the saved card and the passkey", ran)
 	}
 }

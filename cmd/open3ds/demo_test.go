@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,9 +169,69 @@ func (d *testDemo) flow(c demoCard, amount string) {
 			res["transStatus"] != c.Want || res["messageCategory"] != "non-payment" {
 			d.t.Errorf("%s: %d %v, want a non-payment %s", c.Ending, code, res, c.Want)
 		}
+	case demoFlowPasskey:
+		// The shop's back end after a passkey sign-in it verified: the road bike with the login.
+		var started, res map[string]any
+		d.api("POST", "/v1/authentications", map[string]string{"cardNumber": c.PAN}, &started)
+		body := map[string]any{"amount": amount, "currency": "978", "threeDSCompInd": "U", "cardExpiryDate": demoYYMM(demoExpiry),
+			"browser": map[string]any{"acceptHeader": "text/html", "ip": "127.0.0.1", "language": "en-GB", "colorDepth": "24",
+				"screenHeight": "900", "screenWidth": "1440", "tz": "0", "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "javascriptEnabled": true},
+			"requestorAuthentication": map[string]any{"method": "fido", "time": time.Now().Add(-time.Minute).Format(time.RFC3339),
+				"data": demoAssertion(d.t, d.net.urls.Shop)}}
+		if code := d.api("POST", "/v1/authentications/"+started["id"].(string)+"/authenticate", body, &res); code != http.StatusOK ||
+			res["transStatus"] != c.Want || res["eci"] != "05" {
+			reasons := []string{"no ACS transaction"}
+			if id, ok := res["acsTransID"].(string); ok {
+				reasons = d.acsReasons(id)
+			}
+			d.t.Fatalf("%s: %d %v, want %s; the ACS's reasons: %q", c.Ending, code, res, c.Want, reasons)
+		}
+		if reasons := d.acsReasons(res["acsTransID"].(string)); !strings.Contains(strings.Join(reasons, "; "), "FIDO login") {
+			d.t.Errorf("%s: the ACS's reasons %q do not name the FIDO login", c.Ending, reasons)
+		}
 	default:
 		d.t.Fatalf("unknown demo flow %q", c.Flow)
 	}
+}
+
+// demoAssertion is a passkey sign-in on the shop at origin, as a browser hands it to the page
+// (PublicKeyCredential.toJSON()): user present and verified, signed by a fresh ES256 key.
+func demoAssertion(t testing.TB, origin string) map[string]any {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(origin)
+	enc := base64.RawURLEncoding.EncodeToString
+	client, _ := json.Marshal(map[string]string{"type": "webauthn.get", "challenge": enc([]byte("the shop's challenge")), "origin": origin})
+	rp := sha256.Sum256([]byte(u.Hostname()))
+	auth := append(rp[:], 0x05, 0, 0, 0, 1)
+	cd := sha256.Sum256(client)
+	digest := sha256.Sum256(append(append([]byte{}, auth...), cd[:]...))
+	sig, err := ecdsa.SignASN1(crand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"id": enc([]byte("passkey")), "rawId": enc([]byte("passkey")), "type": "public-key",
+		"response": map[string]string{"clientDataJSON": enc(client), "authenticatorData": enc(auth), "signature": enc(sig)}}
+}
+
+// acsReasons are the reasons the ACS stored for its transaction, read from its admin API.
+func (d *testDemo) acsReasons(acsTransID string) []string {
+	d.t.Helper()
+	req, _ := http.NewRequest("GET", d.net.urls.ACSAdmin+"/v1/transactions/"+acsTransID, nil)
+	req.Header.Set("Authorization", "Bearer "+d.net.secrets.ACSAdmin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ Reasons []string }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		d.t.Fatalf("the ACS's transaction %s: %d %v", acsTransID, res.StatusCode, err)
+	}
+	return out.Reasons
 }
 
 // verify asks the ACS's admin API, as the issuer's authorisation system would, whether an
@@ -338,6 +404,8 @@ func demoCardRows() string {
 	for _, c := range demoCards {
 		product := "any"
 		switch {
+		case c.Flow == demoFlowPasskey:
+			product = "**Sign in with a passkey**, then the road bike (€1,450)"
 		case c.Product == demoHighValue:
 			product = "the road bike (€1,450)"
 		case c.Flow == demoFlowSubscribe:

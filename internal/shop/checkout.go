@@ -83,6 +83,15 @@ type authenticateCall struct {
 	ReturnURL           string                     `json:"returnUrl"`
 	Browser             map[string]json.RawMessage `json:"browser"`
 	Decoupled           *decoupledCall             `json:"decoupled,omitempty"`
+	// RequestorAuthentication is the shopper's passkey sign-in (passkey.go), when recent.
+	RequestorAuthentication *requestorAuthentication `json:"requestorAuthentication,omitempty"`
+}
+
+// requestorAuthentication is the merchant API's login: a FIDO one, with the assertion the shop checked.
+type requestorAuthentication struct {
+	Method string          `json:"method"`
+	Time   string          `json:"time"`
+	Data   json.RawMessage `json:"data"`
 }
 
 // decoupledCall is the merchant API's decoupled consent. The shop allows decoupled
@@ -153,6 +162,9 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 		CardholderName: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email),
 		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser,
 		Decoupled: &decoupledCall{Allowed: true, MaxMinutes: decoupledMinutes}}
+	if l, ok := s.login(r); ok {
+		call.RequestorAuthentication = &requestorAuthentication{Method: "fido", Time: l.at.UTC().Format(time.RFC3339), Data: l.assertion}
+	}
 	if req.SaveCard {
 		// Saving a card is a non-payment authentication: no amount goes with it.
 		call.MessageCategory, call.Amount, call.Currency, call.Exponent = "non-payment", "", "", nil

@@ -69,6 +69,7 @@ type Shop struct {
 	money    currency
 	api      *apiClient
 	orders   *orderBook
+	passkeys *passkeys
 	products map[string]Product
 	csp      string
 }
@@ -147,7 +148,7 @@ func New(cfg Config) (*Shop, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Shop{cfg: cfg, money: money, products: products, orders: newOrderBook(maxOrders),
+	s := &Shop{cfg: cfg, money: money, products: products, orders: newOrderBook(maxOrders), passkeys: newPasskeys(),
 		api: &apiClient{base: strings.TrimRight(cfg.APIURL, "/"), key: cfg.APIKey, client: cfg.Client}}
 	// The page loads the checkout script from the 3DS Server and nothing else from elsewhere; the
 	// 3DS Method and the challenge run in iframes whose ACS URLs no one knows in advance.
@@ -164,6 +165,9 @@ func (s *Shop) Handler() http.Handler {
 	mux.Handle("POST /api/start", httpx.API(s.start))
 	mux.Handle("POST /api/authenticate/{id}", httpx.API(s.authenticate))
 	mux.Handle("GET /api/result/{id}", httpx.API(s.poll))
+	mux.Handle("POST /api/passkey/options", httpx.API(s.passkeyOptionsAPI))
+	mux.Handle("POST /api/passkey/register", httpx.API(s.passkeyRegisterAPI))
+	mux.Handle("POST /api/passkey/login", httpx.API(s.passkeyLoginAPI))
 	mux.Handle("GET /orders/return", httpx.Page(s.orderReturn))
 	mux.Handle("GET /orders/{id}", httpx.Page(s.order))
 	mux.Handle("POST /orders/{id}/subscribe", httpx.Page(s.subscribe))
@@ -204,6 +208,7 @@ type indexData struct {
 	AcceptHeader string
 	Products     []productView
 	Cards        []Card
+	SignedIn     bool // the shopper signed in with a passkey within passkeyLoginTTL
 }
 
 type productView struct {
@@ -214,6 +219,7 @@ type productView struct {
 func (s *Shop) index(w http.ResponseWriter, r *http.Request) error {
 	d := indexData{Shop: s.cfg.Name, Title: s.cfg.Name, ScriptURL: s.cfg.ScriptURL, Cards: s.cfg.Cards,
 		AcceptHeader: r.Header.Get("Accept")}
+	_, d.SignedIn = s.login(r)
 	for _, p := range s.cfg.Products {
 		d.Products = append(d.Products, productView{p, s.money.format(p.Amount)})
 	}

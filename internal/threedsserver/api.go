@@ -80,6 +80,9 @@ type StartRequest struct {
 	// Decoupled allows decoupled authentication as on a browser authenticate. The ACS here offers
 	// its fallback to browser challenges only, so for an app "only" (F) gets a challenge.
 	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
+	// The requestor's login and the 2.3.1 data (requestor.go): app and 3RI; a browser sends them
+	// with authenticate.
+	RequestorData
 }
 
 // MethodForm is what the checkout script posts into the hidden 3DS Method iframe.

@@ -119,6 +119,9 @@ func (req *StartRequest) validate() error {
 				bad(f.name, "belongs to an app or 3RI authentication; a browser one sends it with authenticate")
 			}
 		}
+		for _, f := range req.RequestorData.names() {
+			bad(f, "a browser authentication sends it with authenticate, once the start has told the message version")
+		}
 	case ChannelApp:
 		checkAmount(payment, req.Amount, req.Currency, req.Exponent, req.CardExpiryDate, bad)
 		if req.SDK == nil {
@@ -205,6 +208,9 @@ func (s *Server) startApp(w http.ResponseWriter, r *http.Request, m Merchant, t 
 	if v := req.SDK.MessageVersion; v != "" && emv.CompareVersions(t.MessageVersion, v) > 0 {
 		t.MessageVersion = v
 	}
+	if err := req.RequestorData.problem(t.MessageVersion, emv.ChannelApp); err != nil {
+		return err
+	}
 	areq := s.buildAppAReq(m, t, req, pan)
 	if err := emv.Validate(areq, nil); err != nil {
 		return appFieldProblem(err)
@@ -252,6 +258,7 @@ func (s *Server) buildAppAReq(m Merchant, t Transaction, req *StartRequest, pan 
 			a.DefaultSDKType = &emv.DefaultSDKType{SDKVariant: d.SDKVariant, WrappedInd: d.WrappedInd}
 		}
 	}
+	req.RequestorData.fill(a)
 	return a
 }
 
@@ -271,6 +278,9 @@ func appFieldProblem(err error) error {
 
 // requestField maps an AReq element to the field of StartRequest that fills it.
 func requestField(el string) string {
+	if f, ok := requestorDataField(el); ok {
+		return f
+	}
 	switch el {
 	case "acctNumber":
 		return "cardNumber"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
@@ -36,6 +37,8 @@ type AuthenticateRequest struct {
 	// Decoupled lets the issuer authenticate the cardholder outside the purchase (transStatus D),
 	// from protocol version 2.2.0 on; a 2.1.0 AReq never carries it.
 	Decoupled *DecoupledRequest `json:"decoupled,omitempty"`
+	// The requestor's login and the 2.3.1 data (requestor.go), in the versions that have them.
+	RequestorData
 }
 
 // DecoupledRequest is the merchant's consent to decoupled authentication: threeDSRequestorDecReqInd
@@ -184,6 +187,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, m Merchant
 		return err
 	}
 	if err := s.checkReturnURL(m, req.ReturnURL); err != nil {
+		return err
+	}
+	if err := req.RequestorData.problem(t.MessageVersion, emv.ChannelBrowser); err != nil {
 		return err
 	}
 	if t.State != StateStarted || t.PANSealed == "" {
@@ -346,17 +352,27 @@ func (s *Server) buildAReq(m Merchant, t Transaction, req *AuthenticateRequest, 
 	if t.MessageVersion == emv.Version231 {
 		a.AcceptLanguage = []string{b.Language}
 	}
+	req.RequestorData.fill(a)
 	return a
 }
 
-// fieldProblem turns an AReq validation error into a problem naming the AReq element at fault;
-// the merchant's fields map onto those elements one to one.
+// fieldProblem turns an AReq validation error into a problem naming the merchant's field at fault:
+// the requestor data's own names (requestor.go), the AReq element's name for the rest, onto which
+// the browser request's fields map one to one.
 func fieldProblem(err error) error {
 	e := emv.AsError(err)
 	if e == nil {
 		return err
 	}
-	return httpx.Invalid(httpx.FieldError{Field: e.Detail, Detail: e.Code.Description()})
+	var fe []httpx.FieldError
+	for _, el := range strings.Split(e.Detail, ",") {
+		el = strings.TrimSpace(el)
+		if f, ok := requestorDataField(el); ok {
+			el = f
+		}
+		fe = append(fe, httpx.FieldError{Field: el, Detail: e.Code.Description()})
+	}
+	return httpx.Invalid(fe...)
 }
 
 func truncate(s string, n int) string {

@@ -215,6 +215,9 @@ func (s *Server) start3RI(w http.ResponseWriter, r *http.Request, m Merchant, t 
 	if err := req.versionProblems(t.MessageVersion); err != nil {
 		return err
 	}
+	if err := req.RequestorData.problem(t.MessageVersion, emv.Channel3RI); err != nil {
+		return err
+	}
 	prior, err := s.priorInfo(r, m, req.PriorAuthentication.ID, t.MessageVersion)
 	if err != nil {
 		return err
@@ -244,6 +247,7 @@ func (s *Server) start3RI(w http.ResponseWriter, r *http.Request, m Merchant, t 
 			a.RecurringInd = &emv.RecurringInd{AmountInd: fixedInd(rc.AmountInd), FrequencyInd: fixedInd(rc.FrequencyInd)}
 		}
 	}
+	req.RequestorData.fill(a)
 	if err := emv.Validate(a, nil); err != nil {
 		return threeRIFieldProblem(err)
 	}

@@ -235,3 +235,72 @@
   if (save) { save.disabled = false; }
   if (digits(card.value)) { begin(); }
 })();
+
+// Passkey sign-in: the shop checks the passkey itself (passkey.go) and sends the sign-in with the
+// next purchase, which the bank may then let through without asking.
+(function () {
+  "use strict";
+  var button = document.getElementById("passkey"), status = document.getElementById("passkey-status");
+  if (!button || !window.PublicKeyCredential || !navigator.credentials) { return; }
+  button.hidden = false;
+
+  function enc(buf) {
+    var s = "", b = new Uint8Array(buf);
+    for (var i = 0; i < b.length; i++) { s += String.fromCharCode(b[i]); }
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function dec(s) {
+    var bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+    var b = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { b[i] = bin.charCodeAt(i); }
+    return b;
+  }
+  async function post(url, body) {
+    var resp = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify(body || {}), credentials: "same-origin"});
+    var data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (!resp.ok) { var err = new Error((data && data.detail) || ("HTTP " + resp.status)); err.status = resp.status; throw err; }
+    return data;
+  }
+  async function register() {
+    var o = await post("/api/passkey/options");
+    var cred = await navigator.credentials.create({publicKey: {
+      challenge: dec(o.challenge), rp: {id: o.rpId, name: o.rpName},
+      user: {id: dec(o.userId), name: "shopper", displayName: "Demo shopper"},
+      pubKeyCredParams: [{type: "public-key", alg: -7}],
+      authenticatorSelection: {residentKey: "required", userVerification: "required"}, attestation: "none"}});
+    await post("/api/passkey/register", {id: cred.id, clientDataJSON: enc(cred.response.clientDataJSON),
+      publicKey: enc(cred.response.getPublicKey()), publicKeyAlgorithm: cred.response.getPublicKeyAlgorithm()});
+    localStorage.setItem("open3ds-shop-passkey", "1");
+  }
+  async function signIn() {
+    var o = await post("/api/passkey/options");
+    var cred = await navigator.credentials.get({publicKey: {challenge: dec(o.challenge), rpId: o.rpId, userVerification: "required"}});
+    var r = cred.response;
+    await post("/api/passkey/login", {id: cred.id, rawId: enc(cred.rawId), type: cred.type, response: {
+      clientDataJSON: enc(r.clientDataJSON), authenticatorData: enc(r.authenticatorData), signature: enc(r.signature),
+      userHandle: r.userHandle ? enc(r.userHandle) : undefined}});
+  }
+  button.addEventListener("click", async function () {
+    button.disabled = true;
+    status.textContent = "Waiting for your passkey…";
+    try {
+      if (!localStorage.getItem("open3ds-shop-passkey")) { await register(); }
+      try {
+        await signIn();
+      } catch (err) {
+        // The shop forgot the passkey (it keeps them in memory): make a new one.
+        if (err.status !== 404) { throw err; }
+        await register();
+        await signIn();
+      }
+      status.textContent = "Signed in with your passkey.";
+      status.classList.add("signed-in");
+      button.hidden = true;
+    } catch (err) {
+      status.textContent = "The passkey sign-in did not complete: " + (err.message || "please try again") + ".";
+      button.disabled = false;
+    }
+  });
+})();
