@@ -21,6 +21,7 @@ type challengePage struct {
 	Digits, Wait             int
 	WaitText                 string
 	NoResend, OtherChannels  bool
+	BankApp                  bool // the 2.3.1 decoupled fallback button, which the bench never presses
 	Ending                   string
 	NotificationURL, CRes    string
 	SessionData              string
@@ -38,7 +39,7 @@ func render(t *testing.T, p challengePage) []byte {
 
 func TestTheScraperReadsEachChallengePageAsABrowserWouldSubmitIt(t *testing.T) {
 	const at = "https://acs.example:9445/acs/challenge"
-	choose := parseForms(render(t, challengePage{Base: "/acs", Step: "choose", ID: "a&b", Token: `t"1`,
+	choose := parseForms(render(t, challengePage{Base: "/acs", Step: "choose", ID: "a&b", Token: `t"1`, BankApp: true,
 		Destinations: []struct{ Key, Label string }{{"sms:0", "SMS to •••• 78"}, {"email:0", "e-mail"}}}), at)
 	if len(choose) != 1 {
 		t.Fatalf("%d forms on the choice page", len(choose))
@@ -49,7 +50,7 @@ func TestTheScraperReadsEachChallengePageAsABrowserWouldSubmitIt(t *testing.T) {
 		t.Errorf("choice page read as %+v", f)
 	}
 
-	code := parseForms(render(t, challengePage{Step: "code", ID: "x", Token: "y", Digits: 6}), at)
+	code := parseForms(render(t, challengePage{Step: "code", ID: "x", Token: "y", Digits: 6, BankApp: true}), at)
 	if len(code) != 1 || !code[0].hasCode || code[0].values.Get("id") != "x" || code[0].action != "https://acs.example:9445/challenge/step" {
 		t.Errorf("code page read as %+v", code)
 	}
