@@ -17,7 +17,7 @@ func scanDecoupled(scan func(...any) error) (DecoupledRow, error) {
 }
 
 func (s *SQLStore) DecoupledByToken(ctx context.Context, tokenHash string) (DecoupledRow, Transaction, error) {
-	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+qualified("d", decoupledCols)+`, `+qualified("t", txCols)+`
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT `+qualified("d", decoupledCols)+`, `+qualified("t", txReadCols)+`
 		FROM acs_decoupled d JOIN acs_transactions t ON t.acs_trans_id = d.acs_trans_id WHERE d.token_hash = ?`), tokenHash)
 	var d DecoupledRow
 	t, err := scanTransaction(func(tdest ...any) error {
