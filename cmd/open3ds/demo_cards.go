@@ -73,6 +73,8 @@ var demoCards = []demoCard{
 		AppUI: "05", Want: "Y", Ending: "In an app: the bank's own HTML pages inside the app; in a browser, a code by SMS"},
 	{PAN: "4000030000001007", Issuer: demoIssuerDecoupled, Status: "enrolled", Mobile: demoMobile, Kind: "other", Decoupled: true,
 		Want: "Y", Ending: "Decoupled: the shop says \"Approve this payment in your bank's app\"; open the approval link the bank sent (it is in the development outbox) and approve (Y, ECI 05)"},
+	{PAN: "4000030000002005", Issuer: demoIssuerDecoupled, Status: "enrolled", Mobile: demoMobile, Kind: "other", Decoupled: true,
+		AppUI: "02", Want: "Y", Ending: "Decoupled as a fallback (2.3.1, app): `open3ds sdk buy --message-version 2.3.1 --decoupled only` shows the choice screen with \"Approve in my bank's app instead\"; choose it, the app says to approve in the bank's app; open the link from the development outbox and approve (Y). In the browser shop: as the card above"},
 	{PAN: "4000000000009003", Kind: "other",
 		Want: "A", Ending: "Not enrolled: the issuer answers attempts (A, ECI 06); the payment goes through"},
 	{PAN: "4000000000002008", Issuer: demoIssuer, Status: "blocked", Kind: "other",
