@@ -37,6 +37,10 @@ Against ` + "`open3ds demo`" + ` only --card is needed: the rest comes from ./op
 chosen keys, or the HTML form's data; "cancel" or "resend"). It sees the screen in OPEN3DS_UI_TYPE,
 OPEN3DS_INTERACTION, OPEN3DS_OPTIONS and OPEN3DS_CHALLENGE_TEXT.
 
+--decoupled allows approval in the bank's app. With --message-version 2.3.1 and "only" or "also", a
+challenge may offer "Approve in my bank's app instead" (option bankapp); taking it, the app says
+"Approve this payment in your bank's app" and waits for the result the bank sends to the back end.
+
 Flags:
 `
 

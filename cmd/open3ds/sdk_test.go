@@ -257,6 +257,14 @@ esac`
 	default:
 		t.Errorf("no approval link was approved")
 	}
+	t.Run("a --decoupled that is none of yes, only, also is a usage error naming it", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"sdk", "buy", "--demo", dir, "--card", "4000 0300 0000 2005", "--decoupled", "maybe"},
+			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--decoupled") {
+			t.Errorf("got %v", err)
+		}
+	})
 	t.Run("without the fallback the same card is challenged with a code only", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		script := `echo "$OPEN3DS_UI_TYPE:$OPEN3DS_OPTIONS" >&2; echo c`
