@@ -89,8 +89,9 @@ type authenticateCall struct {
 // authentication: a shopper whose bank asks for approval in its app sees the checkout script say
 // so, and the order completes when the bank's RReq comes.
 type decoupledCall struct {
-	Allowed    bool `json:"allowed"`
-	MaxMinutes int  `json:"maxMinutes,omitempty"`
+	Allowed    bool   `json:"allowed"`
+	MaxMinutes int    `json:"maxMinutes,omitempty"`
+	Fallback   string `json:"fallback,omitempty"`
 }
 
 // decoupledMinutes is how long the shop lets a bank take for an approval in its app.
@@ -153,6 +154,9 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 		CardholderName: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email),
 		ReturnURL: s.origin(r) + "/orders/return", Browser: req.Browser,
 		Decoupled: &decoupledCall{Allowed: true, MaxMinutes: decoupledMinutes}}
+	if p.ChallengeFirst && !req.SaveCard {
+		call.Decoupled.Fallback = "only"
+	}
 	if req.SaveCard {
 		// Saving a card is a non-payment authentication: no amount goes with it.
 		call.MessageCategory, call.Amount, call.Currency, call.Exponent = "non-payment", "", "", nil
