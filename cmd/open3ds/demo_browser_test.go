@@ -146,6 +146,12 @@ func TestChromiumShopperBuysWithEveryTestCard(t *testing.T) {
 				sentBefore = len(s.outbox(c.Mobile))
 			}
 			if c.Decoupled {
+				if c.Product == demoChallengeFirst {
+					// The shop asked for a challenge first: the bank's page offers the app instead.
+					browsertest.InFrame(s.t, s.ctx, challengeFrame, "the issuer's first page", browsertest.Visible(`#bankapp`))
+					s.shot("fallback-choice")
+					browsertest.Submit(s.t, s.ctx, challengeFrame, "moving to the bank's app", browsertest.Press(`#bankapp`))
+				}
 				s.approveInBankApp(browser, c.Mobile)
 			} else if challenged && !c.Locked {
 				dest, choice := c.Mobile, ""
@@ -178,6 +184,8 @@ func TestChromiumShopperBuysWithEveryTestCard(t *testing.T) {
 				amount := "2400" // the first product, chosen unless the card says otherwise
 				if c.Product == demoHighValue {
 					amount = "145000"
+				} else if c.Product == demoChallengeFirst {
+					amount = "8900"
 				}
 				v := d.verify(c.PAN, amount, got["authenticationValue"])
 				if v["valid"] != true || v["acsTransID"] != got["acsTransID"] || v["transStatus"] != "Y" || v["eci"] != got["eci"] {

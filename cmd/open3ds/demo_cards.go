@@ -50,6 +50,9 @@ const (
 	demoEmail           = "shopper@example.com"
 	demoExpiry          = "12/30"
 	demoHighValue       = "bike" // the shop's product above the demo policy's large-amount line
+	// demoChallengeFirst is the shop's product for which it allows the bank's app only as a
+	// challenge's fallback (2.3.1 threeDSRequestorDecReqInd F).
+	demoChallengeFirst = "headphones"
 )
 
 var demoCards = []demoCard{
@@ -77,6 +80,10 @@ var demoCards = []demoCard{
 		AppUI: "05", Want: "Y", Ending: "In an app: the bank's own HTML pages inside the app; in a browser, a code by SMS"},
 	{PAN: "4000030000001007", Issuer: demoIssuerDecoupled, Status: "enrolled", Mobile: demoMobile, Kind: "other", Decoupled: true,
 		Want: "Y", Ending: "Decoupled: the shop says \"Approve this payment in your bank's app\"; open the approval link the bank sent (it is in the development outbox) and approve (Y, ECI 05)"},
+	{PAN: "4000030000002005", Issuer: demoIssuerDecoupled, Status: "enrolled", Mobile: demoMobile, Kind: "other", Decoupled: true,
+		AppUI: "02", Want: "Y", Ending: "Decoupled as a fallback (2.3.1, app): `open3ds sdk buy --message-version 2.3.1 --decoupled only` shows the choice screen with \"Approve in my bank's app instead\"; choose it, the app says to approve in the bank's app; open the link from the development outbox and approve (Y). In the browser shop, the book goes to the bank's app at once as with the card above; the next row shows the fallback in the browser"},
+	{PAN: "4000030000002005", Issuer: demoIssuerDecoupled, Mobile: demoMobile, Kind: "other", Decoupled: true, Product: demoChallengeFirst,
+		Want: "Y", Ending: "Decoupled as a fallback (2.3.1, browser): for the headphones the shop wants a challenge first, with the bank's app only as a fallback; the bank's page offers \"Approve in my bank's app instead\" beside SMS: take it, then approve through the outbox link (Y)"},
 	{PAN: "4000000000009003", Kind: "other",
 		Want: "A", Ending: "Not enrolled: the issuer answers attempts (A, ECI 06); the payment goes through"},
 	{PAN: "4000000000002008", Issuer: demoIssuer, Status: "blocked", Kind: "other",

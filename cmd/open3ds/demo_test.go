@@ -408,6 +408,8 @@ func demoCardRows() string {
 			product = "**Sign in with a passkey**, then the road bike (€1,450)"
 		case c.Product == demoHighValue:
 			product = "the road bike (€1,450)"
+		case c.Product == demoChallengeFirst:
+			product = "the wireless headphones (€89)"
 		case c.Flow == demoFlowSubscribe:
 			product = "any, then **Subscribe monthly** on the result page"
 		case c.Flow == demoFlowSaveCard:

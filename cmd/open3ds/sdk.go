@@ -16,6 +16,7 @@ import (
 	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/shopapp"
+	"github.com/open3ds/open3ds/internal/threedsserver"
 	"github.com/open3ds/open3ds/pkg/sdk"
 )
 
@@ -36,6 +37,10 @@ Against ` + "`open3ds demo`" + ` only --card is needed: the rest comes from ./op
 chosen keys, or the HTML form's data; "cancel" or "resend"). It sees the screen in OPEN3DS_UI_TYPE,
 OPEN3DS_INTERACTION, OPEN3DS_OPTIONS and OPEN3DS_CHALLENGE_TEXT.
 
+--decoupled allows approval in the bank's app. With --message-version 2.3.1 and "only" or "also", a
+challenge may offer "Approve in my bank's app instead" (option bankapp); taking it, the app says
+"Approve this payment in your bank's app" and waits for the result the bank sends to the back end.
+
 Flags:
 `
 
@@ -46,6 +51,8 @@ type sdkFlags struct {
 	dsCert, dsID, dsKey, version         string
 	timeout                              time.Duration
 	nonPayment                           bool
+	decoupled                            string // "", "yes", "only" or "also"
+	decoupledMinutes                     int
 }
 
 func runSDK(ctx context.Context, e env, args []string) error {
@@ -75,8 +82,19 @@ func runSDK(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := shopapp.Buy(ctx, app, shopapp.Purchase{Card: strings.ReplaceAll(f.card, " ", ""), Amount: f.amount, Currency: f.currency,
-		NonPayment: f.nonPayment})
+	p := shopapp.Purchase{Card: strings.ReplaceAll(f.card, " ", ""), Amount: f.amount, Currency: f.currency,
+		NonPayment: f.nonPayment}
+	switch f.decoupled {
+	case "":
+	case "yes", threedsserver.DecoupledFallbackOnly, threedsserver.DecoupledFallbackAlso:
+		p.Decoupled = &threedsserver.DecoupledRequest{Allowed: true, MaxMinutes: f.decoupledMinutes}
+		if f.decoupled != "yes" {
+			p.Decoupled.Fallback = f.decoupled
+		}
+	default:
+		return usageError("sdk buy: --decoupled must be yes, only or also")
+	}
+	out, err := shopapp.Buy(ctx, app, p)
 	printSDKOutcome(e, out)
 	if err != nil {
 		return exitError{code: 1, msg: err.Error()}
@@ -95,6 +113,9 @@ func sdkFlagSet(e env, f *sdkFlags) *flag.FlagSet {
 	fs.StringVar(&f.amount, "amount", "8900", "the amount in minor units")
 	fs.StringVar(&f.currency, "currency", "978", "the currency, ISO 4217 numeric")
 	fs.BoolVar(&f.nonPayment, "non-payment", false, "authenticate the card without a payment (messageCategory 02, e.g. adding it to a wallet); --amount is ignored")
+	fs.StringVar(&f.decoupled, "decoupled", "", "allow decoupled authentication in the bank's app: yes (up front), "+
+		"only (2.3.1: only as a challenge's fallback) or also (2.3.1: up front or as a fallback)")
+	fs.IntVar(&f.decoupledMinutes, "decoupled-minutes", 0, "with --decoupled, the most minutes the bank may take (default: the ACS's own limit)")
 	fs.StringVar(&f.otpCmd, "otp-cmd", "", "answer each challenge screen with this shell command's output instead of the terminal")
 	fs.StringVar(&f.demo, "demo", "", "directory of the demo's demo.json (default ./"+benchDemoDefault+" when it has one)")
 	fs.StringVar(&f.apiURL, "api-url", "", "the 3DS Server's merchant API")
@@ -169,7 +190,8 @@ func sdkApp(e env, f sdkFlags) (shopapp.Config, error) {
 	if f.otpCmd != "" {
 		ui = answerCommand(f.otpCmd, e.stderr)
 	}
-	return shopapp.Config{SDK: s, UI: ui, APIURL: apiURL, APIKey: key, Client: client}, nil
+	return shopapp.Config{SDK: s, UI: ui, APIURL: apiURL, APIKey: key, Client: client,
+		Say: func(msg string) { fmt.Fprintf(e.stderr, "\n%s\n", msg) }}, nil
 }
 
 // answerCommand is the --otp-cmd cardholder. The command gets this process's environment without

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,4 +204,74 @@ func TestTheAnswerCommandDoesNotSeeTheMerchantsAPIKey(t *testing.T) {
 	if err != nil || a.Entry != "none/01" {
 		t.Fatalf("the answer command printed %q (%v); want no API key and the screen's type", a.Entry, err)
 	}
+}
+
+// TestSDKBuyFallsBackToTheBankAppThroughTheDemoNetwork: a 2.3.1 app purchase whose back end allows
+// decoupled only as a fallback, on the demo card of the app-approval bank with a choice screen. The
+// cardholder (the answer command) checks the screen offers "Approve in my bank's app instead" and
+// takes it; the ACS answers the final CRes D, the app says to approve in the bank's app and waits;
+// the cardholder approves through the link the bank sent (the development outbox), and the back
+// end's result is the final RReq's Y, with an authentication value.
+func TestSDKBuyFallsBackToTheBankAppThroughTheDemoNetwork(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	d := startTestDemo(t, dir, 0)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	approved := make(chan string, 1)
+	go func() {
+		// The cardholder's phone: the first approval link that arrives is opened and approved.
+		for ctx.Err() == nil {
+			if msgs, err := d.readOutbox(demoMobile); err == nil && len(msgs) > 0 && msgs[0].Link != "" {
+				resp, err := http.PostForm(msgs[0].Link, url.Values{"answer": {"approve"}})
+				if err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					approved <- string(body)
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	script := `case "$OPEN3DS_UI_TYPE:$OPEN3DS_OPTIONS" in
+02:*bankapp*) echo bankapp ;;
+*) echo "unexpected screen $OPEN3DS_UI_TYPE with $OPEN3DS_OPTIONS" >&2; exit 1 ;;
+esac`
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"sdk", "buy", "--demo", dir, "--card", "4000 0300 0000 2005", "--message-version", "2.3.1",
+		"--decoupled", "only", "--decoupled-minutes", "5", "--otp-cmd", script},
+		func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	out := stdout.String()
+	if err != nil || !strings.Contains(out, "transStatus     Y") || !strings.Contains(out, "challenge       D after 2 CReq(s)") ||
+		!strings.Contains(out, "authentication value present") {
+		t.Fatalf("sdk buy (%v) printed\n%s\n%s", err, out, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Approve this payment in your bank's app") {
+		t.Errorf("the app did not tell the cardholder to approve in the bank's app:\n%s", stderr.String())
+	}
+	select {
+	case page := <-approved:
+		if !strings.Contains(page, "Approved") {
+			t.Errorf("the bank's approval page said:\n%s", page)
+		}
+	default:
+		t.Errorf("no approval link was approved")
+	}
+	t.Run("a --decoupled that is none of yes, only, also is a usage error naming it", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"sdk", "buy", "--demo", dir, "--card", "4000 0300 0000 2005", "--decoupled", "maybe"},
+			func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "--decoupled") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("without the fallback the same card is challenged with a code only", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		script := `echo "$OPEN3DS_UI_TYPE:$OPEN3DS_OPTIONS" >&2; echo c`
+		run(context.Background(), []string{"sdk", "buy", "--demo", dir, "--card", "4000 0300 0000 2005", "--message-version", "2.3.1",
+			"--otp-cmd", script}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if !strings.Contains(stderr.String(), "02:sms:0") || strings.Contains(stderr.String(), "bankapp") {
+			t.Errorf("the choice screen without the fallback:\n%s\n%s", stderr.String(), stdout.String())
+		}
+	})
 }

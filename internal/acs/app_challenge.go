@@ -195,6 +195,11 @@ func (b *Browser) writeCRes(w http.ResponseWriter, in *appCReq, cres *emv.CRes) 
 	cres.ACSCounterAtoS = fmt.Sprintf("%03d", counter)
 	ctxAReq := &emv.Context{AReq: &emv.AReq{DeviceChannel: emv.ChannelApp, MessageCategory: in.t.MessageCategory,
 		MessageVersion: in.t.MessageVersion}}
+	if in.row.DecoupledWithin > 0 {
+		// The challenge may fall back to decoupled only because its AReq said F or B (which one
+		// is not stored): either admits a final CRes D.
+		ctxAReq.AReq.ThreeDSRequestorDecReqInd = "F"
+	}
 	if err := emv.Validate(cres, ctxAReq); err != nil {
 		return fmt.Errorf("acs: our own CRes is invalid: %w", err)
 	}

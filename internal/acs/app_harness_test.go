@@ -40,8 +40,14 @@ func newAppShop(tb testing.TB, open func(testing.TB) *store.DB) *shop {
 // setAppUI configures the enrolled card's app screen.
 func (s *shop) setAppUI(tb testing.TB, ui string) {
 	tb.Helper()
+	s.setAppUIOf(tb, panEnrolled, ui)
+}
+
+// setAppUIOf configures the app screen of the card pan.
+func (s *shop) setAppUIOf(tb testing.TB, pan, ui string) {
+	tb.Helper()
 	ctx := context.Background()
-	ch, err := s.e.store.CardholderByPAN(ctx, panEnrolled)
+	ch, err := s.e.store.CardholderByPAN(ctx, pan)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,6 +72,8 @@ type appSDK struct {
 	acsURL   string
 	res      *emv.ARes
 	counter  int
+	// decReqInd is the AReq's threeDSRequestorDecReqInd, which a final CRes D is checked against.
+	decReqInd string
 }
 
 // startApp sends an app AReq that ends in C and checks the ARes's signed content like an SDK.
@@ -93,6 +101,7 @@ func (s *shop) startAppVersion(tb testing.TB, jose bool, version string, set map
 	for k, v := range set {
 		fields[k] = v
 	}
+	sdk.decReqInd, _ = fields["threeDSRequestorDecReqInd"].(string)
 	m := post(tb, s.e.ds, s.e.url, areq(tb, version, "areq-app-pa", fields))
 	res, ok := m.(*emv.ARes)
 	if !ok || res.TransStatus != "C" {
@@ -244,7 +253,8 @@ func (sdk *appSDK) post(tb testing.TB, body string) answer {
 			tb.Errorf("CRes header %+v", h)
 		}
 	}
-	m, err := emv.ParseAs(pt, emv.TypeCRes, &emv.Context{AReq: &emv.AReq{DeviceChannel: emv.ChannelApp, MessageCategory: "01", MessageVersion: sdk.res.MessageVersion}})
+	m, err := emv.ParseAs(pt, emv.TypeCRes, &emv.Context{AReq: &emv.AReq{DeviceChannel: emv.ChannelApp, MessageCategory: "01",
+		MessageVersion: sdk.res.MessageVersion, ThreeDSRequestorDecReqInd: sdk.decReqInd}})
 	if err != nil {
 		tb.Fatalf("not a valid CRes: %v\n%s", err, pt)
 	}

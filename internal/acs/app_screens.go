@@ -44,6 +44,9 @@ func (b *Browser) appScreen(ctx context.Context, in *appCReq, row ChallengeRow, 
 		text, c.ChallengeInfoTextIndicator = msg+" "+purchase, "Y"
 	}
 	dests := destinations(*ch, T)
+	// The decoupled fallback (decoupled_fallback.go): offered where the cardholder picks what
+	// happens next, and only while it may still switch.
+	bankApp := row.DecoupledWithin > 0 && b.Decoupled != nil && reachable(*ch)
 	hint := ""
 	if row.Step == StepCode {
 		to := ""
@@ -55,7 +58,8 @@ func (b *Browser) appScreen(ctx context.Context, in *appCReq, row ChallengeRow, 
 	}
 	switch {
 	case in.app.UIType == UIHTML:
-		page := appHTML{Lang: lang, T: T, Brand: brand, Text: text, Warn: msg != "", Hint: hint, Choose: row.Step == StepChoose, Dests: dests}
+		page := appHTML{Lang: lang, T: T, Brand: brand, Text: text, Warn: msg != "", Hint: hint, Choose: row.Step == StepChoose,
+			Dests: dests, BankApp: bankApp}
 		var buf bytes.Buffer
 		if err := appHTMLPage.Execute(&buf, page); err != nil {
 			return nil, err
@@ -78,6 +82,9 @@ func (b *Browser) appScreen(ctx context.Context, in *appCReq, row ChallengeRow, 
 		c.SubmitAuthenticationLabel = clip(T["send"], 45)
 		for _, d := range dests {
 			c.ChallengeSelectInfo = append(c.ChallengeSelectInfo, map[string]string{d.Key: d.Label})
+		}
+		if bankApp {
+			c.ChallengeSelectInfo = append(c.ChallengeSelectInfo, map[string]string{keyBankApp: clip(T["use_bank_app"], 45)})
 		}
 	default:
 		c.ACSUiType, c.ChallengeInfoLabel = UICode, clip(T["code_label"], 45)
@@ -112,7 +119,7 @@ func clip(s string, n int) string {
 type appHTML struct {
 	Lang, Brand, Text, Hint string
 	T                       web.Messages
-	Warn, Choose            bool
+	Warn, Choose, BankApp   bool
 	Dests                   []destination
 }
 
@@ -126,7 +133,9 @@ var appHTMLPage = template.Must(template.New("app").Parse(`<!doctype html>
 <p{{if .Warn}} class="warn"{{end}}>{{.Text}}</p>
 <form action="HTTPS://EMV3DS/challenge" method="post">
 {{if .Choose}}<p>{{.T.choose}}</p>{{range $i, $d := .Dests}}<label><input type="radio" name="dest" value="{{$d.Key}}"{{if eq $i 0}} checked{{end}}> {{$d.Label}}</label><br>{{end}}
+{{if .BankApp}}<label><input type="radio" name="dest" value="bankapp"> {{.T.use_bank_app}}</label><br>{{end}}
 <button type="submit">{{.T.send}}</button>
 {{else}}<p>{{.Hint}}</p><label>{{.T.code_label}} <input name="code" inputmode="numeric" autocomplete="one-time-code"></label><br>
-<button type="submit" name="action" value="submit">{{.T.submit}}</button> <button type="submit" name="action" value="resend">{{.T.resend}}</button>{{end}}
+<button type="submit" name="action" value="submit">{{.T.submit}}</button> <button type="submit" name="action" value="resend">{{.T.resend}}</button>
+{{if .BankApp}}<br><button type="submit" name="action" value="bankapp">{{.T.use_bank_app}}</button>{{end}}{{end}}
 </form><details><summary>{{.T.why}}</summary><p>{{.T.why_text}}</p></details></body></html>`))

@@ -25,7 +25,7 @@ func (b *Browser) appStep(ctx context.Context, in *appCReq) (*emv.CRes, error) {
 		if in.t.Reason == "14" {
 			return nil, in.fail(emv.CodeTimeout, "challenge timed out", nil, nil)
 		}
-		return appFinal(in.t.TransStatus), nil
+		return appFinal(doneStatus(row, in.t)), nil
 	}
 	now := b.Service.now()
 	switch {
@@ -106,6 +106,13 @@ func (b *Browser) appChoose(ctx context.Context, in *appCReq, row ChallengeRow) 
 	if in.app.UIType != UIMulti {
 		keys = keys[:1]
 	}
+	for _, k := range keys {
+		if strings.TrimSpace(k) == keyBankApp {
+			// "Approve in my bank's app instead" (ticked among others on 03, it wins: the
+			// cardholder asked to leave the code behind).
+			return b.appFallBack(ctx, in, row)
+		}
+	}
 	kind, i := splitDest(keys[0])
 	return b.appSend(ctx, in, row, ch, kind, i, false, keys[1:]...)
 }
@@ -160,6 +167,9 @@ func (b *Browser) appCode(ctx context.Context, in *appCReq, row ChallengeRow) (*
 	resend := c.ResendChallenge == "Y"
 	if in.app.UIType == UIHTML {
 		entry, resend = htmlEntry(c, "code"), htmlEntry(c, "action") == "resend"
+		if htmlEntry(c, "action") == keyBankApp {
+			return b.appFallBack(ctx, in, row)
+		}
 	}
 	if resend {
 		ch, err := b.Service.Store.Cardholder(ctx, in.t.CardholderID)
@@ -178,7 +188,7 @@ func (b *Browser) appCode(ctx context.Context, in *appCReq, row ChallengeRow) (*
 			return b.appEnd(ctx, in, row, end)
 		}
 		if row.Step == StepDone {
-			return appFinal(in.t.TransStatus), nil
+			return appFinal(doneStatus(row, in.t)), nil
 		}
 		return b.appScreen(ctx, in, row, nil, "")
 	}
@@ -201,12 +211,48 @@ func (b *Browser) appEnd(ctx context.Context, in *appCReq, row ChallengeRow, end
 	return appFinal(cur.TransStatus), nil
 }
 
-// appFinal is the last CRes: the app's CRes carries Y or N only, the RReq the detail.
+// appFinal is the last CRes: the app's CRes carries Y or N only (D after a 2.3.1 decoupled
+// fallback), the RReq the detail.
 func appFinal(status string) *emv.CRes {
-	if status != "Y" {
+	if status != "Y" && status != "D" {
 		status = "N"
 	}
 	return &emv.CRes{ChallengeCompletionInd: "Y", TransStatus: status}
+}
+
+// doneStatus is the final CRes's status for a closed challenge: D when it moved to the bank's app
+// (the transaction itself turns Y or N later, by the approval, but this challenge ended with D),
+// otherwise the transaction's.
+func doneStatus(row ChallengeRow, t Transaction) string {
+	if row.Result == "D" {
+		return "D"
+	}
+	return t.TransStatus
+}
+
+// keyBankApp is the choice (02, 03, the HTML screens' field) that moves the challenge to the
+// bank's app.
+const keyBankApp = "bankapp"
+
+// appFallBack moves the app challenge to the bank's app (decoupled_fallback.go) and answers the
+// final CRes D. A challenge that cannot switch shows its screen again; one that another CReq ended
+// meanwhile gives its final CRes.
+func (b *Browser) appFallBack(ctx context.Context, in *appCReq, row ChallengeRow) (*emv.CRes, error) {
+	row, t, switched, err := b.fallBack(ctx, row, in.t)
+	if err != nil {
+		return nil, err
+	}
+	in.t = t
+	if switched {
+		return appFinal("D"), nil
+	}
+	if end, ok := pendingEnd(row); ok {
+		return b.appEnd(ctx, in, row, end)
+	}
+	if row.Step == StepDone {
+		return appFinal(doneStatus(row, t)), nil
+	}
+	return b.appScreen(ctx, in, b.touch(ctx, row), nil, "")
 }
 
 // splitDest reads a destination key ("sms:0"); a key that is not one gives an index of -1.

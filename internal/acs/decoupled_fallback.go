@@ -24,6 +24,15 @@ import (
 // ARes D, and the transaction ends as an ARes D's does: approval, decline or the sweeper at the
 // deadline, each with the final RReq, which replaces the interim one in the outbox (seq 2).
 //
+// The app channel offers the same switch on the screens where the cardholder picks what happens
+// next (app_screens.go): the single- and multi-select (02, 03) destination screens carry one more
+// choice, "Approve in my bank's app instead" (key "bankapp"), and the HTML (05) screens a radio
+// choice on the destination page and a button beside Resend on the code page. The native text
+// screen (01) does not: its only controls are Submit and Resend, and the protocol has no field for
+// a third, so a 01 challenge that asks the code at once cannot switch (a cardholder with several
+// destinations gets the 02 screen first). The switch is the same store transition; the final CRes
+// (JWE) carries transStatus D, and the SDK's app waits for the merchant's result.
+//
 // A provider that fails for every channel is not a trigger here: delivery is asynchronous (the
 // page never waits for it), so the ACS learns of it too late to move the open page on.
 
@@ -38,10 +47,11 @@ func fallbackAllowed(a *emv.AReq) bool {
 	return emv.CompareVersions(a.MessageVersion, emv.Version231) >= 0 && (ind == "F" || ind == "B")
 }
 
-// decoupledWithin is how long a browser challenge for a may wait in the bank's app after a switch,
-// or zero when it may not switch.
+// decoupledWithin is how long a challenge for a (browser or app) may wait in the bank's app after
+// a switch, or zero when it may not switch.
 func (s *Service) decoupledWithin(a *emv.AReq, is Issuer) time.Duration {
-	if a.DeviceChannel != emv.ChannelBrowser || !fallbackAllowed(a) || !is.Decoupled || s.DecoupledStarted == nil {
+	app := a.DeviceChannel == emv.ChannelApp
+	if (a.DeviceChannel != emv.ChannelBrowser && !app) || !fallbackAllowed(a) || !is.Decoupled || s.DecoupledStarted == nil {
 		return 0
 	}
 	if w := s.decoupledTime(a); w >= s.decoupledMin() {
@@ -106,19 +116,23 @@ func interimRReq(t Transaction) ([]byte, error) {
 	return emv.Marshal(r)
 }
 
-// switchToDecoupled moves an open browser challenge to the bank's app (see above) and shows the
-// final page with its CRes D. A challenge that cannot switch shows its page again.
-func (b *Browser) switchToDecoupled(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction) error {
+// fallBack runs the switch for an open challenge of either channel (the browser's pages and the
+// app's screens share it): the store transition above, then the approval link. switched is false
+// when the challenge may not switch (the cardholder cannot be reached, the requestor or issuer did
+// not allow it) or when another request ended or moved it meanwhile; row and t are then the
+// challenge and transaction as they stand now. On a switch, row is the closed challenge and t has
+// transStatus D.
+func (b *Browser) fallBack(ctx context.Context, row ChallengeRow, t Transaction) (ChallengeRow, Transaction, bool, error) {
 	ch, err := b.Service.Store.Cardholder(ctx, t.CardholderID)
 	if err != nil {
-		return err
+		return row, t, false, err
 	}
 	if row.DecoupledWithin <= 0 || b.Decoupled == nil || !reachable(ch) {
-		return b.renderStep(ctx, w, row, t, "")
+		return row, t, false, nil
 	}
 	body, err := interimRReq(t)
 	if err != nil {
-		return err
+		return row, t, false, err
 	}
 	now := b.Service.now()
 	dec, token := newDecoupledRow(t.ACSTransID, row.MerchantName, row.Exponent, firstNonEmpty(row.BrowserLanguage, ch.Locale), now, row.DecoupledWithin)
@@ -127,26 +141,35 @@ func (b *Browser) switchToDecoupled(ctx context.Context, w http.ResponseWriter, 
 	err = b.Decoupled.FallBackToDecoupled(ctx, DecoupledFallback{Challenge: closed, Decoupled: dec,
 		RReq: OutboxRow{URL: t.DSURL, Body: body}, At: now})
 	if errors.Is(err, store.ErrConflict) {
-		// Another window ended or moved the challenge: show where it is now.
-		if row, t, err = b.Challenges.ChallengeWithTransaction(ctx, row.ACSTransID); err != nil {
-			return err
-		}
-		if row.Step == StepDone {
-			return b.renderDone(ctx, w, row, t)
-		}
-		return b.renderStep(ctx, w, row, t, "")
+		// Another window or CReq ended or moved the challenge: the caller shows where it is now.
+		row, t, err = b.Challenges.ChallengeWithTransaction(ctx, row.ACSTransID)
+		return row, t, false, err
 	}
 	if err != nil {
-		return err
+		return row, t, false, err
 	}
 	if b.Service.Ended != nil {
 		b.Service.Ended() // wakes the RReq sender for the interim RReq
 	}
 	t.TransStatus = "D"
-	b.Service.log().InfoContext(ctx, "challenge moved to the bank's app", "acsTransID", t.ACSTransID, "deadline", dec.Deadline)
+	b.Service.log().InfoContext(ctx, "challenge moved to the bank's app", "acsTransID", t.ACSTransID,
+		"channel", t.DeviceChannel, "deadline", dec.Deadline)
 	if b.Service.DecoupledStarted != nil {
 		b.Service.DecoupledStarted(ctx, DecoupledStart{Transaction: t, Row: dec, Token: token})
 	}
 	closed.Version++
-	return b.renderDone(ctx, w, closed, t)
+	return closed, t, true, nil
+}
+
+// switchToDecoupled moves an open browser challenge to the bank's app (see above) and shows the
+// final page with its CRes D. A challenge that cannot switch shows its page again.
+func (b *Browser) switchToDecoupled(ctx context.Context, w http.ResponseWriter, row ChallengeRow, t Transaction) error {
+	row, t, _, err := b.fallBack(ctx, row, t)
+	if err != nil {
+		return err
+	}
+	if row.Step == StepDone {
+		return b.renderDone(ctx, w, row, t)
+	}
+	return b.renderStep(ctx, w, row, t, "")
 }

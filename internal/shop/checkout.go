@@ -98,8 +98,9 @@ type requestorAuthentication struct {
 // authentication: a shopper whose bank asks for approval in its app sees the checkout script say
 // so, and the order completes when the bank's RReq comes.
 type decoupledCall struct {
-	Allowed    bool `json:"allowed"`
-	MaxMinutes int  `json:"maxMinutes,omitempty"`
+	Allowed    bool   `json:"allowed"`
+	MaxMinutes int    `json:"maxMinutes,omitempty"`
+	Fallback   string `json:"fallback,omitempty"`
 }
 
 // decoupledMinutes is how long the shop lets a bank take for an approval in its app.
@@ -164,6 +165,9 @@ func (s *Shop) authenticate(w http.ResponseWriter, r *http.Request) error {
 		Decoupled: &decoupledCall{Allowed: true, MaxMinutes: decoupledMinutes}}
 	if l, ok := s.login(r); ok {
 		call.RequestorAuthentication = &requestorAuthentication{Method: "fido", Time: l.at.UTC().Format(time.RFC3339), Data: l.assertion}
+	}
+	if p.ChallengeFirst && !req.SaveCard {
+		call.Decoupled.Fallback = "only"
 	}
 	if req.SaveCard {
 		// Saving a card is a non-payment authentication: no amount goes with it.

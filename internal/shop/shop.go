@@ -45,6 +45,11 @@ type Config struct {
 type Product struct {
 	ID, Name, Description string
 	Amount                int64 // minor units of Config.Currency
+	// ChallengeFirst: for this product the shop wants the shopper to answer the bank's challenge,
+	// with approval in the bank's app only as the challenge's fallback (the merchant API's
+	// decoupled.fallback "only": 2.3.1's threeDSRequestorDecReqInd F). Other products allow the
+	// bank's app up front.
+	ChallengeFirst bool
 }
 
 // Card is a test card of the demo, shown on the page so that a visitor can try each outcome.
@@ -59,7 +64,9 @@ type Card struct {
 // issuer's risk policy: the high-value item is challenged.
 var DefaultProducts = []Product{
 	{ID: "book", Name: "Paperback: Secure Payments Explained", Description: "A friendly guide to card authentication.", Amount: 2400},
-	{ID: "headphones", Name: "Wireless headphones", Description: "Noise cancelling, 30 hours of battery.", Amount: 8900},
+	{ID: "headphones", Name: "Wireless headphones", Description: "Noise cancelling, 30 hours of battery.", Amount: 8900,
+		// Electronics resell easily: the shop wants the shopper to answer the bank there and then.
+		ChallengeFirst: true},
 	{ID: "bike", Name: "Carbon road bike", Description: "The high-value item: expect your bank to ask you to confirm.", Amount: 145000},
 }
 

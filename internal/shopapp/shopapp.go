@@ -29,6 +29,9 @@ type Config struct {
 	Client *http.Client
 	// ResultWait bounds the wait for the RReq's result after a challenge; default 30 s.
 	ResultWait time.Duration
+	// Say, when set, tells the cardholder something outside the challenge screens: after a
+	// challenge moved to the bank's app, "Approve this payment in your bank's app".
+	Say func(string)
 }
 
 // Purchase is what the cardholder buys, and with which card.
@@ -39,6 +42,9 @@ type Purchase struct {
 	// NonPayment asks for a non-payment authentication (messageCategory 02), such as adding the
 	// card to the app's wallet: no amount goes with it.
 	NonPayment bool
+	// Decoupled, when set, allows decoupled authentication (the merchant API's decoupled object).
+	// With Fallback "only" or "also" on 2.3.1 the cardholder may move a challenge to the bank's app.
+	Decoupled *threedsserver.DecoupledRequest
 }
 
 // Outcome is how a purchase ended, as the merchant's back end knows it.
@@ -85,23 +91,47 @@ func Buy(ctx context.Context, cfg Config, p Purchase) (Outcome, error) {
 	if c == nil {
 		return out, nil
 	}
-	out.Challenge, err = tx.DoChallenge(ctx, ChallengeOf(c), cfg.UI)
+	cp := ChallengeOf(c)
+	cp.DecoupledFallback = p.Decoupled != nil && p.Decoupled.Allowed && p.Decoupled.Fallback != ""
+	out.Challenge, err = tx.DoChallenge(ctx, cp, cfg.UI)
 	if err != nil {
 		return out, err
+	}
+	if out.Challenge.TransStatus == "D" {
+		// The cardholder approves in the bank's app, which may take up to the time the back end
+		// allowed; the RReq brings the result to the 3DS Server meanwhile.
+		if cfg.Say != nil {
+			cfg.Say("Approve this payment in your bank's app. We have sent you a link; the result comes here.")
+		}
+		cfg.ResultWait = decoupledWait(p.Decoupled)
 	}
 	// The CRes's word is the app's to show; the merchant acts on the RReq's, from the 3DS Server.
 	return cfg.result(ctx, res.ID, out.Challenge)
 }
 
+// decoupledWait is how long the app waits for the result after its challenge moved to the bank's
+// app: the time the back end allowed, and a minute for the ACS's final RReq; without a maximum the
+// ACS's own applies, which this app cannot know, so it waits an hour (a person can stop it).
+func decoupledWait(d *threedsserver.DecoupledRequest) time.Duration {
+	if d != nil && d.MaxMinutes > 0 {
+		return time.Duration(d.MaxMinutes+1) * time.Minute
+	}
+	return time.Hour
+}
+
 // StartApp is the merchant API's request that starts an app authentication of p with an SDK
 // transaction's parameters, as an app's back end sends it.
 func StartApp(p Purchase, params sdk.AuthenticationRequestParameters) map[string]any {
+	m := map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
+		"currency": p.Currency, "sdk": params}
 	if p.NonPayment {
-		return map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card,
+		m = map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card,
 			"messageCategory": threedsserver.CategoryNonPayment, "sdk": params}
 	}
-	return map[string]any{"channel": threedsserver.ChannelApp, "cardNumber": p.Card, "amount": p.Amount,
-		"currency": p.Currency, "sdk": params}
+	if p.Decoupled != nil {
+		m["decoupled"] = p.Decoupled
+	}
+	return m
 }
 
 // ChallengeOf is what the SDK starts a challenge with, from the merchant API's appChallenge.

@@ -28,12 +28,19 @@ type ChallengeParameters struct {
 	// ThreeDSRequestorAppURL, when set, is the app's own URL, to which a bank's app may send the
 	// cardholder back during an OOB challenge (2.2.0 and later).
 	ThreeDSRequestorAppURL string
+	// DecoupledFallback says the app's back end allowed decoupled authentication as a fallback
+	// (2.3.1, threeDSRequestorDecReqInd F or B: the merchant API's decoupled.fallback). Only then
+	// does the SDK accept a final CRes D, which says the cardholder moved the challenge to their
+	// bank's app; any other final CRes D is an Erro 203.
+	DecoupledFallback bool
 }
 
 // Result is how a challenge ended.
 type Result struct {
-	// TransStatus is the final CRes's: Y or N. The authentication value comes to the 3DS Server by
-	// RReq, never to the app.
+	// TransStatus is the final CRes's: Y or N, or D when the cardholder moved a 2.3.1 challenge to
+	// their bank's app (ChallengeParameters.DecoupledFallback): the app then tells them to approve
+	// there and waits for its back end, which learns the outcome from the RReq. The authentication
+	// value comes to the 3DS Server by RReq, never to the app.
 	TransStatus string
 	// Cancelled says the cardholder cancelled.
 	Cancelled bool
@@ -270,6 +277,10 @@ func (c *challenge) exchange(ctx context.Context, creq *emv.CReq) (*emv.CRes, er
 	}
 	areq := &emv.AReq{MessageType: emv.TypeAReq, MessageVersion: c.cfg.MessageVersion, DeviceChannel: emv.ChannelApp,
 		MessageCategory: emv.CategoryPayment}
+	if c.p.DecoupledFallback {
+		// F or B, which the back end knows and the SDK need not: either admits a final CRes D.
+		areq.ThreeDSRequestorDecReqInd = "F"
+	}
 	m, err := emv.ParseAs(data, emv.TypeCRes, &emv.Context{AReq: areq})
 	if err != nil {
 		e := emv.AsError(err)

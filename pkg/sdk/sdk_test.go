@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -383,5 +384,42 @@ func TestPlainHTTPIsForTheLoopbackAloneAndOnlyWhenAsked(t *testing.T) {
 		if got := sdk.LoopbackHTTPURL(u); got != want {
 			t.Errorf("%s: loopback http %v, want %v", u, got, want)
 		}
+	}
+}
+
+// TestAFinalCResDIsAcceptedOnlyWhenTheBackEndAllowedTheFallback: in 2.3.1 a cardholder may move the
+// challenge to the bank's app and the ACS ends it with a final CRes D. The SDK returns D when its
+// app's back end allowed decoupled as a fallback, and otherwise sends the ACS Erro 203 naming
+// transStatus; in 2.2.0 a CRes D is 203 however the back end asked.
+func TestAFinalCResDIsAcceptedOnlyWhenTheBackEndAllowedTheFallback(t *testing.T) {
+	for _, c := range []struct {
+		version  string
+		fallback bool
+		want     string // the result's transStatus, or the Erro's code
+	}{{"2.3.1", true, "D"}, {"2.3.1", false, "203"}, {"2.2.0", true, "203"}} {
+		t.Run(fmt.Sprintf("%s fallback %v", c.version, c.fallback), func(t *testing.T) {
+			a := newTestACS(t)
+			a.answer = func(creq *emv.CReq, cres *emv.CRes) string {
+				final(cres, "D")
+				return ""
+			}
+			s, err := sdk.New(sdk.Config{DSCertificate: loadPair(t, layout(t).DSEncryptionRSA).Leaf, DSID: pki.DefaultDSID, Roots: roots(t),
+				ReferenceNumber: refNumber, AppID: appID, Client: a.srv.Client(), MessageVersion: c.version,
+				Device: sdk.DeviceInfo{Model: "Pixel 8", ScreenResolution: "1080x2400", Platform: "Android"}})
+			must(t, err)
+			tx, p := begin(t, a, s)
+			p.DecoupledFallback = c.fallback
+			res, err := tx.DoChallenge(context.Background(), p, &scriptedUI{})
+			if c.want == "D" {
+				if err != nil || res.TransStatus != "D" {
+					t.Fatalf("got %+v, %v; want the final CRes D", res, err)
+				}
+				return
+			}
+			var pe *sdk.ProtocolError
+			if !errors.As(err, &pe) || !pe.Sent || pe.Code != c.want || pe.Detail != "transStatus" {
+				t.Fatalf("got %+v, %v; want Erro %s naming transStatus sent to the ACS", res, err, c.want)
+			}
+		})
 	}
 }
