@@ -78,12 +78,7 @@ func (b *Browser) renderBankApp(ctx context.Context, w http.ResponseWriter, toke
 	if err != nil {
 		return err
 	}
-	lang := web.Lang(row.BrowserLanguage)
-	p := bankPage{Lang: lang, T: web.Text(lang), Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent),
-		Card: cardEnding(t.MaskedPAN), Token: token}
-	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
-		p.Brand = firstNonEmpty(is.Brand.Name, is.Name)
-	}
+	p := b.bankPageFor(ctx, row.BrowserLanguage, row.MerchantName, row.Exponent, t, token)
 	switch {
 	case done != "":
 		p.Done = p.T[done]
@@ -96,4 +91,17 @@ func (b *Browser) renderBankApp(ctx context.Context, w http.ResponseWriter, toke
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	return bankAppPage.Execute(w, p)
+}
+
+// bankPageFor is the bank's page about t's purchase in the language of locale, before its state
+// (pending, or the words of its end) is set: the out-of-band app screen's and the decoupled
+// request's pages show the same purchase.
+func (b *Browser) bankPageFor(ctx context.Context, locale, merchant string, exponent int, t Transaction, token string) bankPage {
+	lang := web.Lang(locale)
+	p := bankPage{Lang: lang, T: web.Text(lang), Merchant: merchant, Amount: FormatAmount(t.Amount, t.Currency, exponent),
+		Card: cardEnding(t.MaskedPAN), Token: token}
+	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
+		p.Brand = firstNonEmpty(is.Brand.Name, is.Name)
+	}
+	return p
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/store"
-	"github.com/open3ds/open3ds/internal/web"
 )
 
 // The decoupled approval page: the demo bank app's page (bankapp.go) for a decoupled request,
@@ -58,12 +57,7 @@ func (b *Browser) renderDecoupled(ctx context.Context, w http.ResponseWriter, to
 	if err != nil {
 		return err
 	}
-	lang := web.Lang(row.Locale)
-	p := bankPage{Lang: lang, T: web.Text(lang), Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent),
-		Card: cardEnding(t.MaskedPAN), Token: token}
-	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
-		p.Brand = firstNonEmpty(is.Brand.Name, is.Name)
-	}
+	p := b.bankPageFor(ctx, row.Locale, row.MerchantName, row.Exponent, t, token)
 	switch {
 	case done != "":
 		p.Done = p.T[done]
