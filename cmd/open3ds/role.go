@@ -149,10 +149,13 @@ func (rt *roleRuntime) server(h http.Handler, tlsConfig *tls.Config) *http.Serve
 // protocolTLS is the protocol listener's TLS: the role's certificate, clients chaining to the CA.
 func (rt *roleRuntime) protocolTLS() *tls.Config { return pki.ServerConfig(rt.cert, rt.pool, true) }
 
-// adminMux serves a role's admin API under /v1/ and its metrics; roles may add more to it.
-func (rt *roleRuntime) adminMux(api http.Handler) *http.ServeMux {
+// adminMux serves a role's admin API under /v1/, its metrics and its health (/livez, and /readyz
+// with the store's check and the role's own); roles may add more to it.
+func (rt *roleRuntime) adminMux(api http.Handler, checks ...httpx.Check) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
+	health := &httpx.Health{Checks: append([]httpx.Check{{Name: "store", Run: rt.db.Ready}}, checks...), Log: rt.log}
+	health.Register(mux)
 	var metrics http.Handler = httpx.MetricsHandler(rt.reg)
 	if rt.metricsToken != "" {
 		metrics = httpx.RequireToken("open3ds-metrics", rt.metricsToken, false)(metrics)

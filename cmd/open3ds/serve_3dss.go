@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
@@ -192,6 +193,7 @@ func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*t
 		proto:  rt.server(server.ProtocolHandler(), rt.protocolTLS()),
 		api:    rt.server(server.MerchantHandler(), pki.ServerConfig(publicCert, nil, false)),
 		public: rt.server(server.PublicHandler(), pki.ServerConfig(publicCert, nil, false)),
-		admin:  rt.server(rt.adminMux(threedsserver.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil),
+		admin: rt.server(rt.adminMux(threedsserver.NewAdmin(st, cfg.AdminToken.Reveal()).Handler(),
+			httpx.Check{Name: "card_ranges", Run: server.RangesReady}), nil),
 	}, nil
 }

@@ -120,6 +120,22 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // through it run beside a write in progress (WAL) and see only committed data.
 func (db *DB) Reader() *sql.DB { return db.read }
 
+// Ready says whether the store answers: a query through the read pool and, on PostgreSQL, a round
+// trip on the write pool too (SQLite's writer is a connection in this process, which a busy commit
+// may hold for a moment: asking it would report load as absence). It is the store's readiness check.
+func (db *DB) Ready(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: reading: %w", err)
+	}
+	if db.dialect == Postgres {
+		if err := db.write.PingContext(ctx); err != nil {
+			return fmt.Errorf("store: writing: %w", err)
+		}
+	}
+	return nil
+}
+
 // Close releases every connection. It returns the first error either pool reports on closing.
 func (db *DB) Close() error {
 	if db.group != nil {

@@ -143,3 +143,15 @@ func PickVersion(r Range, dsStart, dsEnd string) string {
 func within(v, lo, hi string) bool {
 	return lo != "" && hi != "" && emv.CompareVersions(v, lo) >= 0 && emv.CompareVersions(v, hi) <= 0
 }
+
+// RangesReady is the 3DS Server's readiness check beyond its store: it cannot tell a merchant
+// whether a card is enrolled, or which version to speak, before the first card-range list from the
+// DS is in the store. Once loaded, ranges that the DS has not refreshed since still serve, so an
+// unreachable DS does not take every instance out of the load balancer.
+func (s *Server) RangesReady(ctx context.Context) error {
+	_, err := s.cfg.Store.CacheState(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("no card ranges loaded from the DS yet (the first PReq has not succeeded)")
+	}
+	return err
+}
