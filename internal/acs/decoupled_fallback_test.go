@@ -14,7 +14,6 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/emv"
-	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 )
 
@@ -222,29 +221,13 @@ func TestDecoupledFallbackSurvivesRestart(t *testing.T) {
 	}{{"sqlite", storetest.SQLiteDSN}, {"postgres", storetest.PostgresDSN}} {
 		t.Run(dsn.name, func(t *testing.T) {
 			ctx := context.Background()
-			d := dsn.dsn(t)
-			var first *store.DB
-			s := newShopOn(t, func(tb testing.TB) *store.DB {
-				db, err := store.Open(ctx, d, store.Options{Migrate: true})
-				if err != nil {
-					tb.Fatal(err)
-				}
-				first = db
-				return db
-			})
+			s, restart := restartableShop(t, dsn.dsn)
 			s.unwatched = true
 			ds, dsURL := newRReqDS(t)
 			id, p := s.fallback(t, "2.3.1", "F", dsURL)
 			s.act(t, p, "bankapp")
 			sendAll(s.e.store, 2)
-			if err := first.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := store.Open(ctx, d, store.Options{Migrate: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := restart()
 			st := acs.NewSQLStore(db, s.e.vault)
 			later := func() time.Time { return s.clock.now().Add(11 * time.Minute) }
 			svc := &acs.Service{Store: st, Keys: s.e.svc.Keys, Now: later}

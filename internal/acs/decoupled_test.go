@@ -271,26 +271,10 @@ func TestDecoupledSurvivesRestart(t *testing.T) {
 	}{{"sqlite", storetest.SQLiteDSN}, {"postgres", storetest.PostgresDSN}} {
 		t.Run(dsn.name, func(t *testing.T) {
 			ctx := context.Background()
-			d := dsn.dsn(t)
-			var first *store.DB
-			s := newShopOn(t, func(tb testing.TB) *store.DB {
-				db, err := store.Open(ctx, d, store.Options{Migrate: true})
-				if err != nil {
-					tb.Fatal(err)
-				}
-				first = db
-				return db
-			})
+			s, restart := restartableShop(t, dsn.dsn)
 			s.unwatched = true
 			res, _ := s.decoupled(t, map[string]any{"threeDSRequestorDecMaxTime": "00002"})
-			if err := first.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := store.Open(ctx, d, store.Options{Migrate: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := restart()
 			st := acs.NewSQLStore(db, s.e.vault)
 			later := func() time.Time { return s.clock.now().Add(3 * time.Minute) }
 			svc := &acs.Service{Store: st, Keys: s.e.svc.Keys, Now: later}
@@ -390,4 +374,32 @@ func TestDecoupledVersionsAndLimits(t *testing.T) {
 			t.Error("the approval token is in the log")
 		}
 	})
+}
+
+// restartableShop is a shop on the database dsn names; restart closes its store and opens a fresh
+// one on the same database, as another instance with nothing in memory would.
+func restartableShop(t *testing.T, dsn func(testing.TB) string) (*shop, func() *store.DB) {
+	t.Helper()
+	d := dsn(t)
+	var first *store.DB
+	s := newShopOn(t, func(tb testing.TB) *store.DB {
+		db, err := store.Open(context.Background(), d, store.Options{Migrate: true})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		first = db
+		return db
+	})
+	return s, func() *store.DB {
+		t.Helper()
+		if err := first.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(context.Background(), d, store.Options{Migrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
 }
