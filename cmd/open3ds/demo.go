@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/console"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 )
@@ -102,6 +103,16 @@ type demoNetwork struct {
 	done      chan error // serving's end
 	finished  bool       // done was received
 	pprof     bool       // the roles serve /debug/pprof/
+	// consoles are the roles' operations consoles, in the order they are printed; consolePassword
+	// is the demo admin's password in all three, new at every start.
+	consoles        []demoConsole
+	consolePassword string
+}
+
+// demoConsole is one role's console as the demo prints it.
+type demoConsole struct {
+	title, url string
+	c          *console.Console
 }
 
 // demoStarted, when set (by tests), hears the network once every listener serves.
@@ -255,6 +266,7 @@ type demoInfo struct {
 	AcquirerBIN      string              `json:"acquirerBIN"`
 	AcquirerMerchant string              `json:"acquirerMerchantID"`
 	MerchantName     string              `json:"merchantName"`
+	Console          map[string]string   `json:"console"`
 }
 
 func (d *demoNetwork) writeInfo() error {
@@ -276,7 +288,8 @@ func (d *demoNetwork) writeInfo() error {
 		TDSS: map[string]string{"protocol": u.TDSS, "api": u.TDSSAPI, "public": u.TDSSPublic, "admin": u.TDSSAdmin},
 		Shop: u.Shop, Outbox: d.outboxURL(), MerchantKeyFile: d.paths.merchantKey, Cards: cards,
 		ThreeDSServerURL: u.TDSS + "/3ds/rreq", RequestorID: demoRequestorID, ThreeDSServerRef: demoTDSSRef, AcquirerBIN: demoAcquirerBIN,
-		AcquirerMerchant: demoAcquirerMerchant, MerchantName: demoMerchantName}
+		AcquirerMerchant: demoAcquirerMerchant, MerchantName: demoMerchantName,
+		Console: map[string]string{"account": demoConsoleAccount, "password": d.consolePassword}}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	return os.WriteFile(d.paths.info, append(b, '\n'), 0o600)
 }
@@ -306,6 +319,12 @@ func (d *demoNetwork) printReady(w io.Writer, took time.Duration) {
 		{"Admin APIs and /metrics:", u.DSAdmin + "  " + u.ACSAdmin + "  " + u.TDSSAdmin},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nOperations consoles: account %s, password %s (new at every start; an authenticator app\nis enrolled at the first sign-in and kept):\n", demoConsoleAccount, d.consolePassword)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range d.consoles {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.title+":", c.url+"/console/")
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nTest cards (expiry %s, any name):\n", demoExpiry)

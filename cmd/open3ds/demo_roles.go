@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/open3ds/open3ds/internal/console"
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
@@ -41,6 +44,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	if err != nil {
 		return err
 	}
+	d.consoles = append(d.consoles, demoConsole{"Directory Server", u.DSAdmin, dsRT.console})
 	serve(dsProto, demoDSPort)
 	serve(dsAdmin, demoDSAdminPort)
 
@@ -73,6 +77,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	if err := demoKeepLocked(ctx, acs); err != nil {
 		return err
 	}
+	d.consoles = append(d.consoles, demoConsole{"ACS", u.ACSAdmin, acsRT.console})
 	serve(acsRT.server(acs.svc.Handler(), acsRT.protocolTLS()), demoACSPort)
 	serve(acsRT.server(acs.adminMux, nil), demoACSAdminPort)
 	serve(pub.srv, demoACSPublicPort)
@@ -96,6 +101,10 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	}
 	t.public.TLSConfig = nil
 	d.tdss = t.server
+	d.consoles = append(d.consoles, demoConsole{"3DS Server", u.TDSSAdmin, tRT.console})
+	if err := d.consoleAccounts(ctx); err != nil {
+		return err
+	}
 	serve(t.proto, demoTDSSPort)
 	serve(t.api, demoTDSSAPIPort)
 	serve(t.public, demoTDSSPublicPort)
@@ -165,4 +174,25 @@ func demoDropConnections(ln net.Listener) {
 // openDemoStore opens one of the demo's SQLite stores, migrated.
 func openDemoStore(ctx context.Context, dsn string) (*store.DB, error) {
 	return store.Open(ctx, dsn, store.Options{Migrate: true})
+}
+
+// demoConsoleAccount is the account the demo makes in each role's console.
+const demoConsoleAccount = "admin"
+
+// consoleAccounts gives the demo's admin account in every console one new password, printed at
+// start: the account is made on the first run and its password replaced on each later one, its
+// authenticator app kept. A demo's password lives as long as the demo; a real deployment makes its
+// accounts with `open3ds console account add`.
+func (d *demoNetwork) consoleAccounts(ctx context.Context) error {
+	d.consolePassword = console.NewPassword()
+	for _, c := range d.consoles {
+		_, err := c.c.Accounts().Create(ctx, demoConsoleAccount, console.Admin, d.consolePassword)
+		if errors.Is(err, console.ErrExists) {
+			_, err = c.c.Accounts().ResetPassword(ctx, demoConsoleAccount, d.consolePassword, false)
+		}
+		if err != nil {
+			return fmt.Errorf("demo console account in the %s: %w", c.title, err)
+		}
+	}
+	return nil
 }

@@ -16,11 +16,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/open3ds/open3ds/internal/audit"
 	"github.com/open3ds/open3ds/internal/config"
+	"github.com/open3ds/open3ds/internal/console"
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/vault"
 )
 
 // This file is the start-up every role shares: `open3ds serve ds|acs|3dss` each load their own
@@ -39,6 +42,44 @@ type RoleLog struct {
 	// answers anyone who reaches the admin listener, which should then be on loopback or a private
 	// network only.
 	MetricsToken logx.Secret `yaml:"metrics_token" env:"METRICS_TOKEN" help:"bearer token /metrics requires; /metrics is open when empty"`
+}
+
+// RoleConsole is the operations console's configuration, the same for every role, embedded in each
+// role's configuration beside RoleLog. The zero value is the safe default: a second factor required,
+// five attempts, a fifteen-minute lock.
+type RoleConsole struct {
+	ConsoleSecureCookies bool          `yaml:"console_secure_cookies" env:"CONSOLE_SECURE_COOKIES" flag:"console-secure-cookies" help:"mark console cookies Secure on plain HTTP too: set it when TLS ends at a proxy in front of the admin listener"`
+	ConsoleTOTPOptional  bool          `yaml:"console_totp_optional" env:"CONSOLE_TOTP_OPTIONAL" help:"let console accounts sign in without an authenticator app (not recommended: by default each account enrols one at its first sign-in)"`
+	ConsoleMaxAttempts   int           `yaml:"console_max_attempts" env:"CONSOLE_MAX_ATTEMPTS" help:"wrong passwords or codes in a row that lock a console account (default 5)"`
+	ConsoleLockFor       time.Duration `yaml:"console_lock_for" env:"CONSOLE_LOCK_FOR" help:"how long a locked console account stays locked (default 15m)"`
+	ConsoleIdleTimeout   time.Duration `yaml:"console_idle_timeout" env:"CONSOLE_IDLE_TIMEOUT" help:"a console session unused this long ends (default 30m)"`
+}
+
+func (c RoleConsole) check(p *config.Problems) {
+	if c.ConsoleMaxAttempts < 0 || c.ConsoleMaxAttempts > 100 {
+		p.Add("console_max_attempts", "must be between 1 and 100 (0 for the default, 5)")
+	}
+	if c.ConsoleLockFor < 0 {
+		p.Add("console_lock_for", "must not be negative")
+	}
+	if c.ConsoleIdleTimeout < 0 {
+		p.Add("console_idle_timeout", "must not be negative")
+	}
+}
+
+func (c RoleConsole) policy() console.Policy {
+	p := console.DefaultPolicy
+	p.RequireSecondFactor = !c.ConsoleTOTPOptional
+	if c.ConsoleMaxAttempts > 0 {
+		p.MaxAttempts = c.ConsoleMaxAttempts
+	}
+	if c.ConsoleLockFor > 0 {
+		p.LockFor = c.ConsoleLockFor
+	}
+	if c.ConsoleIdleTimeout > 0 {
+		p.IdleTimeout = c.ConsoleIdleTimeout
+	}
+	return p
 }
 
 // defaultRoleLog is the logging every role starts from before its configuration is read.
@@ -100,6 +141,17 @@ type roleRuntime struct {
 	pprof   bool
 	// metricsToken is the bearer token /metrics requires; empty leaves it open.
 	metricsToken string
+	// console is the role's operations console, served by adminMux under /console/ once openConsole
+	// has made it.
+	console *console.Console
+}
+
+// openConsole makes the role's console; role names its cookies ("acs"), title is what operators call
+// the role. keys, when the role has vault keys, seal the accounts' TOTP secrets.
+func (rt *roleRuntime) openConsole(role, title string, keys *vault.Keyring, c RoleConsole) *console.Console {
+	rt.console = console.New(console.Options{Role: role, Title: title, DB: rt.db, Vault: keys, Policy: c.policy(),
+		Log: rt.log, SecureCookies: c.ConsoleSecureCookies})
+	return rt.console
 }
 
 // openRole opens the store and loads the role's key pair and the CA pool. The caller closes the
@@ -149,11 +201,19 @@ func (rt *roleRuntime) server(h http.Handler, tlsConfig *tls.Config) *http.Serve
 // protocolTLS is the protocol listener's TLS: the role's certificate, clients chaining to the CA.
 func (rt *roleRuntime) protocolTLS() *tls.Config { return pki.ServerConfig(rt.cert, rt.pool, true) }
 
-// adminMux serves a role's admin API under /v1/, its metrics and its health (/livez, and /readyz
-// with the store's check and the role's own); roles may add more to it.
+// adminMux serves a role's admin API under /v1/ (every change it makes recorded in the audit log),
+// its console under /console/ when the role opened one, its metrics and its health (/livez, and
+// /readyz with the store's check and the role's own); roles may add more to it.
 func (rt *roleRuntime) adminMux(api http.Handler, checks ...httpx.Check) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", api)
+	auditLog := audit.New(rt.db)
+	mux.Handle("/v1/", auditLog.API("admin-api", func(err error) {
+		rt.log.Error("audit entry of an admin API change not written", "err", err)
+	})(api))
+	if rt.console != nil {
+		mux.Handle("/console/", rt.console.Handler())
+		mux.Handle("/console", rt.console.Handler())
+	}
 	health := &httpx.Health{Checks: append([]httpx.Check{{Name: "store", Run: rt.db.Ready}}, checks...), Log: rt.log}
 	health.Register(mux)
 	var metrics http.Handler = httpx.MetricsHandler(rt.reg)

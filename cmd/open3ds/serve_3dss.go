@@ -49,6 +49,7 @@ type tdssConfig struct {
 	} `yaml:"public_tls" env:"3DSS_PUBLIC_TLS" flag:"public-tls"`
 	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
 	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
+	RoleConsole
 	RoleLog
 }
 
@@ -84,6 +85,7 @@ func (c *tdssConfig) Validate() error {
 	if c.Refresh < threedsserver.MinRefresh || c.Refresh > threedsserver.MaxRefresh {
 		p.Add("preq_every", "must be between 1h and 24h")
 	}
+	c.RoleConsole.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -188,6 +190,7 @@ func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*t
 		DSURL: cfg.DSURL, PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin,
 		RefNumber: cfg.RefNumber, OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh,
 		Metrics: metrics, Log: rt.log})
+	rt.openConsole("3dss", "3DS Server", ring, cfg.RoleConsole)
 	return &tdssRole{
 		server: server,
 		proto:  rt.server(server.ProtocolHandler(), rt.protocolTLS()),

@@ -79,6 +79,7 @@ type acsConfig struct {
 	// engine's locale rule compares a device's locale with; without it the rule stays silent.
 	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
 	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	RoleConsole
 	RoleLog
 }
 
@@ -128,6 +129,7 @@ func (c *acsConfig) Validate() error {
 	if c.PublicListen != "" && !c.DevOutbox {
 		c.checkNoOutbox(&p)
 	}
+	c.RoleConsole.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -263,6 +265,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	}
 	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
 	svc.Ended = sender.Wake
+	rt.openConsole("acs", "ACS", ring, cfg.RoleConsole)
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
 	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}, nil
 }

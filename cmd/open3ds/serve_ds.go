@@ -38,6 +38,7 @@ type dsConfig struct {
 	NotEnrolled  string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
 	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
 	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	RoleConsole
 	RoleLog
 }
 
@@ -76,6 +77,7 @@ func (c *dsConfig) Validate() error {
 	if c.Timeout <= 0 || c.PReqEvery <= 0 {
 		p.Add("timeout", "timeout and preq_every must be positive")
 	}
+	c.RoleConsole.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -147,6 +149,8 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), SDKKeys: keys,
 		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log})
 	proto = rt.server(server.Handler(), rt.protocolTLS())
+	// The DS has no vault keys: its console accounts' TOTP secrets are kept as they are (docs/console.md).
+	rt.openConsole("ds", "Directory Server", nil, cfg.RoleConsole)
 	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)
 	return proto, admin, nil
 }
