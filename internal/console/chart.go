@@ -114,9 +114,10 @@ func (c Chart) SVG() template.HTML {
 	n := len(c.Labels)
 	if n > 0 && len(c.Series) > 0 {
 		groupW := plotW / float64(n)
-		barW := groupW * 0.8 / float64(len(c.Series))
+		// Bars are at most 48 units wide, so that a chart of one day does not draw a wall.
+		barW := math.Min(groupW*0.8/float64(len(c.Series)), 48)
 		for i, label := range c.Labels {
-			gx := padL + groupW*float64(i) + groupW*0.1
+			gx := padL + groupW*float64(i) + (groupW-barW*float64(len(c.Series)))/2
 			for j, s := range c.Series {
 				if i >= len(s.Values) || math.IsNaN(s.Values[i]) {
 					continue
@@ -129,7 +130,7 @@ func (c Chart) SVG() template.HTML {
 					strconv.FormatFloat(s.Values[i], 'f', 2, 64), esc(label), esc(s.Name), esc(c.FormatValue(s.Values[i])))
 			}
 			// Labels are slanted so that a month of days fits; long ones are cut.
-			lx, ly := gx+groupW*0.4, padT+plotH+14
+			lx, ly := gx+barW*float64(len(c.Series))/2, padT+plotH+14
 			fmt.Fprintf(&b, `<text class="axis label" x="%.1f" y="%.1f" text-anchor="end" transform="rotate(-40 %.1f %.1f)">%s</text>`,
 				lx, ly, lx, ly, esc(shorten(label, maxLabelRunes)))
 		}

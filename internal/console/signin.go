@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,7 +148,7 @@ type secondFactorData struct {
 	// Enrol is set while the account has no confirmed TOTP app: the page shows the secret.
 	Enrol       bool
 	Secret, URI string
-	QR          string // a data: URL of the otpauth QR code, empty if it could not be drawn
+	QR          template.URL // a data: URL of the otpauth QR code, empty if it could not be drawn
 }
 
 func (c *Console) secondFactorForm(w http.ResponseWriter, r *http.Request) error {
@@ -180,7 +181,8 @@ func (c *Console) showSecondFactor(w http.ResponseWriter, r *http.Request, statu
 		d.Enrol = true
 		d.Secret = groupSecret(b32.EncodeToString(secret))
 		d.URI = totpURI("open3ds "+c.o.Title, s.Account, secret)
-		d.QR = qrDataURL(d.URI)
+		// The URL is ours, a PNG we drew: html/template would otherwise refuse a data: URL.
+		d.QR = template.URL(qrDataURL(d.URI))
 	}
 	return c.renderStatus(w, r, s, status, View{Title: "Second factor", Template: secondFactorPage, Data: struct {
 		secondFactorData
