@@ -19,12 +19,13 @@ const Redacted = "[redacted]"
 // New returns a logger that writes to w at level and above, as JSON lines when format is "json" and
 // as logfmt-style text when it is "text". Any other format, the empty string included, gives JSON:
 // it is the machine-readable choice, and configuration validation is the place to refuse a typo.
+// A line logged with a context that holds a trace span carries its trace_id and span_id.
 func New(w io.Writer, level slog.Leveler, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: ReplaceAttr}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(traceHandler{slog.NewTextHandler(w, opts)})
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(traceHandler{slog.NewJSONHandler(w, opts)})
 }
 
 // ReplaceAttr applies the redaction rules to one attribute. New installs it; code that builds its own
@@ -34,6 +35,11 @@ func New(w io.Writer, level slog.Leveler, format string) *slog.Logger {
 func ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 	if builtIn(groups, a) {
 		return a
+	}
+	if a.Value.Kind() == slog.KindAny {
+		if id, ok := a.Value.Any().(hexID); ok {
+			return slog.String(a.Key, string(id)) // ours, from a span context: never card data
+		}
 	}
 	a.Key = RedactText(a.Key)
 	if IsSecretKey(a.Key) || anySecret(groups) {
