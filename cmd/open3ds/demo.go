@@ -107,6 +107,9 @@ type demoNetwork struct {
 	// is the demo admin's password in all three, new at every start.
 	consoles        []demoConsole
 	consolePassword string
+
+	// getenv reads the OTEL_* variables, for each role's tracing.
+	getenv func(string) string
 }
 
 // demoConsole is one role's console as the demo prints it.
@@ -194,7 +197,7 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 	for i, off := range demoPorts {
 		lns[off] = opened[i]
 	}
-	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1), pprof: o.pprof}
+	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1), pprof: o.pprof, getenv: e.getenv}
 	n.closers = append(n.closers, func() { closeAll(opened) })
 	fail := func(err error) (*demoNetwork, error) {
 		n.close()

@@ -129,7 +129,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 
 // open opens one role's runtime and closes it with the demo.
 func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
-	b.Pprof = d.pprof
+	b.Pprof, b.Getenv = d.pprof, d.getenv
 	rt, err := openRole(ctx, log, b)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 	"github.com/open3ds/open3ds/internal/vault"
 )
 
@@ -112,6 +113,17 @@ type roleBase struct {
 	Pprof   bool // serve /debug/pprof/ on the admin listener
 	// MetricsToken is the bearer token /metrics requires; empty leaves it open.
 	MetricsToken string
+	// Role is the role's short name (ds, acs, 3dss): its traces' service is open3ds-<Role> unless
+	// OTEL_SERVICE_NAME names another.
+	Role string
+	// Getenv reads the OTEL_* variables that configure tracing; nil traces nothing.
+	Getenv func(string) string
+}
+
+// withEnv is b reading the tracing variables through getenv.
+func (b roleBase) withEnv(getenv func(string) string) roleBase {
+	b.Getenv = getenv
+	return b
 }
 
 // loadConfig reads a role's configuration from its defaults, file, environment and args. ok is false
@@ -144,6 +156,8 @@ type roleRuntime struct {
 	// console is the role's operations console, served by adminMux under /console/ once openConsole
 	// has made it.
 	console *console.Console
+	// tracing makes the role's spans; nil when the environment asks for none.
+	tracing *tracing.Tracing
 }
 
 // openConsole makes the role's console; role names its cookies ("acs"), title is what operators call
@@ -157,14 +171,26 @@ func (rt *roleRuntime) openConsole(role, title string, keys *vault.Keyring, c Ro
 // openRole opens the store and loads the role's key pair and the CA pool. The caller closes the
 // runtime when it returns no error.
 func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
+	// Tracing first: a wrong OTEL_* variable is a configuration problem, reported before anything opens.
+	var tr *tracing.Tracing
+	if b.Getenv != nil {
+		var err error
+		if tr, err = tracing.New(b.Getenv, "open3ds-"+b.Role, b.Role); err != nil {
+			return nil, exitError{code: 2, msg: err.Error()}
+		}
+	}
 	db, err := store.Open(ctx, b.DSN, store.Options{Migrate: b.Migrate})
 	if err != nil {
+		tr.Shutdown(ctx)
 		return nil, err
 	}
-	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken}
+	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken, tracing: tr}
 	if err := rt.load(b); err != nil {
-		db.Close()
+		rt.Close()
 		return nil, err
+	}
+	if tr.Enabled() {
+		log.Info("tracing: spans go to the OTLP receiver the OTEL_* variables name", "service", "open3ds-"+b.Role)
 	}
 	return rt, nil
 }
@@ -181,19 +207,29 @@ func (rt *roleRuntime) load(b roleBase) error {
 	return err
 }
 
-// Close closes the store.
-func (rt *roleRuntime) Close() error { return rt.db.Close() }
+// Close sends the spans still buffered, then closes the store. The roles close their runtime once
+// their listeners have stopped, so the last requests' spans are among those sent.
+func (rt *roleRuntime) Close() error {
+	if err := rt.tracing.Shutdown(context.Background()); err != nil {
+		rt.log.Warn("tracing: the last spans were not exported", "err", err)
+	}
+	return rt.db.Close()
+}
 
 // peerClient is the mutual-TLS client a role calls its peers with, presenting its own certificate and
 // trusting only the scheme CA. The roles tune its pool to the traffic they send.
 func (rt *roleRuntime) peerClient(timeout time.Duration, maxIdlePerHost int, idleTimeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&rt.cert, rt.pool, ""),
-		MaxIdleConnsPerHost: maxIdlePerHost, IdleConnTimeout: idleTimeout}}
+	return &http.Client{Timeout: timeout, Transport: rt.tracing.Transport(&http.Transport{TLSClientConfig: pki.ClientConfig(&rt.cert, rt.pool, ""),
+		MaxIdleConnsPerHost: maxIdlePerHost, IdleConnTimeout: idleTimeout})}
 }
 
-// server wraps h in the standard middleware; tlsConfig nil serves plain HTTP.
+// untraced are the admin paths that get no span: probes and scrapes come every few seconds and say
+// nothing about a purchase.
+var untraced = []string{"/livez", "/readyz", "/metrics"}
+
+// server wraps h in the tracing and the standard middleware; tlsConfig nil serves plain HTTP.
 func (rt *roleRuntime) server(h http.Handler, tlsConfig *tls.Config) *http.Server {
-	srv := httpx.NewServer(httpx.Standard(rt.log, rt.metrics)(h), rt.log)
+	srv := httpx.NewServer(httpx.Chain(h, httpx.Trace(rt.tracing, untraced...), httpx.Standard(rt.log, rt.metrics)), rt.log)
 	srv.TLSConfig = tlsConfig
 	return srv
 }

@@ -114,7 +114,8 @@ func checkProtocolURL(raw string) string {
 
 // base is what the shared start-up needs of this configuration.
 func (c *tdssConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
+		MetricsToken: c.MetricsToken.Reveal(), Role: "3dss"}
 }
 
 // tdssListening, when set (by tests), hears the listeners' addresses once all are open.
@@ -127,7 +128,7 @@ func runServe3DSS(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := cfg.logger(e.stderr)
-	rt, err := openRole(ctx, log, cfg.base())
+	rt, err := openRole(ctx, log, cfg.base().withEnv(e.getenv))
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*t
 	server := threedsserver.NewServer(threedsserver.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second),
 		DSURL: cfg.DSURL, PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin,
 		RefNumber: cfg.RefNumber, OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh,
-		Metrics: metrics, Log: rt.log})
+		WebhookTransport: rt.tracing.Transport(nil), Metrics: metrics, Log: rt.log})
 	rt.openConsole("3dss", "3DS Server", ring, cfg.RoleConsole)
 	return &tdssRole{
 		server: server,

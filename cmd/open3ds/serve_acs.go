@@ -171,7 +171,8 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 
 // base is what the shared start-up needs of this configuration.
 func (c *acsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
+		MetricsToken: c.MetricsToken.Reveal(), Role: "acs"}
 }
 
 // acsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -195,7 +196,7 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 		}
 		go riskSet.Watch(ctx, log)
 	}
-	rt, err := openRole(ctx, log, cfg.base())
+	rt, err := openRole(ctx, log, cfg.base().withEnv(e.getenv))
 	if err != nil {
 		return err
 	}

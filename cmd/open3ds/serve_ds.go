@@ -84,7 +84,8 @@ func (c *dsConfig) Validate() error {
 
 // base is what the shared start-up needs of this configuration.
 func (c *dsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
+		MetricsToken: c.MetricsToken.Reveal(), Role: "ds"}
 }
 
 // dsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -98,7 +99,7 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 	}
 	log := cfg.logger(e.stderr)
 	emv.SetOpaqueFIDOAuthData(cfg.FIDOAuthData == "opaque")
-	rt, err := openRole(ctx, log, cfg.base())
+	rt, err := openRole(ctx, log, cfg.base().withEnv(e.getenv))
 	if err != nil {
 		return err
 	}

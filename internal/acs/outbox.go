@@ -14,6 +14,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // End is how an authentication ended, as the challenge (or a timeout) reports it.
@@ -222,7 +223,7 @@ func (s *Sender) send(ctx context.Context, row OutboxRow) (string, error) {
 	if url == "" {
 		return "", errors.New("no DS URL for the RReq")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(row.Body))
+	req, err := http.NewRequestWithContext(tracing.Sending(ctx, emv.TypeRReq), http.MethodPost, url, bytes.NewReader(row.Body))
 	if err != nil {
 		return "", err
 	}

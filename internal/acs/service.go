@@ -13,6 +13,7 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // Service is the ACS's protocol side: it answers AReqs relayed by a DS.
@@ -80,7 +81,10 @@ func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) 
 		// A decided AReq's exchange was stored with its transaction.
 		if res == nil {
 			s.record(ctx, ex, err)
+			return
 		}
+		answered(&ex, res)
+		tracing.Exchange(ctx, ex)
 	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAReq))
 	if err != nil {
@@ -138,6 +142,7 @@ func (s *Service) record(ctx context.Context, ex store.Exchange, err error) {
 	if ex.ThreeDSServerTransID == "" {
 		ex.ThreeDSServerTransID, ex.DSTransID, ex.MessageVersion = e.ThreeDSServerTransID, e.DSTransID, e.MessageVersion
 	}
+	tracing.Exchange(ctx, ex)
 	if rerr := s.Exchanges.RecordExchange(ctx, ex); rerr != nil {
 		s.log().WarnContext(ctx, "recording an exchange", "err", rerr)
 	}

@@ -7,12 +7,14 @@ import (
 
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // handleRReq relays an ACS's RReq to the 3DS Server its transaction came from and brings the RRes
 // (or the 3DS Server's Erro) back. It changes no state, so a repeated RReq is simply relayed again.
 func (s *Server) handleRReq(ctx context.Context, c caller, rreq *emv.RReq, ex *store.Exchange) (emv.Message, error) {
 	ex.ThreeDSServerTransID, ex.DSTransID, ex.ACSTransID = rreq.ThreeDSServerTransID, rreq.DSTransID, rreq.ACSTransID
+	tracing.TransStatus(ctx, rreq.TransStatus)
 	t, err := s.cfg.Store.Transaction(ctx, rreq.DSTransID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, about(emv.Errorf(emv.CodeTransIDNotRecognised, "dsTransID"), rreq)

@@ -18,6 +18,7 @@ import (
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // Recorder keeps the exchange log; *store.DB is one.
@@ -215,6 +216,7 @@ func (s *Server) finish(ctx context.Context, ex *store.Exchange, answer emv.Mess
 		}
 	}
 	s.cfg.Metrics.message(ex.MessageType, ex.Outcome, ex.Duration)
+	tracing.Exchange(ctx, *ex)
 	if s.cfg.Recorder != nil {
 		if rerr := s.cfg.Recorder.RecordExchange(context.WithoutCancel(ctx), *ex); rerr != nil {
 			s.cfg.Log.Error("recording an exchange failed", "messageType", ex.MessageType, "err", rerr)
@@ -283,6 +285,7 @@ func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string
 			out.Outcome = "answered"
 		}
 	}
+	tracing.Exchange(ctx, out)
 	if s.cfg.Recorder != nil {
 		if err := s.cfg.Recorder.RecordExchange(context.WithoutCancel(ctx), out); err != nil {
 			s.cfg.Log.Error("recording an exchange failed", "messageType", out.MessageType, "err", err)
@@ -329,7 +332,7 @@ func (s *Server) post(ctx context.Context, url string, m emv.Message) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(tracing.Sending(ctx, m.Type()), s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // RemoteError is an Erro the DS answered instead of the message asked for.
@@ -28,7 +29,7 @@ func (s *Server) post(ctx context.Context, m emv.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(tracing.Sending(ctx, m.Type()), s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.DSURL, bytes.NewReader(body))
 	if err != nil {
@@ -142,6 +143,7 @@ func (s *Server) logRemote(ctx context.Context, msg, id string, remote *RemoteEr
 }
 
 func (s *Server) record(ctx context.Context, ex store.Exchange) {
+	tracing.Exchange(ctx, ex)
 	if s.cfg.Recorder == nil {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // RReqPath is the route of the RReq endpoint under Config.ProtocolURL; each AReq's threeDSServerURL
@@ -67,6 +68,7 @@ func (s *Server) TakeRReq(ctx context.Context, body []byte) (*emv.RRes, error) {
 		return nil, err
 	}
 	rreq := m.(*emv.RReq)
+	tracing.TransStatus(ctx, rreq.TransStatus)
 	about := func(code emv.Code, field string) error {
 		return &emv.Error{Code: code, Detail: field, MessageType: emv.TypeRReq, MessageVersion: rreq.MessageVersion,
 			ThreeDSServerTransID: rreq.ThreeDSServerTransID, DSTransID: rreq.DSTransID, ACSTransID: rreq.ACSTransID}

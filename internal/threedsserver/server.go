@@ -46,6 +46,10 @@ type Config struct {
 	Timeout time.Duration
 	// Refresh is how often the card ranges are reloaded, 1 h to 24 h; default 12 h.
 	Refresh time.Duration
+	// WebhookTransport carries the webhooks to merchants; nil is http.DefaultTransport. The role
+	// gives one that traces each call.
+	WebhookTransport http.RoundTripper
+
 	Metrics *Metrics // nil: not counted
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -86,7 +90,7 @@ func NewServer(cfg Config) *Server {
 		cfg.ParentOrigin = o
 	}
 	// Webhooks go to merchants' ordinary HTTPS endpoints, not over the scheme's mutual TLS.
-	return &Server{cfg: cfg, webhooks: &http.Client{Timeout: 5 * time.Second}}
+	return &Server{cfg: cfg, webhooks: &http.Client{Timeout: 5 * time.Second, Transport: cfg.WebhookTransport}}
 }
 
 // The limits of the card-range refresh period (PROTOCOL.md §1.3).

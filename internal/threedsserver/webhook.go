@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // SignatureHeader carries a webhook's signature: "t=<unix seconds>,v1=<hex HMAC-SHA256>" over
@@ -42,10 +44,12 @@ func (s *Server) notify(ctx context.Context, t Transaction) {
 	if err != nil {
 		return
 	}
+	// The attempts outlive the request that ended the transaction, but stay in its trace.
+	bg := tracing.Sending(context.WithoutCancel(ctx), "webhook")
 	go func() {
 		delay := 500 * time.Millisecond
 		for attempt := 1; attempt <= 4; attempt++ {
-			if s.postWebhook(m.WebhookURL, keyHash, body) {
+			if s.postWebhook(bg, m.WebhookURL, keyHash, body) {
 				return
 			}
 			time.Sleep(delay)
@@ -55,8 +59,8 @@ func (s *Server) notify(ctx context.Context, t Transaction) {
 	}()
 }
 
-func (s *Server) postWebhook(url, key string, body []byte) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+func (s *Server) postWebhook(ctx context.Context, url, key string, body []byte) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

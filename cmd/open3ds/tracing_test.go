@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/open3ds/open3ds/internal/bench"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/tracing"
+	"github.com/open3ds/open3ds/internal/tracing/otlptest"
+)
+
+// The cards of the traced purchases: the demo's frictionless card and its card challenged with an
+// SMS code.
+const (
+	tracedFrictionless = "4000000000001000"
+	tracedChallenged   = "4000010000001009"
+)
+
+// With the OTEL_* variables pointing at an OTLP/HTTP receiver, the demo's roles, each with its own
+// store and talking over loopback mutual TLS, export spans such that a purchase through the merchant
+// API (3DS Server, DS, ACS) is one trace, parent to child, and the RReq that ends a challenge (ACS,
+// DS, 3DS Server) is one too; and no span carries the card number.
+func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
+	rcv := otlptest.Start(t)
+	d := startTestDemoEnv(t, filepath.Join(t.TempDir(), "open3ds-data"), 0, map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL,
+		"OTEL_EXPORTER_OTLP_HEADERS":  "x-collector-tenant=open3ds%20tests",
+		"OTEL_RESOURCE_ATTRIBUTES":    "deployment.environment.name=test",
+	})
+	if res := d.buy(tracedFrictionless, "1999"); res["transStatus"] != "Y" {
+		t.Fatalf("the frictionless purchase ended %v", res["transStatus"])
+	}
+	challenge := &bench.ChallengeScenario{API: &bench.MerchantAPI{Client: d.client, URL: d.net.urls.TDSSAPI, Key: d.key},
+		Browser: d.client, Outbox: d.net.outboxURL(), Cards: []string{tracedChallenged}, Poll: 10 * time.Second}
+	if err := challenge.Do(context.Background(), 0); err != nil {
+		t.Fatalf("the challenged purchase: %v\n%s", err, d.logs)
+	}
+	// Stopping the demo closes each role's runtime, which exports the spans still buffered.
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	spans := rcv.Spans()
+	if len(spans) == 0 {
+		t.Fatalf("no span reached the receiver (%d export requests)", rcv.Requests())
+	}
+	byID := map[string]otlptest.Span{}
+	for _, s := range spans {
+		byID[s.SpanID()] = s
+	}
+
+	// The frictionless purchase: from the ACS's span for the AReq up to the merchant API's request.
+	acsAReq := only(t, spans, "the ACS's AReq span with transStatus Y", func(s otlptest.Span) bool {
+		return s.Service() == "open3ds-acs" && s.Name == "POST /areq" && s.Attr(tracing.AttrTransStatus) == "Y"
+	})
+	assertChain(t, "the purchase", byID, acsAReq, []hop{
+		{"open3ds-acs", tracepb.Span_SPAN_KIND_SERVER, "POST /areq"},
+		{"open3ds-ds", tracepb.Span_SPAN_KIND_CLIENT, "POST AReq"},
+		{"open3ds-ds", tracepb.Span_SPAN_KIND_SERVER, "POST /"},
+		{"open3ds-3dss", tracepb.Span_SPAN_KIND_CLIENT, "POST AReq"},
+		{"open3ds-3dss", tracepb.Span_SPAN_KIND_SERVER, "POST /v1/authentications/{id}/authenticate"},
+	})
+	dsAReq := byID[byID[acsAReq.ParentID()].ParentID()]
+	if dsAReq.Attr(tracing.AttrMessageType) != "AReq" || dsAReq.Attr(tracing.AttrMessageVersion) == "" ||
+		dsAReq.Attr(tracing.AttrTransStatus) != "Y" || dsAReq.Attr("http.route") != "/" {
+		t.Errorf("the DS's span of the AReq says %v", dsAReq.Attributes)
+	}
+	merchant := byID[byID[dsAReq.ParentID()].ParentID()]
+	if merchant.Attr(tracing.AttrTransStatus) != "Y" || merchant.Attr(tracing.AttrRole) != "3dss" {
+		t.Errorf("the merchant API's span says %v", merchant.Attributes)
+	}
+
+	// The challenge's RReq: from the 3DS Server's span for it up to the ACS's sender.
+	tdssRReq := only(t, spans, "the 3DS Server's RReq span", func(s otlptest.Span) bool {
+		return s.Service() == "open3ds-3dss" && s.Kind == tracepb.Span_SPAN_KIND_SERVER && s.Attr(tracing.AttrMessageType) == "RReq"
+	})
+	assertChain(t, "the RReq", byID, tdssRReq, []hop{
+		{"open3ds-3dss", tracepb.Span_SPAN_KIND_SERVER, "POST /3ds/rreq"},
+		{"open3ds-ds", tracepb.Span_SPAN_KIND_CLIENT, "POST RReq"},
+		{"open3ds-ds", tracepb.Span_SPAN_KIND_SERVER, "POST /"},
+		{"open3ds-acs", tracepb.Span_SPAN_KIND_CLIENT, "POST RReq"},
+	})
+	dsRReq := byID[byID[tdssRReq.ParentID()].ParentID()]
+	for _, s := range []otlptest.Span{tdssRReq, dsRReq} {
+		if s.Attr(tracing.AttrTransStatus) != "Y" || s.Attr(tracing.AttrMessageType) != "RReq" {
+			t.Errorf("the %s's span of the RReq says %v, want RReq with transStatus Y", s.Service(), s.Attributes)
+		}
+	}
+
+	for _, s := range spans {
+		if s.Header.Get("x-collector-tenant") != "open3ds tests" {
+			t.Fatalf("the export came without OTEL_EXPORTER_OTLP_HEADERS's header: %v", s.Header)
+		}
+		if s.Resource["deployment.environment.name"] != "test" || s.Resource[tracing.AttrRole] == "" {
+			t.Fatalf("the resource lacks OTEL_RESOURCE_ATTRIBUTES or the role: %v", s.Resource)
+		}
+		for _, text := range s.Strings() {
+			for _, pan := range []string{tracedFrictionless, tracedChallenged} {
+				if strings.Contains(text, pan) || strings.Contains(text, logx.MaskPAN(pan)) {
+					t.Errorf("span %q of %s carries the card number: %q", s.Name, s.Service(), text)
+				}
+			}
+			// No URL goes into a span: challenge and notification URLs may carry tokens.
+			if strings.Contains(text, "?") || strings.HasPrefix(text, "url.") {
+				t.Errorf("span %q of %s carries a URL or query: %q", s.Name, s.Service(), text)
+			}
+		}
+	}
+}
+
+// hop is what one span of a chain must be.
+type hop struct {
+	service string
+	kind    tracepb.Span_SpanKind
+	name    string
+}
+
+// assertChain follows from's parents to the root and checks that they are the hops, in order, all
+// in one trace.
+func assertChain(t *testing.T, what string, byID map[string]otlptest.Span, from otlptest.Span, hops []hop) {
+	t.Helper()
+	var got []string
+	s := from
+	for i := 0; ; i++ {
+		got = append(got, fmt.Sprintf("%s %s %q", s.Service(), s.Kind, s.Name))
+		if i < len(hops) && (s.Service() != hops[i].service || s.Kind != hops[i].kind || s.Name != hops[i].name) {
+			t.Errorf("%s: span %d is %s, want %s %s %q", what, i, got[i], hops[i].service, hops[i].kind, hops[i].name)
+		}
+		if s.TraceID() != from.TraceID() {
+			t.Errorf("%s: span %d is in trace %s, not %s", what, i, s.TraceID(), from.TraceID())
+		}
+		if s.ParentID() == "" {
+			break
+		}
+		parent, ok := byID[s.ParentID()]
+		if !ok {
+			t.Fatalf("%s: the parent of %s never arrived; chain so far %v", what, got[i], got)
+		}
+		s = parent
+	}
+	if len(got) != len(hops) {
+		t.Errorf("%s: the chain is %v, want %d spans", what, got, len(hops))
+	}
+}
+
+// only returns the one span that match finds, failing the test unless there is exactly one.
+func only(t *testing.T, spans []otlptest.Span, what string, match func(otlptest.Span) bool) otlptest.Span {
+	t.Helper()
+	var found []otlptest.Span
+	for _, s := range spans {
+		if match(s) {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		var names []string
+		for _, s := range spans {
+			names = append(names, s.Service()+" "+s.Name)
+		}
+		t.Fatalf("%d spans are %s, want one; received: %v", len(found), what, names)
+	}
+	return found[0]
+}
