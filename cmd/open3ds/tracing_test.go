@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/bench"
 	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/tracing"
 	"github.com/open3ds/open3ds/internal/tracing/otlptest"
 )
@@ -166,4 +169,45 @@ func only(t *testing.T, spans []otlptest.Span, what string, match func(otlptest.
 		t.Fatalf("%d spans are %s, want one; received: %v", len(found), what, names)
 	}
 	return found[0]
+}
+
+// With tracing turned off (OTEL_SDK_DISABLED, though an endpoint is set) the demo buys as ever and
+// sends the receiver nothing, even when it stops and would flush.
+func TestWithTracingOffTheNetworkExportsNothingAndStillWorks(t *testing.T) {
+	rcv := otlptest.Start(t)
+	d := startTestDemoEnv(t, filepath.Join(t.TempDir(), "open3ds-data"), 0, map[string]string{
+		"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL,
+	})
+	if res := d.buy(tracedFrictionless, "1999"); res["transStatus"] != "Y" {
+		t.Fatalf("the purchase ended %v", res["transStatus"])
+	}
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := rcv.Requests(); n != 0 {
+		t.Errorf("the receiver got %d export requests", n)
+	}
+}
+
+// A role asked to export over gRPC, which it cannot, refuses to start and says which variable to
+// change, before it opens anything.
+func TestARoleRefusesAnOTLPProtocolItCannotSpeak(t *testing.T) {
+	var stderr strings.Builder
+	vars := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+		"OPEN3DS_DS_ADMIN_TOKEN": "admin-token-for-tests", "OPEN3DS_DS_STAND_IN_KEY": "stand-in-key-for-tests"}
+	dir := t.TempDir()
+	res, err := pki.Init(filepath.Join(dir, "pki"), pki.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Layout
+	err = run(context.Background(), []string{"serve", "ds", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+		"--dsn", "sqlite:" + filepath.Join(dir, "ds.db"), "--tls.ca", l.CA.Cert, "--tls.cert", l.DS.Cert, "--tls.key", l.DS.Key},
+		func(k string) string { return vars[k] }, strings.NewReader(""), io.Discard, &stderr)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL") || !strings.Contains(err.Error(), "http/protobuf") {
+		t.Fatalf("serve ds answered %v (exit %d), want exit 2 naming OTEL_EXPORTER_OTLP_PROTOCOL\n%s", err, exitCode(err), stderr.String())
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "ds.db")); statErr == nil {
+		t.Error("the store was opened before the tracing variables were checked")
+	}
 }
