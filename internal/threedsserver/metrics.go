@@ -16,7 +16,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		auths: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "open3ds_3dss_authentications_total",
 			Help: "Authentications by outcome: a transStatus letter, or error."}, []string{"outcome"}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "open3ds_3dss_messages_total",
-			Help: "Protocol exchanges of the 3DS Server by message type and outcome."}, []string{"type", "outcome"}),
+			Help: "Protocol exchanges of the 3DS Server by message type and outcome (transStatus, Erro, ok or error)."}, []string{"type", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.auths, m.messages} {
 		if err := reg.Register(c); err != nil {
@@ -26,9 +26,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// outcome keeps the label set small: a transStatus letter, Erro, or error.
+// outcome keeps the label set small: a transStatus letter, Erro, ok (a PRes or an RReq taken), or
+// error for everything else (a timeout, an invalid answer).
 func outcome(o string) string {
-	if len(o) == 1 || o == "Erro" {
+	if len(o) == 1 || o == "Erro" || o == "ok" {
 		return o
 	}
 	return "error"
