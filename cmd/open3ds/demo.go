@@ -110,6 +110,9 @@ type demoNetwork struct {
 
 	// getenv reads the OTEL_* variables, for each role's tracing.
 	getenv func(string) string
+	// runtimes are the roles' runtimes by role (ds, acs, 3dss), for the tests that read their
+	// metric registries.
+	runtimes map[string]*roleRuntime
 }
 
 // demoConsole is one role's console as the demo prints it.

@@ -135,6 +135,10 @@ func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*
 		return nil, err
 	}
 	d.closers = append(d.closers, func() { rt.Close() })
+	if d.runtimes == nil {
+		d.runtimes = map[string]*roleRuntime{}
+	}
+	d.runtimes[b.Role] = rt
 	return rt, nil
 }
 
