@@ -33,7 +33,8 @@ func Trace(t Tracer, skip ...string) Middleware {
 			ctx, end := t.StartServer(r)
 			r = r.WithContext(ctx)
 			rec := record(w)
-			// Deferred, so that a panic nobody recovered still ends the span, as the 500 it becomes.
+			// Deferred, so that the span ends even when the handler abandons the answer
+			// (http.ErrAbortHandler, which Recover passes on).
 			defer func() { end(route(r, in), rec.statusOr()) }()
 			next.ServeHTTP(rec, r)
 		})
