@@ -96,6 +96,17 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 		}
 	}
 
+	// The browser's challenge: its CReq names its span, and the step that ends it carries the result.
+	creq := only(t, spans, "the ACS's CReq span", func(s otlptest.Span) bool {
+		return s.Service() == "open3ds-acs" && s.Name == "POST /challenge"
+	})
+	if creq.Attr(tracing.AttrMessageType) != "CReq" || creq.Attr(tracing.AttrMessageVersion) == "" {
+		t.Errorf("the ACS's CReq span says %v", creq.Attributes)
+	}
+	only(t, spans, "the ACS's challenge step that ended it Y", func(s otlptest.Span) bool {
+		return s.Service() == "open3ds-acs" && s.Name == "POST /challenge/step" && s.Attr(tracing.AttrTransStatus) == "Y"
+	})
+
 	for _, s := range spans {
 		if s.Header.Get("x-collector-tenant") != "open3ds tests" {
 			t.Fatalf("the export came without OTEL_EXPORTER_OTLP_HEADERS's header: %v", s.Header)

@@ -12,6 +12,7 @@ import (
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/sdkcrypto"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 )
 
 // maxAppCReq bounds a CReq JWE: the largest CReq is a few hundred characters of JSON, and
@@ -93,6 +94,7 @@ func (b *Browser) readAppCReq(ctx context.Context, compact string) (*appCReq, *a
 		}
 		return nil, &appFailure{err: e}
 	}
+	tracing.Message(ctx, emv.TypeCReq, in.t.MessageVersion)
 	if in.sess, err = sdkcrypto.SessionFromKey(in.app.Session); err != nil {
 		return in, in.fail(emv.CodeTransientFailure, "session", err, nil)
 	}

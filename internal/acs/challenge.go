@@ -14,6 +14,7 @@ import (
 	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tracing"
 	"github.com/open3ds/open3ds/internal/web"
 )
 
@@ -121,6 +122,7 @@ func (b *Browser) serveCReq(w http.ResponseWriter, r *http.Request) error {
 	if creq == nil {
 		return &httpx.Problem{Status: http.StatusBadRequest, Title: "The challenge request could not be read.", Err: cerr}
 	}
+	tracing.Message(ctx, emv.TypeCReq, creq.MessageVersion)
 	row, t, err := b.Challenges.ChallengeWithTransaction(ctx, creq.ACSTransID)
 	if err == nil && t.DeviceChannel == emv.ChannelApp {
 		// An app challenge is answered only through its encrypted endpoint: a browser form that
@@ -231,6 +233,7 @@ func (b *Browser) finish(ctx context.Context, w http.ResponseWriter, row Challen
 // way, and each answers it in its own form. It returns the closed challenge and the transaction as
 // it now stands.
 func (b *Browser) end(ctx context.Context, row ChallengeRow, t *Transaction, end End) (ChallengeRow, Transaction, error) {
+	tracing.TransStatus(ctx, end.TransStatus)
 	end.InteractionCounter = row.OTP.Interactions
 	if end.RenderingType == nil && b.Apps != nil && (t == nil || t.DeviceChannel == emv.ChannelApp) {
 		// An app challenge's RReq says how it was shown. The app endpoint passes it in (it read the

@@ -61,3 +61,16 @@ func TransStatus(ctx context.Context, status string) {
 		span.SetAttributes(attribute.String(AttrTransStatus, status))
 	}
 }
+
+// Message names the protocol message a request carried on the span in ctx, for the requests whose
+// message is not an exchange of the log (a browser's or an app's CReq).
+func Message(ctx context.Context, messageType, version string) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String(AttrMessageType, messageType))
+	if version != "" {
+		span.SetAttributes(attribute.String(AttrMessageVersion, version))
+	}
+}
