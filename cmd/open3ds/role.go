@@ -184,7 +184,8 @@ func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, 
 		tr.Shutdown(ctx)
 		return nil, err
 	}
-	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken, tracing: tr}
+	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken,
+		tracing: tr}
 	if err := rt.load(b); err != nil {
 		rt.Close()
 		return nil, err
@@ -219,8 +220,9 @@ func (rt *roleRuntime) Close() error {
 // peerClient is the mutual-TLS client a role calls its peers with, presenting its own certificate and
 // trusting only the scheme CA. The roles tune its pool to the traffic they send.
 func (rt *roleRuntime) peerClient(timeout time.Duration, maxIdlePerHost int, idleTimeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout, Transport: rt.tracing.Transport(&http.Transport{TLSClientConfig: pki.ClientConfig(&rt.cert, rt.pool, ""),
-		MaxIdleConnsPerHost: maxIdlePerHost, IdleConnTimeout: idleTimeout})}
+	t := &http.Transport{TLSClientConfig: pki.ClientConfig(&rt.cert, rt.pool, ""),
+		MaxIdleConnsPerHost: maxIdlePerHost, IdleConnTimeout: idleTimeout}
+	return &http.Client{Timeout: timeout, Transport: rt.tracing.Transport(t)}
 }
 
 // untraced are the admin paths that get no span: probes and scrapes come every few seconds and say
