@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +43,7 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_HEADERS":  "x-collector-tenant=open3ds%20tests",
 		"OTEL_RESOURCE_ATTRIBUTES":    "deployment.environment.name=test",
 	})
+	hooks := tracedWebhook(t, d)
 	if res := d.buy(tracedFrictionless, "1999"); res["transStatus"] != "Y" {
 		t.Fatalf("the frictionless purchase ended %v", res["transStatus"])
 	}
@@ -45,6 +52,8 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 	if err := challenge.Do(context.Background(), 0); err != nil {
 		t.Fatalf("the challenged purchase: %v\n%s", err, d.logs)
 	}
+	// Both purchases' final results reach the webhook (in the background) before the demo stops.
+	netWaitUntil(t, 10*time.Second, "the two webhooks did not arrive", func() bool { return len(hooks()) >= 2 })
 	// Stopping the demo closes each role's runtime, which exports the spans still buffered.
 	if err := d.stop(); err != nil {
 		t.Fatal(err)
@@ -77,6 +86,22 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 	merchant := byID[byID[dsAReq.ParentID()].ParentID()]
 	if merchant.Attr(tracing.AttrTransStatus) != "Y" || merchant.Attr(tracing.AttrRole) != "3dss" {
 		t.Errorf("the merchant API's span says %v", merchant.Attributes)
+	}
+
+	// The merchant's webhook for that purchase is a call in its trace, and says so to the merchant.
+	var hooked []string
+	for _, s := range spans {
+		if s.Service() == "open3ds-3dss" && s.Name == "POST webhook" && s.TraceID() == merchant.TraceID() {
+			hooked = append(hooked, "00-"+s.TraceID()+"-"+s.SpanID()+"-01")
+			if s.ParentID() != merchant.SpanID() {
+				t.Errorf("the webhook's span is not a child of the merchant API's request")
+			}
+		}
+	}
+	if len(hooked) != 1 {
+		t.Errorf("%d webhook spans in the purchase's trace, want one", len(hooked))
+	} else if !slices.Contains(hooks(), hooked[0]) {
+		t.Errorf("the merchant's webhook got traceparents %v, want %s among them", hooks(), hooked[0])
 	}
 
 	// The challenge's RReq: from the 3DS Server's span for it up to the ACS's sender.
@@ -125,6 +150,44 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 				t.Errorf("span %q of %s carries a URL or query: %q", s.Name, s.Service(), text)
 			}
 		}
+	}
+}
+
+// tracedWebhook gives the demo's merchant a webhook on loopback and returns what tells the
+// traceparent headers it has received.
+func tracedWebhook(t *testing.T, d *testDemo) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("traceparent"))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	admin := func(method string, body io.Reader) map[string]any {
+		req, _ := http.NewRequest(method, d.net.urls.TDSSAdmin+"/v1/merchants/demo-shop", body)
+		req.Header.Set("Authorization", "Bearer "+d.net.secrets.TDSSAdmin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s the demo's merchant: %d %v", method, resp.StatusCode, err)
+		}
+		return m
+	}
+	m := admin("GET", nil)
+	m["webhookUrl"] = hook.URL + "/3ds-result"
+	b, _ := json.Marshal(m)
+	admin("PUT", bytes.NewReader(b))
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
 }
 
