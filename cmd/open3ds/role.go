@@ -175,7 +175,7 @@ func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, 
 	var tr *tracing.Tracing
 	if b.Getenv != nil {
 		var err error
-		if tr, err = tracing.New(b.Getenv, "open3ds-"+b.Role, b.Role); err != nil {
+		if tr, err = tracing.New(b.Getenv, "open3ds-"+b.Role, b.Role, log); err != nil {
 			return nil, exitError{code: 2, msg: err.Error()}
 		}
 	}

@@ -21,7 +21,7 @@ func TestTracedRequestsAreNamedByRouteJoinTheCallersTraceAndLogTheirIDs(t *testi
 	rcv := otlptest.Start(t)
 	tr, err := tracing.New(func(k string) string {
 		return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL}[k]
-	}, "open3ds-acs", "acs")
+	}, "open3ds-acs", "acs", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

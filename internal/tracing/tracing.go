@@ -14,10 +14,12 @@ package tracing
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -55,7 +57,11 @@ type Tracing struct {
 // service.name spans carry unless OTEL_SERVICE_NAME names another; role goes into every span as
 // open3ds.role, so that roles sharing a service name (the demo with OTEL_SERVICE_NAME set) can still
 // be told apart. Nothing is sent before the first span ends, so New does not need the receiver up.
-func New(getenv func(string) string, service, role string) (*Tracing, error) {
+//
+// Failures to export are reported to log (at WARN, as "tracing: …"): the SDK's error handler is
+// global to the process, so the last role to start tracing is the one whose logger says it. A nil
+// log leaves the SDK's default, which prints through the standard log package.
+func New(getenv func(string) string, service, role string, log *slog.Logger) (*Tracing, error) {
 	s, problems := readSettings(getenv)
 	if err := problems.Err(); err != nil {
 		return nil, err
@@ -77,6 +83,11 @@ func New(getenv func(string) string, service, role string) (*Tracing, error) {
 	exp, err := otlptracehttp.New(context.Background(), opts...)
 	if err != nil {
 		return nil, err
+	}
+	if log != nil {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("tracing: spans could not be exported", "err", err)
+		}))
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp),

@@ -1,13 +1,17 @@
 package tracing_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/open3ds/open3ds/internal/logx"
 	"github.com/open3ds/open3ds/internal/tracing"
 	"github.com/open3ds/open3ds/internal/tracing/otlptest"
 )
@@ -49,7 +53,7 @@ func TestWithoutOTELVariablesNothingIsTracedAndNothingChanges(t *testing.T) {
 		"a protocol but no endpoint given": {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tr, err := tracing.New(env(vars), "open3ds-ds", "ds")
+			tr, err := tracing.New(env(vars), "open3ds-ds", "ds", nil)
 			if err != nil || tr != nil {
 				t.Fatalf("New = %v, %v; want no tracing and no error", tr, err)
 			}
@@ -77,7 +81,7 @@ func TestEveryWrongVariableIsNamedAtOnce(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_HEADERS":        "authorization=Bearer%20s3cr3t,broken",
 		"OTEL_TRACES_SAMPLER":               "sometimes",
 		"OTEL_EXPORTER_OTLP_COMPRESSION":    "zstd",
-	}), "open3ds-ds", "ds")
+	}), "open3ds-ds", "ds", nil)
 	if err == nil {
 		t.Fatal("New accepted every wrong variable")
 	}
@@ -96,7 +100,7 @@ func TestEveryWrongVariableIsNamedAtOnce(t *testing.T) {
 		"a ratio above one":          {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"},
 		"a client key alone":         {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/etc/key.pem"},
 	} {
-		if _, err := tracing.New(env(vars), "open3ds-ds", "ds"); err == nil {
+		if _, err := tracing.New(env(vars), "open3ds-ds", "ds", nil); err == nil {
 			t.Errorf("%s was accepted", name)
 		}
 	}
@@ -124,7 +128,7 @@ func TestSpansGoToTheEndpointWithTheHeadersAndThePeerGetsTheTraceparent(t *testi
 	} {
 		t.Run(name, func(t *testing.T) {
 			rcv := otlptest.Start(t)
-			tr, err := tracing.New(env(c.vars(rcv.URL)), "open3ds-acs", "acs")
+			tr, err := tracing.New(env(c.vars(rcv.URL)), "open3ds-acs", "acs", nil)
 			if err != nil || tr == nil {
 				t.Fatalf("New: %v, %v", tr, err)
 			}
@@ -155,7 +159,7 @@ func TestSpansGoToTheEndpointWithTheHeadersAndThePeerGetsTheTraceparent(t *testi
 
 func TestAlwaysOffSamplesNothingButStillPropagates(t *testing.T) {
 	rcv := otlptest.Start(t)
-	tr, err := tracing.New(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL, "OTEL_TRACES_SAMPLER": "always_off"}), "open3ds-ds", "ds")
+	tr, err := tracing.New(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL, "OTEL_TRACES_SAMPLER": "always_off"}), "open3ds-ds", "ds", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,5 +171,35 @@ func TestAlwaysOffSamplesNothingButStillPropagates(t *testing.T) {
 	}
 	if tp := <-seen; !strings.HasPrefix(tp, "00-") || !strings.HasSuffix(tp, "-00") {
 		t.Errorf("traceparent %q, want one marked not sampled", tp)
+	}
+}
+
+// A receiver that is down costs the role nothing but a warning in its own log: the calls it traces
+// go through, and stopping takes no longer than the export timeout.
+func TestAReceiverThatIsDownIsAWarningInTheRolesLog(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	var logs bytes.Buffer
+	log := logx.New(&logs, slog.LevelInfo, "json")
+	tr, err := tracing.New(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": down.URL, "OTEL_EXPORTER_OTLP_TIMEOUT": "300",
+		"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20collector-token"}), "open3ds-ds", "ds", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, seen := peer(t)
+	call(t, tr, srv.URL)
+	if tp := <-seen; tp == "" {
+		t.Error("the peer got no traceparent")
+	}
+	start := time.Now()
+	tr.Shutdown(context.Background())
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("stopping took %v with the receiver down", took)
+	}
+	if !strings.Contains(logs.String(), "tracing: spans could not be exported") {
+		t.Errorf("the role's log does not say the export failed:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "collector-token") {
+		t.Errorf("the log shows the exporter's header:\n%s", logs.String())
 	}
 }
