@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ import (
 const (
 	tracedFrictionless = "4000000000001000"
 	tracedChallenged   = "4000010000001009"
+	tracedACSDown      = "4000020000001008" // its issuer's ACS drops every connection
 )
 
 // With the OTEL_* variables pointing at an OTLP/HTTP receiver, the demo's roles, each with its own
@@ -46,6 +48,9 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 	hooks := tracedWebhook(t, d)
 	if res := d.buy(tracedFrictionless, "1999"); res["transStatus"] != "Y" {
 		t.Fatalf("the frictionless purchase ended %v", res["transStatus"])
+	}
+	if res := d.buy(tracedACSDown, "1999"); res["transStatus"] != "A" {
+		t.Fatalf("the purchase at the ACS that is down ended %v", res["transStatus"])
 	}
 	challenge := &bench.ChallengeScenario{API: &bench.MerchantAPI{Client: d.client, URL: d.net.urls.TDSSAPI, Key: d.key},
 		Browser: d.client, Outbox: d.net.outboxURL(), Cards: []string{tracedChallenged}, Poll: 10 * time.Second}
@@ -86,6 +91,14 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 	merchant := byID[byID[dsAReq.ParentID()].ParentID()]
 	if merchant.Attr(tracing.AttrTransStatus) != "Y" || merchant.Attr(tracing.AttrRole) != "3dss" {
 		t.Errorf("the merchant API's span says %v", merchant.Attributes)
+	}
+
+	// The DS's warning about the ACS that is down names the trace of the purchase it was written in.
+	warned := regexp.MustCompile(`msg="ACS did not answer".* trace_id=([0-9a-f]{32}) span_id=([0-9a-f]{16})`).FindStringSubmatch(d.logs.String())
+	if warned == nil {
+		t.Errorf("the DS's warning about the ACS carries no trace:\n%s", d.logs)
+	} else if s, ok := byID[warned[2]]; !ok || s.TraceID() != warned[1] || s.Service() != "open3ds-ds" || s.Attr(tracing.AttrTransStatus) != "A" {
+		t.Errorf("the DS's warning names span %s of trace %s, not the DS's span of the purchase it stood in for", warned[2], warned[1])
 	}
 
 	// The merchant's webhook for that purchase is a call in its trace, and says so to the merchant.
@@ -140,7 +153,7 @@ func TestAPurchaseAndItsRReqAreEachOneTraceAcrossTheRoles(t *testing.T) {
 			t.Fatalf("the resource lacks OTEL_RESOURCE_ATTRIBUTES or the role: %v", s.Resource)
 		}
 		for _, text := range s.Strings() {
-			for _, pan := range []string{tracedFrictionless, tracedChallenged} {
+			for _, pan := range []string{tracedFrictionless, tracedChallenged, tracedACSDown} {
 				if strings.Contains(text, pan) || strings.Contains(text, logx.MaskPAN(pan)) {
 					t.Errorf("span %q of %s carries the card number: %q", s.Name, s.Service(), text)
 				}

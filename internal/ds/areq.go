@@ -60,7 +60,7 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 			kind = "timeout"
 		}
 		s.cfg.Metrics.acsError(acs.Name, kind)
-		s.cfg.Log.Warn("ACS did not answer", "acs", acs.Name, "kind", kind, "dsTransID", fwd.DSTransID, "err", err)
+		s.cfg.Log.WarnContext(ctx, "ACS did not answer", "acs", acs.Name, "kind", kind, "dsTransID", fwd.DSTransID, "err", err)
 		return s.standIn(ctx, c, &fwd, scheme, s.policy(s.cfg.Unavailable, scheme.Unavailable), "ACS "+kind, ex)
 	}
 	answer, err := s.checkARes(body, &fwd)
@@ -70,7 +70,7 @@ func (s *Server) handleAReq(ctx context.Context, c caller, areq *emv.AReq, ex *s
 		// wait on whether the ACS takes it.
 		erro := emv.ErroFor(err, emv.ComponentDS, fwd.MessageVersion)
 		if _, perr := s.post(ctx, acs.URL, erro); perr != nil {
-			s.cfg.Log.Warn("sending an Erro to the ACS failed", "acs", acs.Name, "err", perr)
+			s.cfg.Log.WarnContext(ctx, "sending an Erro to the ACS failed", "acs", acs.Name, "err", perr)
 		}
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Server) handleRReq(ctx context.Context, c caller, rreq *emv.RReq, ex *s
 			// operator should read that in our Erro rather than guess.
 			detail = fmt.Sprintf("3DS Server answered the RReq with HTTP %d", se.status)
 		}
-		s.cfg.Log.Warn("3DS Server did not take the RReq", "threeDSServer", t.ThreeDSServer, "dsTransID", t.DSTransID, "err", err)
+		s.cfg.Log.WarnContext(ctx, "3DS Server did not take the RReq", "threeDSServer", t.ThreeDSServer, "dsTransID", t.DSTransID, "err", err)
 		pe := about(emv.Errorf(code, "%s", detail), rreq)
 		pe.Err = err
 		return nil, pe

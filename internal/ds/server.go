@@ -165,7 +165,7 @@ func (s *Server) dispatch(r *http.Request, ex *store.Exchange) (emv.Message, err
 		// A peer that found our answer invalid tells us so (PROTOCOL.md §3.2); it wants no answer.
 		ex.ThreeDSServerTransID, ex.DSTransID, ex.ACSTransID = m.ThreeDSServerTransID, m.DSTransID, m.ACSTransID
 		ex.Outcome, ex.ErrorCode, ex.ErrorComponent = emv.TypeErro, m.ErrorCode, m.ErrorComponent
-		s.cfg.Log.Warn("a peer reported an error in our message", "peer", ex.Peer, "errorCode", m.ErrorCode,
+		s.cfg.Log.WarnContext(r.Context(), "a peer reported an error in our message", "peer", ex.Peer, "errorCode", m.ErrorCode,
 			"errorComponent", m.ErrorComponent, "errorDetail", m.ErrorDetail, "errorMessageType", m.ErrorMessageType,
 			"dsTransID", m.DSTransID)
 		return nil, nil
@@ -219,7 +219,7 @@ func (s *Server) finish(ctx context.Context, ex *store.Exchange, answer emv.Mess
 	tracing.Exchange(ctx, *ex)
 	if s.cfg.Recorder != nil {
 		if rerr := s.cfg.Recorder.RecordExchange(context.WithoutCancel(ctx), *ex); rerr != nil {
-			s.cfg.Log.Error("recording an exchange failed", "messageType", ex.MessageType, "err", rerr)
+			s.cfg.Log.ErrorContext(ctx, "recording an exchange failed", "messageType", ex.MessageType, "err", rerr)
 		}
 	}
 }
@@ -288,7 +288,7 @@ func (s *Server) recordOut(ctx context.Context, base store.Exchange, peer string
 	tracing.Exchange(ctx, out)
 	if s.cfg.Recorder != nil {
 		if err := s.cfg.Recorder.RecordExchange(context.WithoutCancel(ctx), out); err != nil {
-			s.cfg.Log.Error("recording an exchange failed", "messageType", out.MessageType, "err", err)
+			s.cfg.Log.ErrorContext(ctx, "recording an exchange failed", "messageType", out.MessageType, "err", err)
 		}
 	}
 }

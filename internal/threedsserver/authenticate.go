@@ -250,7 +250,7 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 			t.ErrorCode, t.ErrorDetail = codeOf(e), e.Detail
 		} else {
 			// Still stored as an error, so that the sealed PAN goes and the row does not hang in "sending".
-			s.cfg.Log.Error("AReq failed", "id", t.ID, "err", err)
+			s.cfg.Log.ErrorContext(ctx, "AReq failed", "id", t.ID, "err", err)
 			t.ErrorDetail = "internal error"
 		}
 		s.cfg.Metrics.auth("error")
@@ -269,7 +269,7 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	if err := s.cfg.Store.FinishAReq(ctx, t); errors.Is(err, store.ErrNotFound) {
 		// The sweeper ended the row first, which only an exchange past its deadline allows: the
 		// merchant gets what is stored, the same answer every later GET gives.
-		s.cfg.Log.Warn("the AReq's outcome came after the sweeper had ended the transaction", "id", t.ID)
+		s.cfg.Log.WarnContext(ctx, "the AReq's outcome came after the sweeper had ended the transaction", "id", t.ID)
 		t, err = s.cfg.Store.Transaction(ctx, t.ID)
 		return t, nil, err
 	} else if err != nil {

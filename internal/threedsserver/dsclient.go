@@ -127,7 +127,7 @@ func (s *Server) reportErro(ctx context.Context, cause error, areq *emv.AReq) {
 		erro.ThreeDSServerTransID = areq.ThreeDSServerTransID
 	}
 	if _, err := s.post(ctx, erro); err != nil {
-		s.cfg.Log.Warn("could not send Erro to the DS", "threeDSServerTransID", areq.ThreeDSServerTransID, "err", err)
+		s.cfg.Log.WarnContext(ctx, "could not send Erro to the DS", "threeDSServerTransID", areq.ThreeDSServerTransID, "err", err)
 	}
 	s.record(ctx, store.Exchange{Role: store.Role3DSS, Direction: store.Out, Peer: "ds", MessageType: emv.TypeErro,
 		ThreeDSServerTransID: areq.ThreeDSServerTransID, DSTransID: erro.DSTransID, MessageVersion: erro.MessageVersion,
@@ -148,7 +148,7 @@ func (s *Server) record(ctx context.Context, ex store.Exchange) {
 		return
 	}
 	if err := s.cfg.Recorder.RecordExchange(context.WithoutCancel(ctx), ex); err != nil {
-		s.cfg.Log.Warn("could not record exchange", "type", ex.MessageType, "err", err)
+		s.cfg.Log.WarnContext(ctx, "could not record exchange", "type", ex.MessageType, "err", err)
 	}
 }
 

@@ -55,7 +55,7 @@ func (s *Server) notify(ctx context.Context, t Transaction) {
 			time.Sleep(delay)
 			delay *= 4
 		}
-		s.cfg.Log.Warn("webhook not delivered", "merchant", m.ID, "id", t.ID)
+		s.cfg.Log.WarnContext(bg, "webhook not delivered", "merchant", m.ID, "id", t.ID)
 	}()
 }
 
