@@ -42,21 +42,27 @@ func (s *Server) notify(ctx context.Context, t Transaction) {
 	if err != nil {
 		return
 	}
-	go func() {
+	// The deliveries are tracked by the drain, so that a shutdown lets them finish (or logs them cut
+	// off) rather than dropping them unseen.
+	s.cfg.Drain.Go(ctx, "webhook", func(ctx context.Context) {
 		delay := 500 * time.Millisecond
 		for attempt := 1; attempt <= 4; attempt++ {
-			if s.postWebhook(m.WebhookURL, keyHash, body) {
+			if s.postWebhook(ctx, m.WebhookURL, keyHash, body) {
 				return
 			}
-			time.Sleep(delay)
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				attempt = 4
+			}
 			delay *= 4
 		}
 		s.cfg.Log.Warn("webhook not delivered", "merchant", m.ID, "id", t.ID)
-	}()
+	})
 }
 
-func (s *Server) postWebhook(url, key string, body []byte) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+func (s *Server) postWebhook(ctx context.Context, url, key string, body []byte) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
