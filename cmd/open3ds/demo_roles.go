@@ -121,10 +121,12 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 // open opens one role's runtime and closes it with the demo.
 func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
 	b.Pprof = d.pprof
+	b.Ops = defaultRoleOps
 	rt, err := openRole(ctx, log, b)
 	if err != nil {
 		return nil, err
 	}
+	rt.drain = d.drain
 	d.closers = append(d.closers, func() { rt.Close() })
 	return rt, nil
 }

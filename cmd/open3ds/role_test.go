@@ -28,7 +28,7 @@ func TestServeListenersStopsEveryListenerWhenOneFailsAndNamesTheCommand(t *testi
 	healthy, broken := testListener(t), testListener(t)
 	broken.ln.Close() // its server fails at once
 	done := make(chan error, 1)
-	go func() { done <- serveListeners(context.Background(), "serve test", healthy, broken) }()
+	go func() { done <- serveListeners(context.Background(), "serve test", &httpx.Drain{}, healthy, broken) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.HasPrefix(err.Error(), "serve test: ") {
@@ -46,7 +46,7 @@ func TestServeListenersServesUntilTheContextEndsAndThenReturnsNil(t *testing.T) 
 	a, b := testListener(t), testListener(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveListeners(ctx, "serve test", a, b) }()
+	go func() { done <- serveListeners(ctx, "serve test", &httpx.Drain{}, a, b) }()
 	for _, l := range []listener{a, b} {
 		resp, err := http.Get("http://" + l.ln.Addr().String() + "/")
 		if err != nil {

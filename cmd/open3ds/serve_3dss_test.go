@@ -23,7 +23,7 @@ func start3DSS(t *testing.T, layout pki.Layout, dsProtocol, dsn string) (api, pu
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"OPEN3DS_3DSS_ADMIN_TOKEN": "3dss-admin-token", "OPEN3DS_VAULT_KEYS": spec}
+	env := map[string]string{"OPEN3DS_3DSS_ADMIN_TOKEN": "3dss-admin-token", "OPEN3DS_VAULT_KEYS": spec, "OPEN3DS_DRAIN_DELAY": "0"}
 	addrs := make(chan [4]string, 1)
 	tdssListening = func(p, a, pub, adm string) { addrs <- [4]string{p, a, pub, adm} }
 	t.Cleanup(func() { tdssListening = nil })

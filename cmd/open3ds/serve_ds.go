@@ -38,6 +38,7 @@ type dsConfig struct {
 	NotEnrolled  string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
 	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
 	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	RoleOps
 	RoleLog
 }
 
@@ -76,13 +77,15 @@ func (c *dsConfig) Validate() error {
 	if c.Timeout <= 0 || c.PReqEvery <= 0 {
 		p.Add("timeout", "timeout and preq_every must be positive")
 	}
+	c.RoleOps.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
 
 // base is what the shared start-up needs of this configuration.
 func (c *dsConfig) base() roleBase {
-	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal()}
+	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof, MetricsToken: c.MetricsToken.Reveal(),
+		App: "ds", Ops: c.RoleOps}
 }
 
 // dsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -90,7 +93,7 @@ var dsListening func(protocol, admin string)
 
 func runServeDS(ctx context.Context, e env, args []string) error {
 	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444",
-		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleLog: defaultRoleLog}
+		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve ds", cfg, args); !ok {
 		return err
 	}
@@ -121,7 +124,7 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 		dsListening(lns[0].Addr().String(), lns[1].Addr().String())
 	}
 	// Either listener failing stops both; so does ctx ending.
-	return serveListeners(ctx, "serve ds", listener{proto, lns[0]}, listener{admin, lns[1]})
+	return serveListeners(ctx, "serve ds", rt.drain, listener{proto, lns[0]}, listener{admin, lns[1]})
 }
 
 // buildDS makes the DS's protocol server (mutual TLS) and admin server from its configuration, whose
@@ -145,7 +148,8 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 	st := ds.NewSQLStore(rt.db)
 	server := ds.NewServer(ds.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second), URL: cfg.URL,
 		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), SDKKeys: keys,
-		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log})
+		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log,
+		Drain: rt.drain})
 	proto = rt.server(server.Handler(), rt.protocolTLS())
 	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)
 	return proto, admin, nil
