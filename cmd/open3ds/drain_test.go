@@ -194,3 +194,51 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 		})
 	}
 }
+
+// A DS whose grace runs out while an AReq still waits on the ACS does not hang: it stops, and says
+// what it cut off by kind and count, with no card data in the line.
+func TestADSWhoseGraceRunsOutStopsAndLogsTheExchangeItCutOff(t *testing.T) {
+	dsDSN, acsDSN := netStores[0].dsns(t)
+	var slow *slowACS
+	n := netStartNetwork(t, dsDSN, acsDSN, netOptions{
+		acsVia: func(l pki.Layout, acsProtocol string) string {
+			slow = startSlowACS(t, l)
+			slow.target = acsProtocol
+			return slow.url
+		},
+		dsArgs: []string{"--drain-delay", "0s", "--shutdown-grace", "1s", "--log-format", "json"},
+	})
+	body := n.netAReq(emv.Version220, netPANEnrolled, "1500", nil)
+	go func() {
+		resp, err := n.client.Post("https://"+n.ds.protocol+"/", httpx.ProtocolContentType, bytes.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-slow.holding:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the AReq never reached the ACS\n%s", n.ds.logs)
+	}
+	began := time.Now()
+	n.ds.stop() // the ACS's answer is never let through
+	if took := time.Since(began); took > 8*time.Second {
+		t.Errorf("the DS took %v to stop with a grace of 1 s", took)
+	}
+	var cut struct {
+		Unfinished map[string]int `json:"unfinished"`
+	}
+	for _, line := range strings.Split(n.ds.logs.String(), "\n") {
+		if strings.Contains(line, `"unfinished"`) {
+			if err := json.Unmarshal([]byte(line), &cut); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			if strings.Contains(line, netPANEnrolled[6:12]) {
+				t.Errorf("the cut-off line holds card digits: %s", line)
+			}
+		}
+	}
+	if cut.Unfinished["DS exchange"] != 1 {
+		t.Fatalf("the log does not count the exchange cut off: %+v\n%s", cut, n.ds.logs)
+	}
+}
