@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -17,25 +18,26 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
-// slowACS stands between the DS and the real ACS as a slow network would: it takes the DS's AReq
-// over mutual TLS as the ACS does (under the ACS's certificate), passes it on to the ACS under the
-// DS's certificate, and holds the ACS's answer until released.
-type slowACS struct {
+// slowPeer stands between a role and its peer as a slow network would: it takes the role's request
+// over mutual TLS as the peer does (under the peer's certificate), passes it on to the peer under the
+// role's certificate, and holds the peer's answer to each request that hold picks until released.
+type slowPeer struct {
 	url     string
-	target  string        // the real ACS's protocol address
+	target  string        // the real peer's address
 	holding chan struct{} // an answer is being held
 	release chan struct{}
 }
 
-func startSlowACS(t *testing.T, l pki.Layout) *slowACS {
+func startSlowPeer(t *testing.T, l pki.Layout, as, from pki.FilePair, hold func(body []byte) bool) *slowPeer {
 	t.Helper()
-	acsCert, err := pki.LoadKeyPair(l.ACS.Cert, l.ACS.Key)
+	serverCert, err := pki.LoadKeyPair(as.Cert, as.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsCert, err := pki.LoadKeyPair(l.DS.Cert, l.DS.Key)
+	clientCert, err := pki.LoadKeyPair(from.Cert, from.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +45,8 @@ func startSlowACS(t *testing.T, l pki.Layout) *slowACS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &slowACS{holding: make(chan struct{}, 1), release: make(chan struct{})}
-	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&dsCert, pool, "")}}
+	s := &slowPeer{holding: make(chan struct{}, 1), release: make(chan struct{})}
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.ClientConfig(&clientCert, pool, "")}}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		resp, err := client.Post("https://"+s.target+r.URL.Path, r.Header.Get("Content-Type"), bytes.NewReader(body))
@@ -54,13 +56,15 @@ func startSlowACS(t *testing.T, l pki.Layout) *slowACS {
 		}
 		answer, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		s.holding <- struct{}{}
-		<-s.release
+		if hold(body) {
+			s.holding <- struct{}{}
+			<-s.release
+		}
 		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 		w.WriteHeader(resp.StatusCode)
 		w.Write(answer)
 	}))
-	srv.TLS = pki.ServerConfig(acsCert, pool, true)
+	srv.TLS = pki.ServerConfig(serverCert, pool, true)
 	srv.StartTLS()
 	t.Cleanup(func() {
 		select {
@@ -71,8 +75,20 @@ func startSlowACS(t *testing.T, l pki.Layout) *slowACS {
 		srv.Close()
 		client.CloseIdleConnections()
 	})
-	s.url = srv.URL + "/areq"
+	s.url = srv.URL
 	return s
+}
+
+// slowACSFor is the netOptions of a network whose DS reaches the ACS through a slow peer.
+func slowACSFor(t *testing.T, slow **slowPeer, dsArgs ...string) netOptions {
+	return netOptions{
+		acsVia: func(l pki.Layout, acsProtocol string) string {
+			*slow = startSlowPeer(t, l, l.ACS, l.DS, func([]byte) bool { return true })
+			(*slow).target = acsProtocol
+			return (*slow).url + "/areq"
+		},
+		dsArgs: dsArgs,
+	}
 }
 
 // readyz asks an admin listener for /readyz and returns its status and the draining check's word.
@@ -106,15 +122,8 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 	for _, st := range netStores {
 		t.Run(st.name, func(t *testing.T) {
 			dsDSN, acsDSN := st.dsns(t)
-			var slow *slowACS
-			n := netStartNetwork(t, dsDSN, acsDSN, netOptions{
-				acsVia: func(l pki.Layout, acsProtocol string) string {
-					slow = startSlowACS(t, l)
-					slow.target = acsProtocol
-					return slow.url
-				},
-				dsArgs: []string{"--drain-delay", "2s", "--shutdown-grace", "30s"},
-			})
+			var slow *slowPeer
+			n := netStartNetwork(t, dsDSN, acsDSN, slowACSFor(t, &slow, "--drain-delay", "2s", "--shutdown-grace", "30s"))
 			if status, word, err := readyz(n.ds.admin); err != nil || status != http.StatusOK || word != "ok" {
 				t.Fatalf("before the drain /readyz = %d, draining %q, %v; want 200, ok", status, word, err)
 			}
@@ -199,15 +208,8 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 // what it cut off by kind and count, with no card data in the line.
 func TestADSWhoseGraceRunsOutStopsAndLogsTheExchangeItCutOff(t *testing.T) {
 	dsDSN, acsDSN := netStores[0].dsns(t)
-	var slow *slowACS
-	n := netStartNetwork(t, dsDSN, acsDSN, netOptions{
-		acsVia: func(l pki.Layout, acsProtocol string) string {
-			slow = startSlowACS(t, l)
-			slow.target = acsProtocol
-			return slow.url
-		},
-		dsArgs: []string{"--drain-delay", "0s", "--shutdown-grace", "1s", "--log-format", "json"},
-	})
+	var slow *slowPeer
+	n := netStartNetwork(t, dsDSN, acsDSN, slowACSFor(t, &slow, "--drain-delay", "0s", "--shutdown-grace", "1s", "--log-format", "json"))
 	body := n.netAReq(emv.Version220, netPANEnrolled, "1500", nil)
 	go func() {
 		resp, err := n.client.Post("https://"+n.ds.protocol+"/", httpx.ProtocolContentType, bytes.NewReader(body))
@@ -240,5 +242,121 @@ func TestADSWhoseGraceRunsOutStopsAndLogsTheExchangeItCutOff(t *testing.T) {
 	}
 	if cut.Unfinished["DS exchange"] != 1 {
 		t.Fatalf("the log does not count the exchange cut off: %+v\n%s", cut, n.ds.logs)
+	}
+}
+
+// A 3DS Server told to stop while a merchant's authentication waits on a slow DS: readiness fails
+// at once, its listeners close after the drain delay, and the merchant still gets the outcome, which
+// is in the store (not left "sending") once the process has ended.
+func TestA3DSServerStoppedMidAReqDrainsItAndStoresTheOutcome(t *testing.T) {
+	for _, b := range dsStores {
+		t.Run(b.name, func(t *testing.T) {
+			layout, dsProtocol, dsAdmin := startDS(t, b.dsn(t))
+			for _, call := range [][2]string{
+				{"/v1/acs", `{"name":"acs","referenceNumber":"ACS-REF","url":"https://127.0.0.1:1/areq"}`},
+				{"/v1/3dss", `{"name":"3dss","referenceNumber":"REF","requestorIds":["R1"]}`},
+				{"/v1/ranges", `{"start":"4000000000000000","end":"4000000000009999","acs":"acs",
+					"acsStartProtocolVersion":"2.1.0","acsEndProtocolVersion":"2.2.0","dsStartProtocolVersion":"2.1.0","dsEndProtocolVersion":"2.3.1"}`},
+			} {
+				if status, body := adminCall(t, dsAdmin, "admin-token-for-tests", "POST", call[0], call[1]); status != 201 {
+					t.Fatalf("DS admin %s: %d %s", call[0], status, body)
+				}
+			}
+			// The DS is slow to answer AReqs only: the card ranges load as usual.
+			slow := startSlowPeer(t, layout, layout.DS, layout.ThreeDSServer, func(body []byte) bool { return bytes.Contains(body, []byte(`"AReq"`)) })
+			slow.target = dsProtocol
+			tdssDSN := b.dsn(t)
+			s := start3DSSWith(t, layout, strings.TrimPrefix(slow.url, "https://"), tdssDSN, "--drain-delay", "2s", "--shutdown-grace", "30s")
+			status, body := adminCall(t, s.admin, "3dss-admin-token", "POST", "/v1/merchants", `{"id":"shop","name":"Shop","requestorId":"R1",
+				"requestorName":"Shop","requestorUrl":"https://shop.example","acquirerBin":"412345","acquirerMerchantId":"M1","mcc":"5732","country":"250"}`)
+			var merchant struct{ APIKey string }
+			if json.Unmarshal([]byte(body), &merchant); status != 201 {
+				t.Fatalf("adding a merchant: %d %s", status, body)
+			}
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the test's own CA
+			call := func(path, body string) (int, []byte, error) {
+				req, _ := http.NewRequest("POST", "https://"+s.api+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+merchant.APIKey)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					return 0, nil, err
+				}
+				defer resp.Body.Close()
+				out, err := io.ReadAll(resp.Body)
+				return resp.StatusCode, out, err
+			}
+			var started struct {
+				ID       string `json:"id"`
+				Enrolled bool   `json:"enrolled"`
+			}
+			netWaitUntil(t, 10*time.Second, "the card range loaded", func() bool {
+				code, out, err := call("/v1/authentications", `{"cardNumber":"4000000000001000"}`)
+				if err != nil || code != 201 {
+					t.Fatalf("start: %d %s %v", code, out, err)
+				}
+				json.Unmarshal(out, &started)
+				return started.Enrolled
+			})
+
+			type answer struct {
+				code int
+				out  []byte
+				err  error
+			}
+			answered := make(chan answer, 1)
+			go func() {
+				code, out, err := call("/v1/authentications/"+started.ID+"/authenticate", `{"amount":"12999","currency":"978",
+					"threeDSCompInd":"N","challengeWindowSize":"03","browser":{"acceptHeader":"text/html","ip":"203.0.113.42",
+					"javaEnabled":false,"javascriptEnabled":true,"language":"fr-FR","colorDepth":"24","screenHeight":"1080",
+					"screenWidth":"1920","tz":"-60","userAgent":"Mozilla/5.0 test"}}`)
+				answered <- answer{code, out, err}
+			}()
+			select {
+			case <-slow.holding:
+			case a := <-answered:
+				t.Fatalf("the authentication ended before the DS answered: %d %s %v", a.code, a.out, a.err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("the AReq never reached the DS")
+			}
+
+			s.signal() // SIGTERM, mid-exchange
+			netWaitUntil(t, 2*time.Second, "/readyz answering 503 with the draining check failed during the drain delay", func() bool {
+				status, word, err := readyz(s.admin)
+				return err == nil && status == http.StatusServiceUnavailable && strings.HasPrefix(word, "failed: shutting down")
+			})
+			netWaitUntil(t, 10*time.Second, "the 3DS Server refusing new connections after the drain delay", func() bool {
+				return connectionRefused(s.api) && connectionRefused(s.admin)
+			})
+			close(slow.release)
+			var a answer
+			select {
+			case a = <-answered:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the authentication in flight was never answered")
+			}
+			var res struct {
+				State string `json:"state"`
+			}
+			if a.err != nil || a.code != http.StatusOK || json.Unmarshal(a.out, &res) != nil {
+				t.Fatalf("the authentication in flight got %d %s %v; want its outcome", a.code, a.out, a.err)
+			}
+			if logs := s.wait(); strings.Contains(logs, "unfinished") {
+				t.Errorf("the 3DS Server logged work as cut off in a drain that had time:\n%s", logs)
+			}
+
+			db, err := store.Open(context.Background(), tdssDSN, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			tx, err := threedsserver.NewSQLStore(db).Transaction(context.Background(), started.ID)
+			if err != nil {
+				t.Fatalf("the drained authentication is not in the store: %v", err)
+			}
+			if tx.State == threedsserver.StateSending || tx.State != res.State {
+				t.Fatalf("the store holds state %q; the merchant was told %q", tx.State, res.State)
+			}
+		})
 	}
 }
