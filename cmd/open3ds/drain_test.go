@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/store/storetest"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
@@ -150,6 +152,14 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 				t.Fatalf("the AReq never reached the ACS\n%s", n.ds.logs)
 			}
 
+			if st.name == "postgres" {
+				// An operator tells the roles' connections apart in pg_stat_activity by name.
+				for _, app := range []string{"open3ds-ds", "open3ds-ds-read", "open3ds-acs", "open3ds-acs-read"} {
+					if pgConnections(t, app) == 0 {
+						t.Errorf("no connection named %s in pg_stat_activity while the roles run", app)
+					}
+				}
+			}
 			n.ds.signal() // SIGTERM, mid-exchange
 			netWaitUntil(t, 2*time.Second, "/readyz answering 503 with the draining check failed during the drain delay", func() bool {
 				status, word, err := readyz(n.ds.admin)
@@ -359,4 +369,19 @@ func TestA3DSServerStoppedMidAReqDrainsItAndStoresTheOutcome(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pgConnections counts the test database server's connections named app.
+func pgConnections(t *testing.T, app string) int {
+	t.Helper()
+	db, err := sql.Open("pgx", storetest.SkipWithoutPostgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
