@@ -12,11 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// Pool sizes for PostgreSQL. Several instances of several roles share one server, whose default
-// max_connections is 100, so each pool stays modest (DefaultMaxOpen, set per role by the
-// operator). Idle connections are kept up to the pool's size by default, so that a burst does not
-// close and reopen them, and let go after a quiet spell.
-
 // openPostgres connects through pgx's database/sql adapter, so that PostgreSQL runs the same query
 // code as SQLite. The DSN's parameters that are not connection settings (search_path, for one)
 // are sent to the server as session settings on every pooled connection, and so are the timeouts
@@ -65,6 +60,10 @@ func setParam(cfg *pgx.ConnConfig, name string, d time.Duration) {
 	cfg.RuntimeParams[name] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
 }
 
+// configurePGPool sizes one pool. Several instances of several roles share one server, whose
+// default max_connections is 100, so each pool stays modest (DefaultMaxOpen unless the operator
+// sets it per role). Idle connections are kept up to the pool's size by default, so that a burst
+// does not close and reopen them, and let go after a quiet spell.
 func configurePGPool(db *sql.DB, opts Options) {
 	maxOpen, maxIdle, idleTime := opts.MaxOpen, opts.MaxIdle, opts.MaxIdleTime
 	if maxOpen <= 0 {
