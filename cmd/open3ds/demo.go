@@ -17,6 +17,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/console"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
@@ -88,6 +89,9 @@ type demoOptions struct {
 	port     int // 0: every listener on a port the kernel picks (tests)
 	logLevel string
 	pprof    bool // OPEN3DS_PPROF=1: every role serves /debug/pprof/ on its admin listener
+	// On Ctrl+C or SIGTERM: how long readiness fails before the listeners close (no balancer stands
+	// in front of a demo, so none by default), and how long what is in flight then has to finish.
+	drainDelay, grace time.Duration
 }
 
 // demoNetwork is a started demo: its addresses and the servers to run.
@@ -113,6 +117,8 @@ type demoNetwork struct {
 	// runtimes are the roles' runtimes by role (ds, acs, 3dss), for the tests that read their
 	// metric registries.
 	runtimes map[string]*roleRuntime
+	// drain stops every role's listeners together and waits for their work: one process, one drain.
+	drain *httpx.Drain
 }
 
 // demoConsole is one role's console as the demo prints it.
@@ -132,6 +138,8 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&o.host, "host", "localhost", "the host name browsers use to reach the demo")
 	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to standard error)")
+	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on Ctrl+C or SIGTERM, how long /readyz fails while the listeners still serve")
+	fs.DurationVar(&o.grace, "shutdown-grace", httpx.ShutdownGrace, "then how long requests and exchanges in flight have to finish")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: open3ds demo [flags]\n\nRuns the DS, the ACS, the 3DS Server and a demo shop in one process, with test cards.")
 		fs.PrintDefaults()
@@ -144,6 +152,9 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("demo takes no arguments (got %q)", fs.Arg(0))
+	}
+	if o.drainDelay < 0 || o.grace <= 0 {
+		return usageError("--drain-delay must be zero or more and --shutdown-grace positive")
 	}
 	if o.port < 0 || o.port > 65535-demoListeners {
 		return usageError("--port must leave room for %d ports below 65536", demoListeners)
@@ -213,11 +224,12 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 	n.secrets, n.first = st.Secrets, first
 	emv.AllowLoopbackHTTP(true)
 	log := RoleLog{LogLevel: o.logLevel, LogFormat: "text"}.logger(e.stderr)
+	n.drain = &httpx.Drain{Delay: o.drainDelay, Grace: o.grace, Log: log}
 	if err := n.build(ctx, log, lns); err != nil {
 		return fail(err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	go func() { n.done <- serveListeners(sctx, "demo", n.listeners...) }()
+	go func() { n.done <- serveListeners(sctx, "demo", n.drain, n.listeners...) }()
 	n.stop = cancel
 	// On the first run the card ranges are loaded now, by a PReq to the DS, which is serving by now;
 	// a later run has them cached. The refresher takes over from there.

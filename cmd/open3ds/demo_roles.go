@@ -130,10 +130,12 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 // open opens one role's runtime and closes it with the demo.
 func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
 	b.Pprof, b.Getenv = d.pprof, d.getenv
+	b.Ops = defaultRoleOps
 	rt, err := openRole(ctx, log, b)
 	if err != nil {
 		return nil, err
 	}
+	rt.drain = d.drain
 	d.closers = append(d.closers, func() { rt.Close() })
 	if d.runtimes == nil {
 		d.runtimes = map[string]*roleRuntime{}

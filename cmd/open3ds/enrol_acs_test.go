@@ -25,7 +25,8 @@ func newACSCLI(t *testing.T) *acsCLI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &acsCLI{t: t, environ: map[string]string{"OPEN3DS_DSN": storetest.SQLiteDSN(t), "OPEN3DS_VAULT_KEYS": spec}}
+	return &acsCLI{t: t, environ: map[string]string{"OPEN3DS_DSN": storetest.SQLiteDSN(t), "OPEN3DS_VAULT_KEYS": spec,
+		"OPEN3DS_DRAIN_DELAY": "0"}}
 }
 
 func (c *acsCLI) run(stdin string, args ...string) (string, string, error) {

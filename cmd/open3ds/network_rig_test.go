@@ -74,6 +74,8 @@ type netServer struct {
 	protocol, admin string
 	logs            *netLog
 	stop            func()
+	// signal ends the server's context, as SIGTERM does, without waiting for it to stop; stop waits.
+	signal func()
 }
 
 // netNetwork is a DS and an ACS started by their commands on loopback, each with its own store,
@@ -125,6 +127,7 @@ func (n *netNetwork) netStart(role string, hook *func(protocol, admin string), a
 	}
 	*hook = nil
 	var once sync.Once
+	s.signal = cancel
 	s.stop = func() {
 		once.Do(func() {
 			cancel()
@@ -147,8 +150,16 @@ func (n *netNetwork) netStart(role string, hook *func(protocol, admin string), a
 	return s
 }
 
+// netOptions change how netStartNetwork starts the network.
+type netOptions struct {
+	// acsVia, when set, gives the ACS URL the DS is enrolled with, from the network's PKI and the
+	// ACS's protocol address: a relay in front of the ACS, say.
+	acsVia func(l pki.Layout, acsProtocol string) string
+	dsArgs []string // more flags for `serve ds`
+}
+
 // netStartNetwork makes the PKI, enrols the network with the real commands and starts both roles.
-func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
+func netStartNetwork(t testing.TB, dsDSN, acsDSN string, opts ...netOptions) *netNetwork {
 	t.Helper()
 	vaultKeys, err := vault.NewRandomSpec()
 	if err != nil {
@@ -159,7 +170,7 @@ func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
 	n := &netNetwork{t: t, acsDSN: acsDSN, rreqs: make(chan *emv.RReq, 4), environ: map[string]string{
 		"OPEN3DS_VAULT_KEYS": vaultKeys, "OPEN3DS_ACS_AUTHVALUE_KEYS_BANK_A": keysA, "OPEN3DS_ACS_AUTHVALUE_KEYS_BANK_B": keysB,
 		"OPEN3DS_ACS_ADMIN_TOKEN": netACSToken, "OPEN3DS_DS_ADMIN_TOKEN": "ds-admin-token-for-tests",
-		"OPEN3DS_DS_STAND_IN_KEY": "ds-stand-in-key-for-tests",
+		"OPEN3DS_DS_STAND_IN_KEY": "ds-stand-in-key-for-tests", "OPEN3DS_DRAIN_DELAY": "0",
 	}}
 	dir := filepath.Join(t.TempDir(), "pki")
 	n.netRun("pki", "init", "--dir", dir)
@@ -180,16 +191,24 @@ func netStartNetwork(t testing.TB, dsDSN, acsDSN string) *netNetwork {
 	// The scheme's side: the ACS under its certificate's name, the 3DS Server, the ranges.
 	n.netRun("enrol", "scheme", "set", "--dsn", dsDSN, "--ds-id", "F000000001", "--ref", netDSRef, "--eci", "default",
 		"--stand-in-not-enrolled", "attempts", "--stand-in-unavailable", "unavailable")
-	n.netRun("enrol", "acs", "add", "--dsn", dsDSN, "--name", "acs", "--ref", netACSRef, "--url", "https://"+n.acs.protocol+"/areq")
+	var o netOptions
+	for _, x := range opts {
+		o = x
+	}
+	acsURL := "https://" + n.acs.protocol + "/areq"
+	if o.acsVia != nil {
+		acsURL = o.acsVia(n.layout, n.acs.protocol)
+	}
+	n.netRun("enrol", "acs", "add", "--dsn", dsDSN, "--name", "acs", "--ref", netACSRef, "--url", acsURL)
 	n.netRun("enrol", "3dss", "add", "--dsn", dsDSN, "--name", "3dss", "--ref", netTDSSRef, "--requestors", netRequestor)
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4000000000000000", "--end", "4000009999999999", "--acs", "acs")
 	n.netRun("enrol", "range", "add", "--dsn", dsDSN, "--start", "4111110000000000", "--end", "4111119999999999", "--acs", "acs")
 	// The SDK of the golden app AReqs is approved in one version; the others are not (netAppAReq).
 	n.netRun("enrol", "sdk", "add", "--dsn", dsDSN, "--ref", netSDKRef, "--description", "the golden AReqs' SDK")
 	// The RSA key under an id of the operator's, the EC key under the one its public key gives it.
-	n.ds = n.netStart("ds", &dsListening, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsDSN,
+	n.ds = n.netStart("ds", &dsListening, append([]string{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsDSN,
 		"--tls.ca", l.CA.Cert, "--tls.cert", l.DS.Cert, "--tls.key", l.DS.Key,
-		"--sdk-key", "rsa-2026="+l.DSEncryptionRSA.Prefix(), "--sdk-key", l.DSEncryptionEC.Prefix())
+		"--sdk-key", "rsa-2026=" + l.DSEncryptionRSA.Prefix(), "--sdk-key", l.DSEncryptionEC.Prefix()}, o.dsArgs...)...)
 
 	cert, err := pki.LoadKeyPair(l.ThreeDSServer.Cert, l.ThreeDSServer.Key)
 	if err != nil {

@@ -101,6 +101,58 @@ func (l RoleLog) logger(w io.Writer) *slog.Logger {
 	return logx.New(w, lvl, l.LogFormat)
 }
 
+// RoleOps is how a role runs among many instances: how it stops (docs/operations.md, "Shutdown and
+// draining") and how it uses a shared PostgreSQL ("Database timeouts", "Connection pools"). Like
+// RoleLog it is embedded in each role's configuration, so that the keys, variables and flags are
+// the same for every role.
+type RoleOps struct {
+	DrainDelay    time.Duration `yaml:"drain_delay" env:"DRAIN_DELAY" flag:"drain-delay" help:"on SIGTERM, how long /readyz fails while the listeners still serve, for the load balancer to stop sending"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"SHUTDOWN_GRACE" flag:"shutdown-grace" help:"after the drain delay, how long requests and exchanges in flight have to finish"`
+	DBMaxOpen     int           `yaml:"db_max_open" env:"DB_MAX_OPEN" flag:"db-max-open" help:"PostgreSQL: most connections of each of the role's two pools (writes, reads)"`
+	DBMaxIdle     int           `yaml:"db_max_idle" env:"DB_MAX_IDLE" flag:"db-max-idle" help:"PostgreSQL: connections each pool keeps open when idle (0: db_max_open)"`
+	DBMaxIdleTime time.Duration `yaml:"db_max_idle_time" env:"DB_MAX_IDLE_TIME" flag:"db-max-idle-time" help:"PostgreSQL: an idle connection is closed after this long"`
+	// The timeouts are PostgreSQL's own, set on every pooled connection. SQLite has no such setting:
+	// its statements end with their callers' deadlines (docs/operations.md).
+	DBStatementTimeout time.Duration `yaml:"db_statement_timeout" env:"DB_STATEMENT_TIMEOUT" flag:"db-statement-timeout" help:"PostgreSQL statement_timeout of the role's connections (0: the server's)"`
+	DBIdleInTxTimeout  time.Duration `yaml:"db_idle_in_transaction_timeout" env:"DB_IDLE_IN_TRANSACTION_TIMEOUT" flag:"db-idle-in-transaction-timeout" help:"PostgreSQL idle_in_transaction_session_timeout of the role's connections (0: the server's)"`
+}
+
+// defaultRoleOps are the values every role starts from.
+var defaultRoleOps = RoleOps{DrainDelay: httpx.DefaultDrainDelay, ShutdownGrace: httpx.ShutdownGrace,
+	DBMaxOpen: store.DefaultMaxOpen, DBMaxIdleTime: store.DefaultMaxIdleTime,
+	DBStatementTimeout: store.DefaultStatementTimeout, DBIdleInTxTimeout: store.DefaultIdleInTransactionTimeout}
+
+// check adds the problems of these fields to a role's Validate, each named by its key.
+func (o RoleOps) check(p *config.Problems) {
+	if o.DrainDelay < 0 {
+		p.Add("drain_delay", "must be zero or more")
+	}
+	if o.ShutdownGrace <= 0 {
+		p.Add("shutdown_grace", "must be positive")
+	}
+	if o.DBMaxOpen < 1 {
+		p.Add("db_max_open", "must be at least 1")
+	}
+	if o.DBMaxIdle < 0 || o.DBMaxIdle > o.DBMaxOpen {
+		p.Add("db_max_idle", "must be between 0 and db_max_open (%d)", o.DBMaxOpen)
+	}
+	if o.DBMaxIdleTime <= 0 {
+		p.Add("db_max_idle_time", "must be positive")
+	}
+	if o.DBStatementTimeout < 0 {
+		p.Add("db_statement_timeout", "must be zero (the server's) or more")
+	}
+	if o.DBIdleInTxTimeout < 0 {
+		p.Add("db_idle_in_transaction_timeout", "must be zero (the server's) or more")
+	}
+}
+
+// storeOptions are the store's options for a role named app ("ds", "acs", "3dss").
+func (o RoleOps) storeOptions(app string, migrate bool) store.Options {
+	return store.Options{Migrate: migrate, MaxOpen: o.DBMaxOpen, MaxIdle: o.DBMaxIdle, MaxIdleTime: o.DBMaxIdleTime,
+		StatementTimeout: o.DBStatementTimeout, IdleInTransactionTimeout: o.DBIdleInTxTimeout, ApplicationName: "open3ds-" + app}
+}
+
 // roleBase is what the shared start-up needs of a role's configuration. The roles keep these values
 // in their own fields, because the variables and help texts name the role (OPEN3DS_DS_MIGRATE,
 // "the DS certificate"), and each hands them over through its base method.
@@ -118,6 +170,9 @@ type roleBase struct {
 	Role string
 	// Getenv reads the OTEL_* variables that configure tracing; nil traces nothing.
 	Getenv func(string) string
+	// App names the role in the database's list of connections: open3ds-<App>.
+	App string
+	Ops RoleOps
 }
 
 // withEnv is b reading the tracing variables through getenv.
@@ -150,7 +205,9 @@ type roleRuntime struct {
 	pool    *x509.CertPool  // the scheme CA
 	reg     *prometheus.Registry
 	metrics *httpx.Metrics
-	pprof   bool
+	// drain stops the role's listeners and waits for its work on shutdown; the demo's roles share one.
+	drain *httpx.Drain
+	pprof bool
 	// metricsToken is the bearer token /metrics requires; empty leaves it open.
 	metricsToken string
 	// console is the role's operations console, served by adminMux under /console/ once openConsole
@@ -179,13 +236,13 @@ func openRole(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, 
 			return nil, exitError{code: 2, msg: err.Error()}
 		}
 	}
-	db, err := store.Open(ctx, b.DSN, store.Options{Migrate: b.Migrate})
+	db, err := store.Open(ctx, b.DSN, b.Ops.storeOptions(b.App, b.Migrate))
 	if err != nil {
 		tr.Shutdown(ctx)
 		return nil, err
 	}
 	rt := &roleRuntime{log: log, db: db, reg: prometheus.NewRegistry(), pprof: b.Pprof, metricsToken: b.MetricsToken,
-		tracing: tr}
+		tracing: tr, drain: &httpx.Drain{Delay: b.Ops.DrainDelay, Grace: b.Ops.ShutdownGrace, Log: log}}
 	if err := rt.load(b); err != nil {
 		rt.Close()
 		return nil, err
@@ -209,7 +266,8 @@ func (rt *roleRuntime) load(b roleBase) error {
 }
 
 // Close sends the spans still buffered, then closes the store. The roles close their runtime once
-// their listeners have stopped, so the last requests' spans are among those sent.
+// their listeners have stopped and their detached work has finished or been cut off
+// (serveListeners), so no write is under way and the last requests' spans are among those sent.
 func (rt *roleRuntime) Close() error {
 	if err := rt.tracing.Shutdown(context.Background()); err != nil {
 		rt.log.Warn("tracing: the last spans were not exported", "err", err)
@@ -252,7 +310,8 @@ func (rt *roleRuntime) adminMux(api http.Handler, checks ...httpx.Check) *http.S
 		mux.Handle("/console/", rt.console.Handler())
 		mux.Handle("/console", rt.console.Handler())
 	}
-	health := &httpx.Health{Checks: append([]httpx.Check{{Name: "store", Run: rt.db.Ready}}, checks...), Log: rt.log}
+	all := append([]httpx.Check{{Name: "store", Run: rt.db.Ready}, rt.drain.Check()}, checks...)
+	health := &httpx.Health{Checks: all, Log: rt.log}
 	health.Register(mux)
 	var metrics http.Handler = httpx.MetricsHandler(rt.reg)
 	if rt.metricsToken != "" {
@@ -295,24 +354,17 @@ type listener struct {
 	ln  net.Listener
 }
 
-// serveListeners runs every listener until ctx ends or one of them fails; either stops them all. The
-// first failure comes back named after the command ("serve ds: …").
-func serveListeners(ctx context.Context, name string, ls ...listener) error {
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	errs := make(chan error, len(ls))
-	for _, l := range ls {
-		go func() { errs <- httpx.Serve(sctx, l.srv, l.ln) }()
+// serveListeners runs every listener until ctx ends or one of them fails; either stops them all,
+// through drain: readiness fails at once, the listeners close after the drain delay, and it returns
+// once the requests and detached work in flight have finished or the grace is over, so that the
+// caller may close the store. The first failure comes back named after the command ("serve ds: …").
+func serveListeners(ctx context.Context, name string, drain *httpx.Drain, ls ...listener) error {
+	hl := make([]httpx.Listener, len(ls))
+	for i, l := range ls {
+		hl[i] = httpx.Listener{Server: l.srv, Listener: l.ln}
 	}
-	var first error
-	for range ls {
-		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
-			first = err
-		}
-		stop()
-	}
-	if first != nil {
-		return fmt.Errorf("%s: %w", name, first)
+	if err := drain.Serve(ctx, hl...); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ type tdssConfig struct {
 	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
 	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
 	RoleConsole
+	RoleOps
 	RoleLog
 }
 
@@ -86,6 +87,7 @@ func (c *tdssConfig) Validate() error {
 		p.Add("preq_every", "must be between 1h and 24h")
 	}
 	c.RoleConsole.check(&p)
+	c.RoleOps.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -115,7 +117,8 @@ func checkProtocolURL(raw string) string {
 // base is what the shared start-up needs of this configuration.
 func (c *tdssConfig) base() roleBase {
 	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
-		MetricsToken: c.MetricsToken.Reveal(), Role: "3dss"}
+		MetricsToken: c.MetricsToken.Reveal(), Role: "3dss",
+		App: "3dss", Ops: c.RoleOps}
 }
 
 // tdssListening, when set (by tests), hears the listeners' addresses once all are open.
@@ -123,7 +126,7 @@ var tdssListening func(protocol, api, public, admin string)
 
 func runServe3DSS(ctx context.Context, e env, args []string) error {
 	cfg := &tdssConfig{Listen: ":10443", APIListen: ":10446", PublicListen: ":10447", AdminListen: "127.0.0.1:10444",
-		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, RoleLog: defaultRoleLog}
+		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve 3dss", cfg, args); !ok {
 		return err
 	}
@@ -167,7 +170,7 @@ func runServe3DSS(ctx context.Context, e env, args []string) error {
 	defer stop()
 	go r.server.RunRefresher(rctx)
 	go r.server.RunSweeper(rctx)
-	return serveListeners(ctx, "serve 3dss", listener{r.proto, lns[0]}, listener{r.api, lns[1]},
+	return serveListeners(ctx, "serve 3dss", rt.drain, listener{r.proto, lns[0]}, listener{r.api, lns[1]},
 		listener{r.public, lns[2]}, listener{r.admin, lns[3]})
 }
 
@@ -190,7 +193,7 @@ func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*t
 	server := threedsserver.NewServer(threedsserver.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second),
 		DSURL: cfg.DSURL, PublicURL: cfg.PublicURL, ProtocolURL: cfg.ProtocolURL, ParentOrigin: cfg.ParentOrigin,
 		RefNumber: cfg.RefNumber, OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh,
-		WebhookTransport: rt.tracing.Transport(nil), Metrics: metrics, Log: rt.log})
+		WebhookTransport: rt.tracing.Transport(nil), Metrics: metrics, Log: rt.log, Drain: rt.drain})
 	rt.openConsole("3dss", "3DS Server", ring, cfg.RoleConsole)
 	return &tdssRole{
 		server: server,

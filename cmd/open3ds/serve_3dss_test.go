@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,41 +20,61 @@ import (
 // and returns the api, public and admin addresses.
 func start3DSS(t *testing.T, layout pki.Layout, dsProtocol, dsn string) (api, public, admin string) {
 	t.Helper()
+	s := start3DSSWith(t, layout, dsProtocol, dsn)
+	return s.api, s.public, s.admin
+}
+
+// served3DSS is a `serve 3dss` running in the test's process.
+type served3DSS struct {
+	api, public, admin string
+	signal             func()        // ends its context, as SIGTERM does
+	wait               func() string // waits until it has stopped and gives its log
+}
+
+// start3DSSWith is start3DSS with more flags, giving the means to stop the server and read its log.
+func start3DSSWith(t *testing.T, layout pki.Layout, dsProtocol, dsn string, args ...string) *served3DSS {
+	t.Helper()
 	spec, err := vault.NewRandomSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"OPEN3DS_3DSS_ADMIN_TOKEN": "3dss-admin-token", "OPEN3DS_VAULT_KEYS": spec}
+	env := map[string]string{"OPEN3DS_3DSS_ADMIN_TOKEN": "3dss-admin-token", "OPEN3DS_VAULT_KEYS": spec, "OPEN3DS_DRAIN_DELAY": "0"}
 	addrs := make(chan [4]string, 1)
 	tdssListening = func(p, a, pub, adm string) { addrs <- [4]string{p, a, pub, adm} }
 	t.Cleanup(func() { tdssListening = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var stderr bytes.Buffer
+	stderr := &netLog{}
 	go func() {
-		done <- run(ctx, []string{"serve", "3dss", "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0",
+		done <- run(ctx, append([]string{"serve", "3dss", "--listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0",
 			"--public-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsn, "--ds-url", "https://" + dsProtocol + "/", "--reference-number", "REF",
-			"--tls.ca", layout.CA.Cert, "--tls.cert", layout.ThreeDSServer.Cert, "--tls.key", layout.ThreeDSServer.Key},
-			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &stderr)
+			"--tls.ca", layout.CA.Cert, "--tls.cert", layout.ThreeDSServer.Cert, "--tls.key", layout.ThreeDSServer.Key}, args...),
+			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, stderr)
 	}()
+	s := &served3DSS{signal: cancel}
 	select {
 	case a := <-addrs:
-		api, public, admin = a[1], a[2], a[3]
+		s.api, s.public, s.admin = a[1], a[2], a[3]
 	case err := <-done:
-		t.Fatalf("serve 3dss stopped: %v\n%s", err, stderr.String())
+		t.Fatalf("serve 3dss stopped: %v\n%s", err, stderr)
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve 3dss did not start")
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve 3dss: %v", err)
-		}
-		if strings.Contains(stderr.String(), "4000000000001000") {
-			t.Error("a full PAN reached the log")
-		}
-	})
-	return api, public, admin
+	var once sync.Once
+	s.wait = func() string {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve 3dss: %v", err)
+			}
+			if strings.Contains(stderr.String(), "4000000000001000") {
+				t.Error("a full PAN reached the log")
+			}
+		})
+		return stderr.String()
+	}
+	t.Cleanup(func() { s.wait() })
+	return s
 }
 
 func TestServe3DSSEnrolsAMerchantLoadsTheRangesAndStartsAnAuthentication(t *testing.T) {

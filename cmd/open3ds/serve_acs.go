@@ -80,6 +80,7 @@ type acsConfig struct {
 	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
 	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	RoleConsole
+	RoleOps
 	RoleLog
 }
 
@@ -130,6 +131,7 @@ func (c *acsConfig) Validate() error {
 		c.checkNoOutbox(&p)
 	}
 	c.RoleConsole.check(&p)
+	c.RoleOps.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -172,7 +174,8 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 // base is what the shared start-up needs of this configuration.
 func (c *acsConfig) base() roleBase {
 	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
-		MetricsToken: c.MetricsToken.Reveal(), Role: "acs"}
+		MetricsToken: c.MetricsToken.Reveal(), Role: "acs",
+		App: "acs", Ops: c.RoleOps}
 }
 
 // acsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -180,7 +183,7 @@ var acsListening func(protocol, admin string)
 
 func runServeACS(ctx context.Context, e env, args []string) error {
 	cfg := &acsConfig{Listen: ":9443", AdminListen: "127.0.0.1:9444", ChallengeURL: "https://localhost:9445/challenge",
-		Reference: "OPEN3DS-ACS", MethodMode: "page", RoleLog: defaultRoleLog}
+		Reference: "OPEN3DS-ACS", MethodMode: "page", RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve acs", cfg, args); !ok {
 		return err
 	}
@@ -205,14 +208,18 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The RReq sender runs in every instance; leases keep them from sending the same row.
+	// The RReq sender runs in every instance; leases keep them from sending the same row. It stops
+	// taking rows when ctx ends; the batch it is sending then is the drain's to wait for.
 	go r.sender.Run(ctx)
+	serving := []listener{}
 	if cfg.PublicListen != "" {
-		stop, err := acsServePublic(ctx, cfg, rt, r)
+		pub, stop, err := acsServePublic(ctx, cfg, rt, r)
 		if err != nil {
 			return err
 		}
+		// Deferred before the listeners are served, so it runs after they have drained.
 		defer stop()
+		serving = append(serving, pub)
 	}
 	proto := rt.server(r.svc.Handler(), rt.protocolTLS())
 	admin := rt.server(r.adminMux, nil)
@@ -225,7 +232,8 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 	if acsListening != nil {
 		acsListening(lns[0].Addr().String(), lns[1].Addr().String())
 	}
-	return serveListeners(ctx, "serve acs", listener{proto, lns[0]}, listener{admin, lns[1]})
+	serving = append(serving, listener{proto, lns[0]}, listener{admin, lns[1]})
+	return serveListeners(ctx, "serve acs", rt.drain, serving...)
 }
 
 // acsRole is a built ACS: the protocol service, the store its browser side shares, the RReq sender
@@ -245,7 +253,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	keys := &authValueKeys{getenv: getenv, fallback: cfg.AuthValueKeys.Reveal(), log: rt.log, cache: map[string]acs.AuthValueKeys{}}
 	svc := &acs.Service{Store: st, Risk: acs.Risk(riskSet), Keys: keys.lookup, ChallengeURL: cfg.ChallengeURL,
 		ReferenceNumber: cfg.Reference, OperatorID: cfg.OperatorID, Log: rt.log, Exchanges: rt.db, AppURL: cfg.AppURL,
-		DecoupledMax: cfg.DecoupledMax, DecoupledMin: cfg.DecoupledMin}
+		DecoupledMax: cfg.DecoupledMax, DecoupledMin: cfg.DecoupledMin, Drain: rt.drain}
 	if cfg.ACSSigning.Cert != "" {
 		signing, err := acs.LoadAppSigning(cfg.ACSSigning.Cert, cfg.ACSSigning.Key)
 		if err != nil {
@@ -264,7 +272,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 		}
 		rt.log.Info("IP country table loaded", "networks", svc.IPCountries.Len())
 	}
-	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0)}
+	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0), Drain: rt.drain}
 	svc.Ended = sender.Wake
 	rt.openConsole("acs", "ACS", ring, cfg.RoleConsole)
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())

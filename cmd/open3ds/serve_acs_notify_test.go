@@ -170,7 +170,7 @@ func TestServeACSReadsProviderSecretsFromTheEnvironmentAndFiles(t *testing.T) {
 		"OPEN3DS_ACS_NOTIFY_EMAIL": "smtp", "OPEN3DS_ACS_NOTIFY_SMTP_ADDR": "127.0.0.1:25", "OPEN3DS_ACS_NOTIFY_SMTP_FROM": "otp@bank.example",
 		"OPEN3DS_ACS_NOTIFY_SMTP_PASSWORD_FILE": secretFile, "OPEN3DS_ACS_NOTIFY_WEBHOOK_SECRET": "sixteen-bytes-or-more",
 		"OPEN3DS_ACS_NOTIFY_ISSUERS": "bank-a=webhook/, bank-b=/outbox"}
-	cfg := &acsConfig{ChallengeURL: "https://acs.example/challenge", RoleLog: defaultRoleLog}
+	cfg := &acsConfig{ChallengeURL: "https://acs.example/challenge", RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	err = config.Load(cfg, flag.NewFlagSet("t", flag.ContinueOnError), nil, func(k string) string { return env[k] })
 	// bank-a's webhook has a secret but no URL: the one problem expected.
 	if err == nil || !strings.Contains(err.Error(), "issuer bank-a: notify.webhook") || strings.Count(err.Error(), "notify_issuers") != 1 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -74,34 +73,25 @@ func (c *acsConfig) decoupledURL() string {
 	return strings.TrimSuffix(strings.TrimSuffix(c.ChallengeURL, "/"), "/challenge") + "/decoupled/"
 }
 
-// acsServePublic starts the public side on its own listener (public_listen). The returned function
-// stops it all.
-func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (func(), error) {
-	log := rt.log
+// acsServePublic builds the public side on its own listener (public_listen), for the caller to serve
+// with the others, so that it drains with them. The returned function stops what runs behind it
+// (the sweeper, the delivery queue), once the listener has stopped.
+func acsServePublic(ctx context.Context, cfg *acsConfig, rt *roleRuntime, r *acsRole) (listener, func(), error) {
 	pub, err := buildACSPublic(ctx, cfg, rt, r)
 	if err != nil {
-		return nil, err
+		return listener{}, nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.PublicListen)
 	if err != nil {
 		pub.close()
-		return nil, err
+		return listener{}, nil, err
 	}
-	log.Info("ACS public pages listening", "addr", ln.Addr().String())
+	rt.log.Info("ACS public pages listening", "addr", ln.Addr().String())
 	if acsPublicListening != nil {
 		acsPublicListening(ln.Addr().String())
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := httpx.Serve(sctx, pub.srv, ln); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("ACS public listener failed", "err", err)
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
+	return listener{pub.srv, ln}, func() {
+		ln.Close() // already closed when it was served; not when start-up failed after this
 		pub.close()
 	}, nil
 }

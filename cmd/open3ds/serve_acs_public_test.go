@@ -121,7 +121,7 @@ func TestServeACSRefusesTheOutboxOnEveryChannelUnlessDevOutbox(t *testing.T) {
 			if tc.devBox {
 				env["OPEN3DS_ACS_DEV_OUTBOX"] = "true"
 			}
-			cfg := &acsConfig{ChallengeURL: "https://acs.example/challenge", MethodMode: "page", RoleLog: defaultRoleLog}
+			cfg := &acsConfig{ChallengeURL: "https://acs.example/challenge", MethodMode: "page", RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 			err := config.Load(cfg, flag.NewFlagSet("t", flag.ContinueOnError), nil, func(k string) string { return env[k] })
 			switch {
 			case tc.want == "" && err != nil:

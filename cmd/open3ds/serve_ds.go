@@ -39,6 +39,7 @@ type dsConfig struct {
 	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
 	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	RoleConsole
+	RoleOps
 	RoleLog
 }
 
@@ -78,6 +79,7 @@ func (c *dsConfig) Validate() error {
 		p.Add("timeout", "timeout and preq_every must be positive")
 	}
 	c.RoleConsole.check(&p)
+	c.RoleOps.check(&p)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -85,7 +87,8 @@ func (c *dsConfig) Validate() error {
 // base is what the shared start-up needs of this configuration.
 func (c *dsConfig) base() roleBase {
 	return roleBase{DSN: c.DSN, Migrate: c.Migrate, CA: c.TLS.CA, Cert: c.TLS.Cert, Key: c.TLS.Key, Pprof: c.Pprof,
-		MetricsToken: c.MetricsToken.Reveal(), Role: "ds"}
+		MetricsToken: c.MetricsToken.Reveal(), Role: "ds",
+		App: "ds", Ops: c.RoleOps}
 }
 
 // dsListening, when set (by tests), hears the listeners' addresses once both are open.
@@ -93,7 +96,7 @@ var dsListening func(protocol, admin string)
 
 func runServeDS(ctx context.Context, e env, args []string) error {
 	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444",
-		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleLog: defaultRoleLog}
+		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve ds", cfg, args); !ok {
 		return err
 	}
@@ -124,7 +127,7 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 		dsListening(lns[0].Addr().String(), lns[1].Addr().String())
 	}
 	// Either listener failing stops both; so does ctx ending.
-	return serveListeners(ctx, "serve ds", listener{proto, lns[0]}, listener{admin, lns[1]})
+	return serveListeners(ctx, "serve ds", rt.drain, listener{proto, lns[0]}, listener{admin, lns[1]})
 }
 
 // buildDS makes the DS's protocol server (mutual TLS) and admin server from its configuration, whose
@@ -148,7 +151,8 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 	st := ds.NewSQLStore(rt.db)
 	server := ds.NewServer(ds.Config{Store: st, Recorder: rt.db, Client: rt.peerClient(0, 64, 90*time.Second), URL: cfg.URL,
 		Timeout: cfg.Timeout, PReqEvery: cfg.PReqEvery, StandInKey: []byte(cfg.StandInKey.Reveal()), SDKKeys: keys,
-		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log})
+		NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable), Metrics: dsMetrics, Log: rt.log,
+		Drain: rt.drain})
 	proto = rt.server(server.Handler(), rt.protocolTLS())
 	// The DS has no vault keys: its console accounts' TOTP secrets are kept as they are (docs/console.md).
 	rt.openConsole("ds", "Directory Server", nil, cfg.RoleConsole)

@@ -32,7 +32,8 @@ func startDS(t *testing.T, dsn string) (layout pki.Layout, protocol, admin strin
 		t.Fatal(err)
 	}
 	layout = res.Layout
-	env := map[string]string{"OPEN3DS_DS_ADMIN_TOKEN": "admin-token-for-tests", "OPEN3DS_DS_STAND_IN_KEY": "stand-in-key-for-tests"}
+	env := map[string]string{"OPEN3DS_DS_ADMIN_TOKEN": "admin-token-for-tests", "OPEN3DS_DS_STAND_IN_KEY": "stand-in-key-for-tests",
+		"OPEN3DS_DRAIN_DELAY": "0"}
 	addrs := make(chan [2]string, 1)
 	dsListening = func(p, a string) { addrs <- [2]string{p, a} }
 	t.Cleanup(func() { dsListening = nil })

@@ -14,6 +14,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/tracing"
 )
 
@@ -126,6 +127,9 @@ type Sender struct {
 	Backoff, MaxBackoff time.Duration
 	Log                 *slog.Logger
 	Now                 func() time.Time
+	// Drain, when set, lets a batch being sent finish when Run's context ends (a shutdown), within
+	// the drain's grace, instead of cancelling the posts half way; without it ctx ends them at once.
+	Drain *httpx.Drain
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -189,13 +193,28 @@ func (s *Sender) defaults() {
 // SendDue sends every row due now once, and says how many were delivered.
 func (s *Sender) SendDue(ctx context.Context) int {
 	s.defaults()
+	stop := ctx
+	if s.Drain != nil {
+		var done func()
+		ctx, done = s.Drain.Detach(stop, "RReq delivery")
+		defer done()
+	}
+	if stop.Err() != nil || ctx.Err() != nil {
+		return 0
+	}
 	rows, err := s.Store.LeaseRReqs(ctx, s.Owner, s.Now(), s.Lease, 20)
 	if err != nil {
 		s.Log.ErrorContext(ctx, "leasing RReqs", "err", err)
 		return 0
 	}
 	sent := 0
-	for _, row := range rows {
+	for i, row := range rows {
+		if stop.Err() != nil {
+			// Shutting down: the row being sent was finished, the rest keep their lease until it
+			// runs out and another instance (or this one, restarted) sends them.
+			s.Log.InfoContext(ctx, "stopping with RReqs leased but not sent; they go when the lease ends", "rows", len(rows)-i)
+			break
+		}
 		status, err := s.send(ctx, row)
 		if err == nil {
 			err = s.Store.RReqSent(ctx, row, status, s.Now())

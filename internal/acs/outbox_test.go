@@ -14,6 +14,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -27,6 +28,8 @@ type fakeDS struct {
 	erro *emv.Erro
 	got  []emv.RReq
 	url  string
+	// holding and release, when set, hold each RReq until released: a slow DS.
+	holding, release chan struct{}
 }
 
 func newFakeDS(tb testing.TB, fail int) *fakeDS {
@@ -39,6 +42,10 @@ func newFakeDS(tb testing.TB, fail int) *fakeDS {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
+		if f.release != nil {
+			f.holding <- struct{}{}
+			<-f.release
+		}
 		m, err := emv.ParseAs(body, emv.TypeRReq, nil)
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -87,6 +94,45 @@ func challenged(tb testing.TB, e *acsEnv, ds *fakeDS) string {
 
 func TestRReqOutbox(t *testing.T) {
 	ctx := t.Context()
+	for _, b := range backends {
+		t.Run("a shutdown lets the RReq being sent finish and keeps it as sent, on "+b.name, func(t *testing.T) {
+			e, ds := newACSOn(t, b.open), newFakeDS(t, 0)
+			ds.holding, ds.release = make(chan struct{}, 1), make(chan struct{})
+			id := challenged(t, e, ds)
+			drain := &httpx.Drain{Grace: 20 * time.Second}
+			s := &acs.Sender{Store: e.store, Client: e.acsTLS, Drain: drain, Every: time.Hour}
+			running, stop := context.WithCancel(ctx)
+			defer stop()
+			go s.Run(running)
+			if err := e.svc.EndAuthentication(ctx, acs.End{ACSTransID: id, TransStatus: "Y", InteractionCounter: 1}); err != nil {
+				t.Fatal(err)
+			}
+			s.Wake()
+			select {
+			case <-ds.holding:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the RReq never reached the DS")
+			}
+			stop() // SIGTERM while the DS holds the RReq
+			drained := make(chan error, 1)
+			go func() { drained <- drain.Serve(running) }()
+			select {
+			case <-drained:
+				t.Fatal("the drain ended while an RReq was being delivered")
+			case <-time.After(300 * time.Millisecond):
+			}
+			close(ds.release)
+			select {
+			case <-drained:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the drain did not end once the RReq was delivered")
+			}
+			row, err := e.store.Outbox(ctx, id)
+			if err != nil || row.SentAt.IsZero() || row.ResultsStatus != "01" {
+				t.Fatalf("after the drain the outbox row is %+v (%v); want it sent with the RRes", row, err)
+			}
+		})
+	}
 	t.Run("failures are retried with back-off until an RRes comes back", func(t *testing.T) {
 		e, ds := newACS(t), newFakeDS(t, 2)
 		id := challenged(t, e, ds)

@@ -50,6 +50,9 @@ type Service struct {
 	// DecoupledStarted, when set, is called once an ARes D is committed, to tell the cardholder
 	// (Browser.SendDecoupled). Without it the ACS answers no D: nobody could approve.
 	DecoupledStarted func(ctx context.Context, d DecoupledStart)
+	// Drain tracks the AReqs that outlive the DS's request, so that a shutdown waits for them; nil
+	// detaches them untracked.
+	Drain *httpx.Drain
 }
 
 // ExchangeRecorder keeps the message-exchange log; *store.DB is one.
@@ -73,7 +76,9 @@ func (s *Service) Handler() http.Handler {
 const areqBudget = 30 * time.Second
 
 func (s *Service) serveAReq(w http.ResponseWriter, r *http.Request) (err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), areqBudget)
+	dctx, done := s.Drain.Detach(r.Context(), "AReq")
+	defer done()
+	ctx, cancel := context.WithTimeout(dctx, areqBudget)
 	defer cancel()
 	ex := store.Exchange{Role: store.RoleACS, Direction: store.In, Peer: "unknown", MessageType: emv.TypeAReq, StartedAt: time.Now()}
 	var res *emv.ARes

@@ -49,6 +49,9 @@ type Config struct {
 	Metrics                  *Metrics // nil: not counted
 	Log                      *slog.Logger
 	Now                      func() time.Time
+	// Drain tracks the exchanges that outlive their caller, so that a shutdown waits for them; nil
+	// detaches them untracked.
+	Drain *httpx.Drain
 }
 
 // Server is the DS's protocol endpoint: one POST route taking AReq and PReq from 3DS Servers and
@@ -100,7 +103,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	// cancel the call to the ACS half way (which would count a healthy ACS as down and stand in for
 	// it) nor the write of the transaction, which the RReq relay needs later. It runs to a deadline
 	// of its own instead: the call to the peer, an Erro to it about a bad answer, and the store.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*s.cfg.Timeout+5*time.Second)
+	dctx, done := s.cfg.Drain.Detach(r.Context(), "DS exchange")
+	defer done()
+	ctx, cancel := context.WithTimeout(dctx, 2*s.cfg.Timeout+5*time.Second)
 	defer cancel()
 	r = r.WithContext(ctx)
 	start := s.cfg.Now()

@@ -95,7 +95,7 @@ func latestVersion(d Dialect) int { return len(migrations[d]) }
 // a database it cannot reach, and the driver's error, naming the migration, for one that fails; the
 // migrations applied before it stay applied.
 func Migrate(ctx context.Context, dsn string) ([]Migration, error) {
-	db, err := openRaw(ctx, dsn)
+	db, err := openRaw(ctx, dsn, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func Status(ctx context.Context, dsn string) (MigrationStatus, error) {
 			return statusFrom(SQLite, nil), nil
 		}
 	}
-	db, err := openRaw(ctx, dsn)
+	db, err := openRaw(ctx, dsn, Options{})
 	if err != nil {
 		return MigrationStatus{}, err
 	}
@@ -188,6 +188,14 @@ func (db *DB) applyMigration(ctx context.Context, m migration) (bool, error) {
 	applied := false
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
 		applied = false
+		// A migration may rewrite a large table: the role's statement timeouts are not for it.
+		if db.dialect == Postgres {
+			for _, name := range []string{"statement_timeout", "idle_in_transaction_session_timeout"} {
+				if _, err := tx.ExecContext(ctx, "SET LOCAL "+name+" = 0"); err != nil {
+					return err
+				}
+			}
+		}
 		if db.q.migrationLock != "" {
 			if _, err := tx.ExecContext(ctx, db.q.migrationLock); err != nil {
 				return err

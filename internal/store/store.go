@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Dialect names the SQL back end behind a DB.
@@ -39,14 +40,47 @@ var (
 	// ErrSchemaBehind means the database has not had every migration this binary knows applied:
 	// PostgreSQL waits for `open3ds migrate` rather than changing a shared schema on start.
 	ErrSchemaBehind = errors.New("store: database schema is behind this open3ds")
+	// ErrTimeout means PostgreSQL gave up on a statement: it ran past the statement timeout (see
+	// Options.StatementTimeout; an operator's pg_cancel_backend ends one the same way), or its
+	// transaction sat idle past the idle-in-transaction timeout. The connection it ran on is fine,
+	// or was replaced; the pool goes on serving.
+	ErrTimeout = errors.New("store: the database ended a statement or transaction that took too long")
 )
 
-// Options tune Open. The zero value suits a role server.
+// Defaults of Options' PostgreSQL pool and timeouts, which a role's configuration starts from.
+const (
+	DefaultMaxOpen     = 16
+	DefaultMaxIdleTime = 5 * time.Minute
+	// DefaultStatementTimeout is far above what any of the roles' statements takes (milliseconds)
+	// and below their exchanges' budgets (10 s and more), so that a stuck query fails the one
+	// exchange with an error that says so instead of pinning a connection until the pool is gone.
+	DefaultStatementTimeout = 5 * time.Second
+	// DefaultIdleInTransactionTimeout ends a transaction that nothing has used for that long: the
+	// roles never wait on anything outside the database inside one, so it is a lost transaction,
+	// holding its locks and its connection.
+	DefaultIdleInTransactionTimeout = 10 * time.Second
+)
+
+// Options tune Open. The zero value suits the command-line tools; role servers set the pool and
+// timeouts from their configuration. The pool fields and timeouts apply to PostgreSQL only (see
+// openSQLite for SQLite's pools).
 type Options struct {
 	// Migrate applies pending migrations to a PostgreSQL database on Open. Without it Open only
 	// checks the schema version and refuses a database that is behind. SQLite, which belongs to one
 	// machine, always migrates on Open.
 	Migrate bool
+	// MaxOpen bounds the connections of each of the two pools (writes, reads): DefaultMaxOpen when
+	// zero. MaxIdle is how many of them stay open when idle, MaxOpen when zero; MaxIdleTime closes an
+	// idle one after that long, DefaultMaxIdleTime when zero.
+	MaxOpen, MaxIdle int
+	MaxIdleTime      time.Duration
+	// StatementTimeout and IdleInTransactionTimeout are PostgreSQL's statement_timeout and
+	// idle_in_transaction_session_timeout, set on every pooled connection; zero leaves the server's
+	// own. A DSN that sets either itself keeps its value. Migrations run without them.
+	StatementTimeout, IdleInTransactionTimeout time.Duration
+	// ApplicationName names the connections in pg_stat_activity: the write pool's as given, the
+	// read pool's with "-read" after it. A DSN's application_name wins.
+	ApplicationName string
 }
 
 // DB is an open store. It is safe for concurrent use; Close it when done.
@@ -70,7 +104,7 @@ type DB struct {
 // migrated only when opts.Migrate is set and is otherwise refused, with ErrSchemaBehind, when
 // migrations are pending. Errors name the back end and never repeat the DSN's password.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	db, err := openRaw(ctx, dsn)
+	db, err := openRaw(ctx, dsn, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +133,7 @@ func (db *DB) prepareSchema(ctx context.Context, opts Options) error {
 }
 
 // openRaw connects without looking at the schema: Open, Migrate and Status build on it.
-func openRaw(ctx context.Context, dsn string) (*DB, error) {
+func openRaw(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	d, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -108,7 +142,7 @@ func openRaw(ctx context.Context, dsn string) (*DB, error) {
 	case SQLite:
 		return openSQLite(ctx, d.target)
 	default:
-		return openPostgres(ctx, d.target)
+		return openPostgres(ctx, d.target, opts)
 	}
 }
 

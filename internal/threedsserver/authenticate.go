@@ -237,7 +237,9 @@ func (s *Server) exchange(ctx context.Context, t Transaction, areq *emv.AReq) (T
 	// that hangs up must not cancel the AReq half way (the DS would count a healthy ACS as down) nor
 	// the write of its outcome (the row would stay in "sending"). It runs to its own deadline, which
 	// the sweeper waits out before it ends a row that no exchange will finish.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.exchangeBudget())
+	dctx, done := s.cfg.Drain.Detach(ctx, "AReq")
+	defer done()
+	ctx, cancel := context.WithTimeout(dctx, s.exchangeBudget())
 	defer cancel()
 	ares, err := s.sendAReq(ctx, areq)
 	t.AResAt = s.cfg.Now()

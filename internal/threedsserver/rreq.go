@@ -36,7 +36,9 @@ func (s *Server) handleRReq(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The result is stored on the 3DS Server's own time: a DS that hangs up after sending the RReq
 	// must not leave it half taken.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.exchangeBudget())
+	dctx, done := s.cfg.Drain.Detach(r.Context(), "RReq")
+	defer done()
+	ctx, cancel := context.WithTimeout(dctx, s.exchangeBudget())
 	defer cancel()
 	start := s.cfg.Now()
 	rres, err := s.TakeRReq(ctx, body)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/emv"
+	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -53,6 +54,9 @@ type Config struct {
 	Metrics *Metrics // nil: not counted
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Drain tracks the work that outlives its request (an AReq exchange, an RReq, a webhook), so
+	// that a shutdown waits for it; nil detaches it untracked.
+	Drain *httpx.Drain
 }
 
 // Server is the 3DS Server.

@@ -44,19 +44,24 @@ func (s *Server) notify(ctx context.Context, t Transaction) {
 	if err != nil {
 		return
 	}
-	// The attempts outlive the request that ended the transaction, but stay in its trace.
-	bg := tracing.Sending(context.WithoutCancel(ctx), "webhook")
-	go func() {
+	// The deliveries are tracked by the drain, so that a shutdown lets them finish (or logs them cut
+	// off) rather than dropping them unseen; they outlive the request that ended the transaction,
+	// but stay in its trace.
+	s.cfg.Drain.Go(tracing.Sending(ctx, "webhook"), "webhook", func(ctx context.Context) {
 		delay := 500 * time.Millisecond
 		for attempt := 1; attempt <= 4; attempt++ {
-			if s.postWebhook(bg, m.WebhookURL, keyHash, body) {
+			if s.postWebhook(ctx, m.WebhookURL, keyHash, body) {
 				return
 			}
-			time.Sleep(delay)
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				attempt = 4
+			}
 			delay *= 4
 		}
-		s.cfg.Log.WarnContext(bg, "webhook not delivered", "merchant", m.ID, "id", t.ID)
-	}()
+		s.cfg.Log.WarnContext(ctx, "webhook not delivered", "merchant", m.ID, "id", t.ID)
+	})
 }
 
 func (s *Server) postWebhook(ctx context.Context, url, key string, body []byte) bool {
