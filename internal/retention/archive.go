@@ -19,7 +19,7 @@ type archive struct {
 	// size is the length of what committed batches wrote: a batch whose transaction is retried or
 	// fails is cut off back to it.
 	size, pending int64
-	closed       bool
+	closed        bool
 }
 
 // createArchive makes the run's file, named for the role and the run's start, which no other file
