@@ -79,6 +79,11 @@ type acsConfig struct {
 	// engine's locale rule compares a device's locale with; without it the rule stays silent.
 	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
 	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	// Retention (docs/operations.md): off while the maximum age is 0.
+	RetentionMaxAge     time.Duration `yaml:"retention_max_age" env:"ACS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this, e.g. 2160h for 90 days (at least 24h); 0 keeps everything"`
+	RetentionInterval   time.Duration `yaml:"retention_interval" env:"ACS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
+	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"ACS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
+
 	RoleLog
 }
 
@@ -128,6 +133,7 @@ func (c *acsConfig) Validate() error {
 	if c.PublicListen != "" && !c.DevOutbox {
 		c.checkNoOutbox(&p)
 	}
+	checkRetention(&p, c.RetentionMaxAge, c.RetentionInterval, c.RetentionArchiveDir)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -177,7 +183,7 @@ var acsListening func(protocol, admin string)
 
 func runServeACS(ctx context.Context, e env, args []string) error {
 	cfg := &acsConfig{Listen: ":9443", AdminListen: "127.0.0.1:9444", ChallengeURL: "https://localhost:9445/challenge",
-		Reference: "OPEN3DS-ACS", MethodMode: "page", RoleLog: defaultRoleLog}
+		Reference: "OPEN3DS-ACS", MethodMode: "page", RetentionInterval: defaultRetentionInterval, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve acs", cfg, args); !ok {
 		return err
 	}
@@ -204,6 +210,11 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 	}
 	// The RReq sender runs in every instance; leases keep them from sending the same row.
 	go r.sender.Run(ctx)
+	stopRetention, err := rt.startRetention(ctx, acs.RetentionSpec(), cfg.RetentionMaxAge, cfg.RetentionInterval, cfg.RetentionArchiveDir)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 	if cfg.PublicListen != "" {
 		stop, err := acsServePublic(ctx, cfg, rt, r)
 		if err != nil {
