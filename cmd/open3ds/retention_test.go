@@ -143,3 +143,37 @@ func TestServeRolesNameTheirBadRetentionSettings(t *testing.T) {
 		})
 	}
 }
+
+// A DS served with a retention age removes the old transaction by itself soon after it starts, and
+// its /metrics say how many rows of which table went and when the run ended.
+func TestServeDSRunsItsRetentionAndCountsItInMetrics(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "ds.db")
+	seedDSTransactions(t, dsn)
+	_, _, admin := startDS(t, dsn, "--retention-max-age", "2160h", "--retention-interval", "1h")
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, metrics = adminCall(t, admin, "", "GET", "/metrics", "")
+		if strings.Contains(metrics, `open3ds_retention_rows_total{mode="purge",table="ds_transactions"} 1`) &&
+			!strings.Contains(metrics, "open3ds_retention_last_success_timestamp_seconds 0\n") {
+			break
+		}
+	}
+	for _, want := range []string{`open3ds_retention_rows_total{mode="purge",table="ds_transactions"} 1`,
+		`open3ds_retention_rows_total{mode="purge",table="exchanges"} 1`, "open3ds_retention_last_success_timestamp_seconds 1"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
+	db, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := ds.NewSQLStore(db)
+	if _, err := st.Transaction(context.Background(), "old"); err == nil {
+		t.Error("the old transaction is still there")
+	}
+	if _, err := st.Transaction(context.Background(), "young"); err != nil {
+		t.Errorf("the young transaction: %v", err)
+	}
+}
