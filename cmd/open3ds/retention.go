@@ -96,11 +96,11 @@ func runRetention(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	role := fs.String("role", "", "the role whose tables to clean: ds, acs or 3dss")
 	dsn := fs.String("dsn", "", "the role's store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
-	olderThan := fs.Duration("older-than", 0, "remove transactions begun longer ago than this, e.g. 2160h for 90 days (at least 24h)")
+	olderThan := fs.String("older-than", "", "remove transactions begun longer ago than this: whole days (90d) or a duration (2160h); at least 24h")
 	archive := fs.String("archive", "", "write the removed rows to a new JSON-lines file in this directory before removing them")
 	dryRun := fs.Bool("dry-run", false, "count what would be removed and remove nothing")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: open3ds retention run --role ds|acs|3dss --dsn DSN --older-than AGE [--archive DIR] [--dry-run]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: open3ds retention run --role ds|acs|3dss --dsn DSN --older-than 90d [--archive DIR] [--dry-run]\n\n"+
 			"Removes the role's finished transactions and protocol messages older than AGE (never those of a\n"+
 			"transaction still in progress), or archives them first, and prints the rows removed per table as\n"+
 			"JSON. It waits for no schedule, but refuses to run while another instance runs the role's retention.\n\n")
@@ -125,8 +125,15 @@ func runRetention(ctx context.Context, e env, args []string) error {
 	if *dsn == "" {
 		return usageError("retention run needs a store: pass --dsn or set OPEN3DS_DSN")
 	}
-	if *olderThan < minRetention {
-		return usageError("--older-than must be at least %s, e.g. 2160h for 90 days", minRetention)
+	if *olderThan == "" {
+		return usageError("--older-than is required, e.g. 90d")
+	}
+	maxAge, err := retention.ParseAge(*olderThan)
+	if err != nil {
+		return usageError("--older-than %v", err)
+	}
+	if maxAge < minRetention {
+		return usageError("--older-than must be at least %s, e.g. 90d", minRetention)
 	}
 	if *archive != "" {
 		if fi, err := os.Stat(*archive); err != nil || !fi.IsDir() {
@@ -142,7 +149,7 @@ func runRetention(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	job, err := retention.New(db, spec(), retention.Options{MaxAge: *olderThan, ArchiveDir: *archive, DryRun: *dryRun,
+	job, err := retention.New(db, spec(), retention.Options{MaxAge: maxAge, ArchiveDir: *archive, DryRun: *dryRun,
 		Log: logx.New(e.stderr, slog.LevelInfo, "text")})
 	if err != nil {
 		return err

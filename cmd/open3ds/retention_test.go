@@ -52,7 +52,7 @@ func TestRetentionRunPrintsTheRowsItRemovedPerTable(t *testing.T) {
 			dsn := b.dsn(t)
 			seedDSTransactions(t, dsn)
 
-			out, _, err := runArgs(t, "retention", "run", "--role", "ds", "--dsn", dsn, "--older-than", "2160h", "--dry-run")
+			out, _, err := runArgs(t, "retention", "run", "--role", "ds", "--dsn", dsn, "--older-than", "90d", "--dry-run")
 			var dry retentionOutput
 			if err != nil || json.Unmarshal([]byte(out), &dry) != nil || dry.Mode != "dry-run" || dry.Total != 2 {
 				t.Fatalf("dry run: %v\n%s", err, out)
@@ -107,7 +107,8 @@ func TestRetentionRunRefusesBadFlagsNamingThem(t *testing.T) {
 		{"no store", []string{"--role", "ds", "--older-than", "2160h"}, "--dsn"},
 		{"no age", []string{"--role", "ds", "--dsn", dsn}, "--older-than"},
 		{"an age under a day", []string{"--role", "ds", "--dsn", dsn, "--older-than", "1h"}, "--older-than must be at least 24h"},
-		{"an age that is no duration", []string{"--role", "ds", "--dsn", dsn, "--older-than", "90 days"}, "older-than"},
+		{"an age that is no duration", []string{"--role", "ds", "--dsn", dsn, "--older-than", "90 days"}, `--older-than "90 days": give an age`},
+		{"an age of days under a day", []string{"--role", "ds", "--dsn", dsn, "--older-than", "0d"}, "at least 24h"},
 		{"a missing archive directory", []string{"--role", "ds", "--dsn", dsn, "--older-than", "2160h", "--archive", "/nonexistent/dir"}, "--archive"},
 		{"an archive in a dry run", []string{"--role", "ds", "--dsn", dsn, "--older-than", "2160h", "--archive", t.TempDir(), "--dry-run"}, "--dry-run"},
 	} {

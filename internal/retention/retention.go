@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/store"
@@ -222,4 +224,22 @@ func (j *Job) done(r Report, err error, start time.Time) {
 			"cutoff", r.Cutoff, "archive", r.Archive, "removed", r.Total, slog.Group("rows", counts...),
 			"took", j.opt.Now().Sub(start).Round(time.Millisecond).String())
 	}
+}
+
+// ParseAge reads a maximum age as an operator writes it: whole days ("90d", as `open3ds risk prune`
+// takes them) or a Go duration ("2160h").
+func ParseAge(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 36600 {
+			return 0, fmt.Errorf("%q: give days as a whole number, e.g. 90d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: give an age such as 90d or 2160h", s)
+	}
+	return d, nil
 }
