@@ -198,7 +198,7 @@ func (j *Job) Loop(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		if _, _, err := j.RunDue(ctx, interval); err != nil && ctx.Err() == nil && j.opt.Log != nil {
-			j.opt.Log.Warn("retention run could not claim or finish", "role", j.spec.Role, "err", err)
+			j.opt.Log.Warn("retention run did not complete", "role", j.spec.Role, "err", err)
 		}
 		t.Reset(ask)
 	}
