@@ -2,9 +2,12 @@ package retention_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -181,4 +184,58 @@ func metric(t *testing.T, reg *prometheus.Registry, name, label string) float64 
 	}
 	t.Fatalf("no %s{%s} in the registry", name, label)
 	return 0
+}
+
+// A run whose lease ran out (its instance stalled past the lease) stops at the next batch, as
+// another instance may have taken the run over, and says so.
+func TestARunThatLostItsLeaseStops(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t)
+			record(t, db, 3, now.Add(-48*time.Hour), "old")
+			clock := now
+			job, err := retention.New(db, exchangesSpec, retention.Options{MaxAge: 24 * time.Hour, BatchSize: 1,
+				LeaseTTL: time.Minute, Now: func() time.Time { clock = clock.Add(2 * time.Minute); return clock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, ran, err := job.RunDue(context.Background(), time.Hour)
+			if !ran || !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ran %v, err %v; want a run stopped by its lost lease", ran, err)
+			}
+			if r.Total != 1 {
+				t.Errorf("%d rows removed after the lease was lost, want the first batch's 1", r.Total)
+			}
+			// The run stays due: the next claim, by anyone, takes it.
+			if ok, err := db.ClaimJob(context.Background(), "retention:test", "other", clock.Add(time.Minute), time.Minute, false); !ok || err != nil {
+				t.Errorf("the run was not due again after a lost lease: %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+// The log line of a run gives the counts per table and nothing of the rows themselves.
+func TestARunLogsItsCountsAndNoCardData(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	record(t, db, 3, now.Add(-48*time.Hour), "old")
+	var buf bytes.Buffer
+	job, err := retention.New(db, exchangesSpec, retention.Options{MaxAge: 24 * time.Hour, Now: func() time.Time { return now },
+		Log: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.RunNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("one JSON log line expected: %v\n%s", err, buf.String())
+	}
+	rows, _ := line["rows"].(map[string]any)
+	if line["msg"] != "retention run" || line["role"] != "test" || line["removed"] != float64(3) || rows["exchanges"] != float64(3) {
+		t.Errorf("log line %s", buf.String())
+	}
+	if strings.Contains(buf.String(), "400000") || strings.Contains(buf.String(), "old-0") {
+		t.Errorf("the log line carries row data: %s", buf.String())
+	}
 }
