@@ -23,7 +23,7 @@ import (
 // The retention job (docs/operations.md, Retention): each `serve` runs it on an interval when
 // retention_max_age is set, and `open3ds retention run` runs it once by hand.
 
-var retentionGroup = &group{name: "retention", what: "action", summary: "remove or archive old transactions (`open3ds retention -h`)"}
+var retentionGroup = &group{name: "retention", what: "command", summary: "remove or archive old transactions (`open3ds retention -h`)"}
 
 func init() {
 	retentionGroup.add(command{name: "run", summary: "run one role's retention now and print what it removed as JSON", run: runRetention})
