@@ -43,14 +43,19 @@ const minRetention = 24 * time.Hour
 // defaultRetentionInterval is how often a role runs its retention when only the age is set.
 const defaultRetentionInterval = 24 * time.Hour
 
-// checkRetention adds the problems of a role's retention fields to its Validate. A zero age leaves
-// retention off and the other two fields unread.
-func checkRetention(p *config.Problems, maxAge, interval time.Duration, dir string) {
-	if maxAge == 0 {
+// checkRetention adds the problems of a role's retention fields to its Validate. An empty or zero
+// age leaves retention off and the other two fields unread.
+func checkRetention(p *config.Problems, maxAge string, interval time.Duration, dir string) {
+	age, err := retentionAge(maxAge)
+	if err != nil {
+		p.Add("retention_max_age", "%v", err)
 		return
 	}
-	if maxAge < minRetention {
-		p.Add("retention_max_age", "must be at least %s (e.g. 2160h for 90 days), or 0 to keep everything", minRetention)
+	if age == 0 {
+		return
+	}
+	if age < minRetention {
+		p.Add("retention_max_age", "must be at least %s (e.g. 90d or 2160h), or 0 to keep everything", minRetention)
 	}
 	if interval <= 0 {
 		p.Add("retention_interval", "must be positive (e.g. 24h)")
@@ -62,12 +67,21 @@ func checkRetention(p *config.Problems, maxAge, interval time.Duration, dir stri
 	}
 }
 
+// retentionAge reads retention_max_age: empty is 0, retention off.
+func retentionAge(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	return retention.ParseAge(s)
+}
+
 // startRetention runs the role's retention on its interval until the returned stop is called (stop
 // waits for a run in progress to end, so that the store is not closed under it). With maxAge 0 it
-// does nothing.
-func (rt *roleRuntime) startRetention(ctx context.Context, spec retention.Spec, maxAge, interval time.Duration, dir string) (stop func(), err error) {
-	if maxAge == 0 {
-		return func() {}, nil
+// does nothing. The fields were checked by checkRetention.
+func (rt *roleRuntime) startRetention(ctx context.Context, spec retention.Spec, age string, interval time.Duration, dir string) (stop func(), err error) {
+	maxAge, err := retentionAge(age)
+	if err != nil || maxAge == 0 {
+		return func() {}, err
 	}
 	m, err := retention.NewMetrics(rt.reg)
 	if err != nil {

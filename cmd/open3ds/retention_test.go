@@ -129,6 +129,10 @@ func TestRetentionRunRefusesBadFlagsNamingThem(t *testing.T) {
 }
 
 func TestServeRolesNameTheirBadRetentionSettings(t *testing.T) {
+	_, _, err := runArgs(t, "serve", "ds", "--retention-max-age", "ninety days")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), `retention_max_age: "ninety days": give an age such as 90d or 2160h`) {
+		t.Errorf("an age that does not parse: %v", err)
+	}
 	for _, role := range []string{"ds", "acs", "3dss"} {
 		t.Run(role, func(t *testing.T) {
 			_, _, err := runArgs(t, "serve", role, "--retention-max-age", "1h", "--retention-interval", "0s",
@@ -150,7 +154,7 @@ func TestServeRolesNameTheirBadRetentionSettings(t *testing.T) {
 func TestServeDSRunsItsRetentionAndCountsItInMetrics(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "ds.db")
 	seedDSTransactions(t, dsn)
-	_, _, admin := startDS(t, dsn, "--retention-max-age", "2160h", "--retention-interval", "1h")
+	_, _, admin := startDS(t, dsn, "--retention-max-age", "90d", "--retention-interval", "1h")
 	var metrics string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		_, metrics = adminCall(t, admin, "", "GET", "/metrics", "")

@@ -50,7 +50,7 @@ type tdssConfig struct {
 	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
 	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
 	// Retention (docs/operations.md): off while the maximum age is 0.
-	RetentionMaxAge     time.Duration `yaml:"retention_max_age" env:"3DSS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this, e.g. 2160h for 90 days (at least 24h); 0 keeps everything"`
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"3DSS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
 	RetentionInterval   time.Duration `yaml:"retention_interval" env:"3DSS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
 	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"3DSS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
 

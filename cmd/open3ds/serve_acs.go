@@ -80,7 +80,7 @@ type acsConfig struct {
 	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
 	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	// Retention (docs/operations.md): off while the maximum age is 0.
-	RetentionMaxAge     time.Duration `yaml:"retention_max_age" env:"ACS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this, e.g. 2160h for 90 days (at least 24h); 0 keeps everything"`
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"ACS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
 	RetentionInterval   time.Duration `yaml:"retention_interval" env:"ACS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
 	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"ACS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
 

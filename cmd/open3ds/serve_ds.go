@@ -39,7 +39,7 @@ type dsConfig struct {
 	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
 	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
 	// Retention (docs/operations.md): off while the maximum age is 0.
-	RetentionMaxAge     time.Duration `yaml:"retention_max_age" env:"DS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this, e.g. 2160h for 90 days (at least 24h); 0 keeps everything"`
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"DS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
 	RetentionInterval   time.Duration `yaml:"retention_interval" env:"DS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
 	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"DS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
 
