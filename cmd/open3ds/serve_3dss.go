@@ -49,6 +49,11 @@ type tdssConfig struct {
 	} `yaml:"public_tls" env:"3DSS_PUBLIC_TLS" flag:"public-tls"`
 	VaultKeys  logx.Secret `yaml:"vault_keys" env:"VAULT_KEYS" help:"PAN encryption keyring spec (the PAN is sealed between start and AReq)"`
 	AdminToken logx.Secret `yaml:"admin_token" env:"3DSS_ADMIN_TOKEN" help:"bearer token of the admin API"`
+	// Retention (docs/operations.md): off while the maximum age is 0.
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"3DSS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
+	RetentionInterval   time.Duration `yaml:"retention_interval" env:"3DSS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
+	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"3DSS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
+
 	RoleConsole
 	RoleOps
 	RoleLog
@@ -88,6 +93,7 @@ func (c *tdssConfig) Validate() error {
 	}
 	c.RoleConsole.check(&p)
 	c.RoleOps.check(&p)
+	checkRetention(&p, c.RetentionMaxAge, c.RetentionInterval, c.RetentionArchiveDir)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -126,7 +132,7 @@ var tdssListening func(protocol, api, public, admin string)
 
 func runServe3DSS(ctx context.Context, e env, args []string) error {
 	cfg := &tdssConfig{Listen: ":10443", APIListen: ":10446", PublicListen: ":10447", AdminListen: "127.0.0.1:10444",
-		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
+		Timeout: 10 * time.Second, Refresh: threedsserver.DefaultRefresh, RetentionInterval: defaultRetentionInterval, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve 3dss", cfg, args); !ok {
 		return err
 	}
@@ -158,6 +164,11 @@ func runServe3DSS(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopRetention, err := rt.startRetention(ctx, threedsserver.RetentionSpec(), cfg.RetentionMaxAge, cfg.RetentionInterval, cfg.RetentionArchiveDir)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 
 	log.Info("3DS Server listening", "protocol", lns[0].Addr().String(), "api", lns[1].Addr().String(),
 		"public", lns[2].Addr().String(), "admin", lns[3].Addr().String(), "ds", cfg.DSURL, "store", store.RedactDSN(cfg.DSN))

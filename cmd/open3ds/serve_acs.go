@@ -79,6 +79,11 @@ type acsConfig struct {
 	// engine's locale rule compares a device's locale with; without it the rule stays silent.
 	IPCountries  string `yaml:"ip_countries" env:"ACS_IP_COUNTRIES" flag:"ip-countries" help:"IP-to-country table, NETWORK,CC a line (e.g. a CSV export of an IP-location database), for the locale_ip_country risk rule"`
 	FIDOAuthData string `yaml:"fido_auth_data" env:"ACS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	// Retention (docs/operations.md): off while the maximum age is 0.
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"ACS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
+	RetentionInterval   time.Duration `yaml:"retention_interval" env:"ACS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
+	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"ACS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
+
 	RoleConsole
 	RoleOps
 	RoleLog
@@ -132,6 +137,7 @@ func (c *acsConfig) Validate() error {
 	}
 	c.RoleConsole.check(&p)
 	c.RoleOps.check(&p)
+	checkRetention(&p, c.RetentionMaxAge, c.RetentionInterval, c.RetentionArchiveDir)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -183,7 +189,7 @@ var acsListening func(protocol, admin string)
 
 func runServeACS(ctx context.Context, e env, args []string) error {
 	cfg := &acsConfig{Listen: ":9443", AdminListen: "127.0.0.1:9444", ChallengeURL: "https://localhost:9445/challenge",
-		Reference: "OPEN3DS-ACS", MethodMode: "page", RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
+		Reference: "OPEN3DS-ACS", MethodMode: "page", RetentionInterval: defaultRetentionInterval, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve acs", cfg, args); !ok {
 		return err
 	}
@@ -211,6 +217,11 @@ func runServeACS(ctx context.Context, e env, args []string) error {
 	// The RReq sender runs in every instance; leases keep them from sending the same row. It stops
 	// taking rows when ctx ends; the batch it is sending then is the drain's to wait for.
 	go r.sender.Run(ctx)
+	stopRetention, err := rt.startRetention(ctx, acs.RetentionSpec(), cfg.RetentionMaxAge, cfg.RetentionInterval, cfg.RetentionArchiveDir)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 	serving := []listener{}
 	if cfg.PublicListen != "" {
 		pub, stop, err := acsServePublic(ctx, cfg, rt, r)

@@ -38,6 +38,11 @@ type dsConfig struct {
 	NotEnrolled  string      `yaml:"stand_in_not_enrolled" env:"DS_STAND_IN_NOT_ENROLLED" flag:"stand-in-not-enrolled" help:"override the scheme's stand-in for PANs in no range: attempts, unavailable or not-enrolled"`
 	Unavailable  string      `yaml:"stand_in_unavailable" env:"DS_STAND_IN_UNAVAILABLE" flag:"stand-in-unavailable" help:"override the scheme's stand-in when the ACS is down or late"`
 	FIDOAuthData string      `yaml:"fido_auth_data" env:"DS_FIDO_AUTH_DATA" flag:"fido-auth-data" help:"threeDSReqAuthData of a FIDO login (threeDSReqAuthMethod 06/07): webauthn, a WebAuthn assertion, checked (default), or opaque, any string, for a scheme whose requestors send their own format (the risk engine then gives FIDO logins no credit)"`
+	// Retention (docs/operations.md): off while the maximum age is 0.
+	RetentionMaxAge     string        `yaml:"retention_max_age" env:"DS_RETENTION_MAX_AGE" flag:"retention-max-age" help:"remove finished transactions and their messages once older than this: whole days (90d) or a duration (2160h), at least 24h; empty or 0 keeps everything"`
+	RetentionInterval   time.Duration `yaml:"retention_interval" env:"DS_RETENTION_INTERVAL" flag:"retention-interval" help:"how often the retention job runs, once across all instances sharing the store"`
+	RetentionArchiveDir string        `yaml:"retention_archive_dir" env:"DS_RETENTION_ARCHIVE_DIR" flag:"retention-archive-dir" help:"write the rows retention removes to a JSON-lines file per run in this directory first (default: purge without archive)"`
+
 	RoleConsole
 	RoleOps
 	RoleLog
@@ -80,6 +85,7 @@ func (c *dsConfig) Validate() error {
 	}
 	c.RoleConsole.check(&p)
 	c.RoleOps.check(&p)
+	checkRetention(&p, c.RetentionMaxAge, c.RetentionInterval, c.RetentionArchiveDir)
 	c.RoleLog.check(&p)
 	return p.Err()
 }
@@ -96,7 +102,7 @@ var dsListening func(protocol, admin string)
 
 func runServeDS(ctx context.Context, e env, args []string) error {
 	cfg := &dsConfig{Listen: ":8443", AdminListen: "127.0.0.1:8444",
-		Timeout: 10 * time.Second, PReqEvery: time.Hour, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
+		Timeout: 10 * time.Second, PReqEvery: time.Hour, RetentionInterval: defaultRetentionInterval, RoleOps: defaultRoleOps, RoleLog: defaultRoleLog}
 	if ok, err := loadConfig(e, "serve ds", cfg, args); !ok {
 		return err
 	}
@@ -121,6 +127,11 @@ func runServeDS(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopRetention, err := rt.startRetention(ctx, ds.RetentionSpec(), cfg.RetentionMaxAge, cfg.RetentionInterval, cfg.RetentionArchiveDir)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 
 	log.Info("DS listening", "protocol", lns[0].Addr().String(), "admin", lns[1].Addr().String(), "url", cfg.URL, "store", store.RedactDSN(cfg.DSN))
 	if dsListening != nil {

@@ -24,7 +24,8 @@ import (
 
 // startDS runs `open3ds serve ds` on loopback ports chosen by the kernel, with a PKI from
 // pki.Init, and returns the protocol and admin addresses. The server stops when the test ends.
-func startDS(t *testing.T, dsn string) (layout pki.Layout, protocol, admin string) {
+// extra flags go after the ones it sets.
+func startDS(t *testing.T, dsn string, extra ...string) (layout pki.Layout, protocol, admin string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pki")
 	res, err := pki.Init(dir, pki.InitOptions{})
@@ -41,8 +42,8 @@ func startDS(t *testing.T, dsn string) (layout pki.Layout, protocol, admin strin
 	done := make(chan error, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve", "ds", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsn,
-			"--tls.ca", layout.CA.Cert, "--tls.cert", layout.DS.Cert, "--tls.key", layout.DS.Key},
+		done <- run(ctx, append([]string{"serve", "ds", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--dsn", dsn,
+			"--tls.ca", layout.CA.Cert, "--tls.cert", layout.DS.Cert, "--tls.key", layout.DS.Key}, extra...),
 			func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &stderr)
 	}()
 	select {

@@ -17,7 +17,7 @@ import (
 // run in parallel, each on a store of its own.
 func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Helper()
-	groups := [][]check{exchangeChecks, txChecks, groupChecks}
+	groups := [][]check{exchangeChecks, txChecks, groupChecks, leaseChecks}
 	for _, g := range groups {
 		for _, c := range g {
 			t.Run(c.name, func(t *testing.T) {
