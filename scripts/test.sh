@@ -63,6 +63,14 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 say "go vet"
 go vet ./...
 
+say "deployment files"
+# The Helm chart and the Dockerfile are checked offline by deploy/check, a module of its own so that
+# this one does not take on Helm's and BuildKit's dependencies: a strict helm lint, renders with the
+# default and a production-like values file decoded into the Kubernetes types, the references
+# between the objects, BuildKit's Dockerfile rules and ours. Without -race: the checks run no
+# goroutines of their own, and the race detector would compile Helm's tree a second time.
+(cd deploy/check && go mod download && go vet ./... && go test -count=1 ./...)
+
 say "go test -race"
 # CI must skip nothing: a test that skips says why, and the PostgreSQL DSN above makes the store suite run.
 go test -race -count=1 -timeout 30m "$@" ./...

@@ -18,6 +18,9 @@ func init() {
 	})
 }
 
+// migrateDSNEnv is the variable migrate reads the store from when --dsn is not given: the roles' own.
+const migrateDSNEnv = "OPEN3DS_DSN"
+
 // runMigrate applies pending migrations, or with --status only reports the schema version. The DSN
 // comes from --dsn or else OPEN3DS_DSN, so that a deployment can run the command with the same
 // environment as its servers.
@@ -42,7 +45,7 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 		return usageError("migrate takes no arguments, got %q", strings.Join(fs.Args(), " "))
 	}
 	if *dsn == "" {
-		*dsn = e.getenv("OPEN3DS_DSN")
+		*dsn = e.getenv(migrateDSNEnv)
 	}
 	if *dsn == "" {
 		return usageError("migrate needs a store: pass --dsn or set OPEN3DS_DSN")

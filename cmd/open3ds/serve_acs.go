@@ -142,6 +142,10 @@ func (c *acsConfig) Validate() error {
 	return p.Err()
 }
 
+// issuerAuthValueKeysEnv starts the variable (and, with _FILE after the reference, its file twin) that
+// holds one issuer's authentication-value keys.
+const issuerAuthValueKeysEnv = "OPEN3DS_ACS_AUTHVALUE_KEYS_"
+
 // authValueKeys finds an issuer's keys in the environment on first use and keeps them.
 type authValueKeys struct {
 	getenv   func(string) string
@@ -157,7 +161,7 @@ func (k *authValueKeys) lookup(ref string) (acs.AuthValueKeys, bool) {
 	if v, ok := k.cache[ref]; ok {
 		return v, v != nil
 	}
-	name := "OPEN3DS_ACS_AUTHVALUE_KEYS_" + strings.ToUpper(strings.ReplaceAll(ref, "-", "_"))
+	name := issuerAuthValueKeysEnv + strings.ToUpper(strings.ReplaceAll(ref, "-", "_"))
 	spec := k.getenv(name)
 	if p := k.getenv(name + "_FILE"); spec == "" && p != "" {
 		if b, err := os.ReadFile(p); err == nil {

@@ -127,6 +127,23 @@ func NewLoader(cfg any, fs *flag.FlagSet) (*Loader, error) {
 	return l, nil
 }
 
+// Variables lists every environment variable the loader reads, in the order of the struct's fields:
+// each field's variable, followed by the _FILE twin of a secret, and OPEN3DS_CONFIG last. A deployment
+// checks the variables it sets against this list, since a misspelt one is otherwise ignored.
+func (l *Loader) Variables() []string {
+	var vars []string
+	for _, f := range l.fields {
+		if f.env == "-" {
+			continue
+		}
+		vars = append(vars, f.env)
+		if f.kind == kindSecret {
+			vars = append(vars, f.env+"_FILE")
+		}
+	}
+	return append(vars, ConfigEnv)
+}
+
 // Load applies the file, the environment and the flags that were set, in that order, then runs the
 // Validate hooks, and returns every problem found as Problems (nil when there are none). Fields that
 // a bad value was meant for keep the value of the layer before.

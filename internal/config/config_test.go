@@ -207,3 +207,50 @@ func TestUnknownYAMLKeysAreNamedWithTheirLine(t *testing.T) {
 		t.Errorf("problems = %q, want %q", got, want)
 	}
 }
+
+func TestVariablesListsEveryNameTheEnvironmentCanSet(t *testing.T) {
+	cfg := defaults()
+	l, err := config.NewLoader(&cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"OPEN3DS_LISTEN", "OPEN3DS_DEBUG", "OPEN3DS_WORKERS", "OPEN3DS_TIMEOUT", "OPEN3DS_PEERS",
+		"OPEN3DS_PASSWORD", "OPEN3DS_PASSWORD_FILE", "OPEN3DS_DS_ADDR", "OPEN3DS_TLS_CERT", "OPEN3DS_TLS_KEY",
+		"OPEN3DS_TLS_KEY_FILE", "OPEN3DS_CONFIG"}
+	got := l.Variables()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Variables() = %q, want %q", got, want)
+	}
+	// Each listed name does set its field, so the list names nothing the loader would ignore.
+	env := map[string]string{}
+	dir := t.TempDir()
+	for _, name := range got {
+		switch {
+		case name == "OPEN3DS_CONFIG" || strings.HasSuffix(name, "_FILE"):
+		case name == "OPEN3DS_DEBUG":
+			env[name] = "true"
+		case name == "OPEN3DS_WORKERS":
+			env[name] = "9"
+		case name == "OPEN3DS_TIMEOUT":
+			env[name] = "3s"
+		default:
+			env[name] = "from-" + name
+		}
+	}
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	delete(env, "OPEN3DS_TLS_KEY")
+	env["OPEN3DS_TLS_KEY_FILE"] = keyFile
+	cfg = defaults()
+	if err := config.Load(&cfg, nil, nil, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "from-OPEN3DS_LISTEN" || !cfg.Debug || cfg.Workers != 9 || cfg.Timeout != 3*time.Second ||
+		cfg.Password != "from-OPEN3DS_PASSWORD" || cfg.DSAddr != "from-OPEN3DS_DS_ADDR" ||
+		cfg.TLS.Cert != "from-OPEN3DS_TLS_CERT" || cfg.TLS.Key != "from-file" ||
+		!reflect.DeepEqual(cfg.Peers, []string{"from-OPEN3DS_PEERS"}) {
+		t.Fatalf("a listed variable did not set its field: %+v", cfg)
+	}
+}
