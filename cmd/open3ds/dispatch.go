@@ -16,11 +16,14 @@ type group struct {
 	what    string // what the first argument names, for messages: "role", "subject"
 	summary string
 	parts   map[string]command
+	// wrap, when set, wraps each part as it is added (the enrol parts are audited).
+	wrap func(name string, c command) command
 }
 
 var (
 	serveGroup = &group{name: "serve", what: "role", summary: "run one role's servers (`open3ds serve -h` lists the roles)"}
-	enrolGroup = &group{name: "enrol", what: "subject", summary: "administer a registry from the command line (`open3ds enrol -h`)"}
+	enrolGroup = &group{name: "enrol", what: "subject", summary: "administer a registry from the command line (`open3ds enrol -h`)",
+		wrap: auditedEnrol}
 )
 
 // add registers one part of the group; it panics on a duplicate, which is a programming error. The
@@ -32,6 +35,9 @@ func (g *group) add(c command) {
 	}
 	if _, dup := g.parts[c.name]; dup {
 		panic("open3ds: " + g.name + " " + c.name + " registered twice")
+	}
+	if g.wrap != nil {
+		c = g.wrap(c.name, c)
 	}
 	g.parts[c.name] = c
 }
