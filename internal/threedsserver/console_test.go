@@ -2,6 +2,7 @@ package threedsserver_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,6 +283,59 @@ func TestConsoleAnalyticsCountKnownTransactions(t *testing.T) {
 				if st, _, _ := o.get("/console/analytics?" + q); st != http.StatusBadRequest {
 					t.Errorf("analytics?%s: %d, want 400", q, st)
 				}
+			}
+		})
+	}
+}
+
+// Operators rotating one merchant's key at the same moment each get a key shown, but only the last
+// written works afterwards: no two keys are left working, and every rotation is in the audit log.
+func TestConsoleKeyRotationsInParallelLeaveOneWorkingKey(t *testing.T) {
+	for _, b := range consoleStores {
+		t.Run(b.name, func(t *testing.T) {
+			r := newConsoleRig(t, b.open)
+			o := r.signIn(t, "olga", console.Operator)
+			_, _, page := o.get("/console/merchants")
+			form := url.Values{"csrf": {match(t, csrfInput, page)}}
+			const n = 12
+			keys := make([]string, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := o.hc.PostForm(o.base+"/console/merchants/shop/key", form)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer resp.Body.Close()
+					body, _ := io.ReadAll(resp.Body)
+					if m := newKeyShown.FindStringSubmatch(string(body)); resp.StatusCode == http.StatusOK && m != nil {
+						keys[i] = m[1]
+					} else {
+						errs[i] = fmt.Errorf("rotation answered %d", resp.StatusCode)
+					}
+				}()
+			}
+			wg.Wait()
+			working := 0
+			for i, k := range keys {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				if code := callWith(t, r.n.api.URL, k, "GET", "/v1/authentications/none", nil, nil); code != http.StatusUnauthorized {
+					working++
+				}
+			}
+			if working != 1 {
+				t.Errorf("%d of %d keys shown work afterwards; want exactly one", working, n)
+			}
+			es, err := r.c.Audit().List(context.Background(), audit.Filter{Action: "merchant.key.rotate", Limit: 50})
+			must(t, err)
+			if len(es) != n {
+				t.Errorf("%d rotations in the audit log; want %d", len(es), n)
 			}
 		})
 	}
