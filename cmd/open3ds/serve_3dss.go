@@ -206,6 +206,7 @@ func build3DSS(cfg *tdssConfig, rt *roleRuntime, publicCert tls.Certificate) (*t
 		RefNumber: cfg.RefNumber, OperatorID: cfg.OperatorID, Vault: ring, Timeout: cfg.Timeout, Refresh: cfg.Refresh,
 		WebhookTransport: rt.tracing.Transport(nil), Metrics: metrics, Log: rt.log, Drain: rt.drain})
 	rt.openConsole("3dss", "3DS Server", ring, cfg.RoleConsole)
+	threedsserver.AddConsole(rt.console, st)
 	return &tdssRole{
 		server: server,
 		proto:  rt.server(server.ProtocolHandler(), rt.protocolTLS()),

@@ -135,6 +135,11 @@ func TestServe3DSSEnrolsAMerchantLoadsTheRangesAndStartsAnAuthentication(t *test
 	if status, body := adminCall(t, admin, "", "GET", "/metrics", ""); status != 200 || !strings.Contains(body, "open3ds_3dss_messages_total") {
 		t.Fatalf("metrics: %d", status)
 	}
+	// The console serves the 3DS Server's pages, behind its sign-in.
+	if status, body := adminCall(t, admin, "", "GET", "/console/merchants", ""); status != 200 || !strings.Contains(body, `name="token"`) ||
+		strings.Contains(body, "Shop") {
+		t.Fatalf("the merchants page before sign-in: %d\n%s", status, body)
+	}
 }
 
 func TestServe3DSSListsEveryConfigurationProblemAtOnce(t *testing.T) {

@@ -12,7 +12,9 @@ import (
 // again. Every final result looks for its merchant's webhook and every challenge notification page
 // for its merchant, while merchants change rarely; but several 3DS Server instances may share the
 // database, so a change made through another instance shows within this long, and one made
-// through the same SQLStore at once. Look-ups by API key and of the key itself never use it.
+// through the same SQLStore at once. Look-ups by API key and of the key itself never use it, so a
+// rotated or revoked key (RevokeMerchantKey) is refused at once on every instance: the cache bounds
+// how long a merchant's other fields may be stale, never how long a key keeps working.
 const DefaultMerchantTTL = 5 * time.Second
 
 // readMerchants reads every merchant, by id: what SQLStore keeps in its snapshot.

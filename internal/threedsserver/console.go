@@ -1,0 +1,323 @@
+package threedsserver
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/store"
+)
+
+// The 3DS Server's pages in the operations console: the merchants and their API keys, the
+// transactions with the exchanges recorded for each, and the analytics of their outcomes.
+
+//go:embed console_templates/*.html
+var consoleFiles embed.FS
+
+var (
+	merchantsPage    = console.ParsePage(consoleFiles, "console_templates/merchants.html")
+	keyShownPage     = console.ParsePage(consoleFiles, "console_templates/key_shown.html")
+	transactionsPage = console.ParsePage(consoleFiles, "console_templates/transactions.html")
+	transactionPage  = console.ParsePage(consoleFiles, "console_templates/transaction.html")
+	analyticsPage    = console.ParsePage(consoleFiles, "console_templates/analytics.html")
+)
+
+// AddConsole adds the 3DS Server's pages to its console.
+func AddConsole(c *console.Console, st *SQLStore) {
+	p := &consolePages{st: st, now: time.Now}
+	c.Page(console.NavItem{Path: "/merchants", Label: "Merchants", Group: "3DS Server"}, console.ReadOnly, p.merchants)
+	c.Action("/merchants/{id}/key", console.Operator, p.rotateKey)
+	c.Action("/merchants/{id}/revoke", console.Operator, p.revokeKey)
+	c.Page(console.NavItem{Path: "/transactions", Label: "Transactions", Group: "3DS Server"}, console.ReadOnly, p.transactions)
+	c.Page(console.NavItem{Path: "/transactions/{id}"}, console.ReadOnly, p.transaction)
+	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
+}
+
+type consolePages struct {
+	st  *SQLStore
+	now func() time.Time
+}
+
+func (p *consolePages) merchants(r *console.Request) (console.View, error) {
+	ms, err := p.st.MerchantKeyStates(r.Context())
+	if err != nil {
+		return console.View{}, err
+	}
+	return console.View{Title: "Merchants", Template: merchantsPage, Data: ms}, nil
+}
+
+func merchantProblem(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &console.FieldError{Field: "merchant", Problem: "does not exist"}
+	}
+	return err
+}
+
+// shownKey is a new API key, shown once in the answer to the form that made it.
+type shownKey struct {
+	Merchant Merchant
+	Key      string
+}
+
+// rotateKey gives the merchant a new API key (the admin API's POST /v1/merchants/{id}/key); the old
+// one, or a revoked one, stops working at once.
+func (p *consolePages) rotateKey(r *console.Request) (console.Change, error) {
+	m, _, err := p.st.MerchantKeyHash(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return console.Change{}, merchantProblem(err)
+	}
+	key, hash := NewAPIKey()
+	if err := p.st.ChangeMerchant(r.Context(), m, hash); err != nil {
+		return console.Change{}, merchantProblem(err)
+	}
+	return console.Change{Action: "merchant.key.rotate", Target: m.ID, Detail: "new API key; the previous one stopped working",
+		Show: &console.View{Title: "New API key", Template: keyShownPage, Data: shownKey{m, key}}}, nil
+}
+
+func (p *consolePages) revokeKey(r *console.Request) (console.Change, error) {
+	id := r.PathValue("id")
+	if err := p.st.RevokeMerchantKey(r.Context(), id); err != nil {
+		return console.Change{}, merchantProblem(err)
+	}
+	return console.Change{Action: "merchant.key.revoke", Target: id, Detail: "API key revoked; the merchant's calls are refused",
+		Notice: "The API key of " + id + " is revoked.", Redirect: "/merchants"}, nil
+}
+
+type transactionsData struct {
+	Filter       TxFilter
+	Day          string
+	States       []string
+	Merchants    []MerchantKeyState
+	Transactions []Transaction
+}
+
+var txStates = []string{StateStarted, StateSending, StateFrictionless, StateChallenge, StateFinal, StateError}
+
+func (p *consolePages) transactions(r *console.Request) (console.View, error) {
+	q := r.URL.Query()
+	f := TxFilter{MerchantID: strings.TrimSpace(q.Get("merchant")), State: q.Get("status"), Find: strings.TrimSpace(q.Get("find")), Limit: 100}
+	d := transactionsData{Day: strings.TrimSpace(q.Get("day")), States: txStates}
+	if d.Day != "" {
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			return console.View{}, badQuery("day", "must be a date such as 2026-12-06")
+		}
+		f.Day = day
+	}
+	if f.State != "" && !validState(f.State) {
+		return console.View{}, badQuery("status", "is not a transaction state")
+	}
+	var err error
+	if d.Transactions, err = p.st.ConsoleTransactions(r.Context(), f); err != nil {
+		return console.View{}, err
+	}
+	// One transaction found by an id goes straight to its page.
+	if f.Find != "" && len(d.Transactions) == 1 {
+		http.Redirect(r.Writer(), r.Request, "/console/transactions/"+url.PathEscape(d.Transactions[0].ID), http.StatusSeeOther)
+		return console.View{Written: true}, nil
+	}
+	if d.Merchants, err = p.st.MerchantKeyStates(r.Context()); err != nil {
+		return console.View{}, err
+	}
+	d.Filter = f
+	return console.View{Title: "Transactions", Template: transactionsPage, Data: d}, nil
+}
+
+func validState(s string) bool {
+	for _, v := range txStates {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+type transactionData struct {
+	T         Transaction
+	Exchanges []shownExchange
+}
+
+type shownExchange struct {
+	store.Exchange
+	JSON string
+}
+
+// transaction shows one transaction and its recorded exchanges. The stored record holds the PAN
+// masked already; the authentication value is masked here, and the sealed PAN never leaves the store.
+func (p *consolePages) transaction(r *console.Request) (console.View, error) {
+	t, err := p.st.Transaction(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return console.View{}, &httpx.Problem{Status: http.StatusNotFound, Title: "No such transaction"}
+	}
+	if err != nil {
+		return console.View{}, err
+	}
+	t.PANSealed = ""
+	t.MaskedPAN = maskShownPAN(t.MaskedPAN)
+	t.AuthenticationValue = maskSecret(t.AuthenticationValue)
+	xs, err := p.st.db.ExchangesByTransID(r.Context(), t.ID)
+	if err != nil {
+		return console.View{}, err
+	}
+	d := transactionData{T: t}
+	for _, x := range xs {
+		x.MaskedPAN = maskShownPAN(x.MaskedPAN)
+		b, _ := json.MarshalIndent(exchangeJSON(x), "", "  ")
+		d.Exchanges = append(d.Exchanges, shownExchange{Exchange: x, JSON: string(b)})
+	}
+	return console.View{Title: "Transaction " + t.ID, Template: transactionPage, Data: d}, nil
+}
+
+// exchangeJSON is an exchange as the protocol's fields name it.
+func exchangeJSON(x store.Exchange) map[string]any {
+	m := map[string]any{"role": x.Role, "direction": x.Direction, "peer": x.Peer, "messageType": x.MessageType,
+		"startedAt": x.StartedAt.UTC().Format(time.RFC3339Nano), "durationMs": float64(x.Duration.Microseconds()) / 1000,
+		"outcome": x.Outcome}
+	for k, v := range map[string]string{"responseType": x.ResponseType, "threeDSServerTransID": x.ThreeDSServerTransID,
+		"dsTransID": x.DSTransID, "acsTransID": x.ACSTransID, "sdkTransID": x.SDKTransID, "acctNumber": x.MaskedPAN,
+		"messageVersion": x.MessageVersion, "errorCode": x.ErrorCode, "errorComponent": x.ErrorComponent} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// maskShownPAN shows at most the first six and the last four digits of a card number, whatever the
+// store holds: a page never shows more, even of a record written wrongly.
+func maskShownPAN(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits++
+		}
+	}
+	if digits <= 10 {
+		return s
+	}
+	return logx.MaskPAN(s)
+}
+
+// maskSecret shows the first four characters of a cryptogram, enough to compare two of them by
+// eye, and not the rest.
+func maskSecret(s string) string {
+	if len(s) <= 8 {
+		return strings.Repeat("•", len(s))
+	}
+	return s[:4] + strings.Repeat("•", 8)
+}
+
+type analyticsData struct {
+	From, To  string
+	By        string
+	Rows      []analyticsRow
+	Frictions console.Chart
+	Outcomes  console.Chart
+}
+
+type analyticsRow struct {
+	DayCounts
+	Frictionless, Success, Abandonment, ErrorRate float64
+}
+
+// analytics shows per UTC day and per merchant, message version or channel: the frictionless
+// rate (of the transactions the ACS answered), the challenges' success and abandonment (of the
+// challenges), and the errors (of all).
+func (p *consolePages) analytics(r *console.Request) (console.View, error) {
+	q := r.URL.Query()
+	by := q.Get("by")
+	if by == "" {
+		by = "merchant"
+	}
+	if _, ok := analyticsDimensions[by]; !ok {
+		return console.View{}, badQuery("by", "must be merchant, version or channel")
+	}
+	today := p.now().UTC().Truncate(24 * time.Hour)
+	from, to := today.AddDate(0, 0, -13), today
+	var err error
+	if s := q.Get("from"); s != "" {
+		if from, err = time.Parse(time.DateOnly, s); err != nil {
+			return console.View{}, badQuery("from", "must be a date such as 2026-12-06")
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = time.Parse(time.DateOnly, s); err != nil {
+			return console.View{}, badQuery("to", "must be a date such as 2026-12-06")
+		}
+	}
+	if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+		return console.View{}, badQuery("to", "must be on or after from, within a year of it")
+	}
+	counts, err := p.st.Analytics(r.Context(), by, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return console.View{}, err
+	}
+	d := analyticsData{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), By: by}
+	var keys []string
+	seen := map[string]bool{}
+	for _, c := range counts {
+		d.Rows = append(d.Rows, analyticsRow{DayCounts: c, Frictionless: console.Rate(c.Frictionless, c.Answered),
+			Success: console.Rate(c.Succeeded, c.Challenged), Abandonment: console.Rate(c.Abandoned, c.Challenged),
+			ErrorRate: console.Rate(c.Errors, c.Total)})
+		if !seen[c.Key] {
+			seen[c.Key] = true
+			keys = append(keys, c.Key)
+		}
+	}
+	var days []string
+	for day := from; !day.After(to); day = day.AddDate(0, 0, 1) {
+		days = append(days, day.Format(time.DateOnly))
+	}
+	d.Frictions = console.Chart{ID: "frictionless-rate", Title: "Frictionless rate per day, by " + by, Labels: days, Unit: "%"}
+	for _, k := range keys {
+		s := console.Series{Name: k, Values: make([]float64, len(days))}
+		for i := range s.Values {
+			s.Values[i] = console.NoData
+		}
+		for _, row := range d.Rows {
+			if row.Key == k {
+				if i := dayIndex(days, row.Day); i >= 0 {
+					s.Values[i] = row.Frictionless
+				}
+			}
+		}
+		d.Frictions.Series = append(d.Frictions.Series, s)
+	}
+	// The outcomes of all the period's transactions together, per day.
+	d.Outcomes = console.Chart{ID: "outcomes", Title: "Challenge success, abandonment and errors per day", Labels: days, Unit: "%"}
+	succ, aband, errs := make([]float64, len(days)), make([]float64, len(days)), make([]float64, len(days))
+	for i, day := range days {
+		var t DayCounts
+		for _, c := range counts {
+			if c.Day == day {
+				t.Total, t.Challenged, t.Succeeded, t.Abandoned, t.Errors = t.Total+c.Total, t.Challenged+c.Challenged,
+					t.Succeeded+c.Succeeded, t.Abandoned+c.Abandoned, t.Errors+c.Errors
+			}
+		}
+		succ[i], aband[i], errs[i] = console.Rate(t.Succeeded, t.Challenged), console.Rate(t.Abandoned, t.Challenged), console.Rate(t.Errors, t.Total)
+	}
+	d.Outcomes.Series = []console.Series{{Name: "challenge success", Values: succ}, {Name: "abandonment", Values: aband}, {Name: "errors", Values: errs}}
+	return console.View{Title: "Analytics", Template: analyticsPage, Data: d}, nil
+}
+
+func dayIndex(days []string, day string) int {
+	for i, d := range days {
+		if d == day {
+			return i
+		}
+	}
+	return -1
+}
+
+// badQuery is an operator's mistake in a page's filters, shown as the page's answer (pages have no
+// form to go back to, unlike actions).
+func badQuery(field, problem string) error {
+	return &httpx.Problem{Status: http.StatusBadRequest, Title: field + " " + problem}
+}
