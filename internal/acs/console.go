@@ -50,6 +50,17 @@ func AddConsole(c *console.Console, st *SQLStore, lock otp.Policy) {
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 
+// spanText writes a lock window as operators configure it: "24h", "90m".
+func spanText(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d > 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
 func digitsOf(s string, n int) bool { return len(s) == n && digits(s) }
 
 type cardholderItem struct {
@@ -62,6 +73,7 @@ type cardholdersData struct {
 	Issuers []Issuer
 	Items   []cardholderItem
 	Lock    otp.Policy
+	Window  string
 	Asked   bool
 	Problem string // the operator's mistake in the search, shown above the form
 }
@@ -76,7 +88,7 @@ func (p *consolePages) cardholders(r *console.Request) (console.View, error) {
 	if err != nil {
 		return console.View{}, err
 	}
-	d := cardholdersData{Find: f, Issuers: issuers, Lock: p.lock, Asked: len(q) > 0}
+	d := cardholdersData{Find: f, Issuers: issuers, Lock: p.lock, Window: spanText(p.lock.CardLockWindow), Asked: len(q) > 0}
 	switch {
 	case f.First6 != "" && !digitsOf(f.First6, 6):
 		d.Problem = "First six: must be the first 6 digits of the card number."
@@ -103,6 +115,7 @@ type cardholderData struct {
 	Emails       []string
 	Locked       bool
 	Lock         otp.Policy
+	Window       string
 	Devices      []CardDevice
 	Transactions []Transaction
 }
@@ -123,7 +136,8 @@ func (p *consolePages) cardholder(r *console.Request) (console.View, error) {
 	if err != nil {
 		return console.View{}, err
 	}
-	d := cardholderData{C: c, Issuer: c.IssuerID, Locked: p.locked(c.Failures), Lock: p.lock}
+	d := cardholderData{C: c, Issuer: c.IssuerID, Locked: p.locked(c.Failures), Lock: p.lock,
+		Window: spanText(p.lock.CardLockWindow)}
 	if is, err := p.st.Issuer(r.Context(), c.IssuerID); err == nil {
 		d.Issuer = is.Name + " (" + is.ID + ")"
 	}
@@ -135,6 +149,9 @@ func (p *consolePages) cardholder(r *console.Request) (console.View, error) {
 	}
 	if d.Devices, err = p.st.CardholderDevices(r.Context(), c.ID, 10); err != nil {
 		return console.View{}, err
+	}
+	for i := range d.Devices {
+		d.Devices[i].Channel = channelName(d.Devices[i].Channel)
 	}
 	if d.Transactions, err = p.st.FindTransactions(r.Context(), TransactionFind{Cardholder: c.ID, Limit: 10}); err != nil {
 		return console.View{}, err

@@ -36,8 +36,10 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 			if at.Before(r.today) {
 				at = r.today
 			}
-			r.tx("tx-friction", conPAN1, "02", "Y", "", false, false, at)
-			r.tx("tx-challenge", conPAN1, "02", "N", "14", true, false, at)
+			// Ids as long as real ones (UUIDs), which must wrap on a phone rather than widen the page.
+			const challenged = "0b7f3c1e-9a42-4d6b-8e15-2f6c9d0a7b31"
+			r.tx("f3a9e2d4-5c18-4b07-a6e9-71d2c8b4f05e", conPAN1, "02", "Y", "", false, false, at)
+			r.tx(challenged, conPAN1, "02", "N", "14", true, false, at)
 			op := &consoletest.Operator{Name: "olga", Password: consoletest.Account(t, r.c, "olga", console.Operator)}
 
 			ctx := browsertest.Start(t, browsertest.Options{Width: max(size.w, 800), Height: size.h})
@@ -110,7 +112,7 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`#card-transactions tbody tr:first-child a`)),
 				chromedp.WaitVisible(chromedp.CSS("#transaction")))
 			facts := text("#transaction") + " " + text("#challenge")
-			if !strings.Contains(facts, "tx-challenge") || !strings.Contains(facts, "4250 978") || !strings.Contains(facts, "timed out") {
+			if !strings.Contains(facts, challenged) || !strings.Contains(facts, "4250 978") || !strings.Contains(facts, "timed out") {
 				t.Errorf("the transaction page shows: %s", facts)
 			}
 			overflow("transaction")

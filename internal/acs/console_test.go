@@ -211,7 +211,7 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 
 			body = op.page("/console/cardholders/" + ada.ID)
 			for _, want := range []string{"411111******1234", "Bank bank-a (bank-a)", "•••• 0123", "a•••@example.com",
-				`<span class="tag bad">locked</span>`, "10 failed code entries", "dev-1234", "Tea Shop tx-ada", `id="unlock"`} {
+				`<span class="tag bad">locked</span>`, "10 failed code entries within 24h", "dev-1234", "browser", "Tea Shop tx-ada", `id="unlock"`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the cardholder page lacks %q:\n%s", want, body)
 				}
