@@ -47,6 +47,7 @@ func AddConsole(c *console.Console, st *SQLStore, lock otp.Policy) {
 	c.Action("/cardholders/{id}/unlock", console.Operator, p.unlock)
 	c.Page(console.NavItem{Path: "/transactions", Label: "Transactions", Group: "Issuer"}, console.ReadOnly, p.transactions)
 	c.Page(console.NavItem{Path: "/transactions/{id}"}, console.ReadOnly, p.transaction)
+	c.Page(console.NavItem{Path: "/issuers", Label: "Issuers", Group: "Issuer"}, console.ReadOnly, p.issuers)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 

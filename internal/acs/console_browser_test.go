@@ -17,8 +17,8 @@ import (
 
 // An issuer's operator in a real browser at a phone's, a tablet's and a desktop's width: signs in,
 // finds a locked card by its last four digits, unlocks it and finds the unlock in the audit log,
-// opens one of the card's transactions, and reads the day's frictionless rate off the analytics
-// chart; no page is wider than the screen.
+// opens one of the card's transactions, reads the issuers' settings and the day's frictionless rate
+// off the analytics chart; no page is wider than the screen.
 func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 	for _, size := range []struct {
 		name string
@@ -121,6 +121,14 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 			browsertest.Do(t, ctx, "listing transactions", chromedp.WaitVisible(chromedp.CSS("#transactions")))
 			overflow("transactions")
 			shot("transactions")
+
+			browsertest.Navigate(t, ctx, r.srv.URL+"/console/issuers")
+			browsertest.Do(t, ctx, "showing the issuers", chromedp.WaitVisible(chromedp.CSS("#issuer-bank-a")))
+			if s := text("#issuer-bank-a"); !strings.Contains(s, "400000–499999") || !strings.Contains(s, "6 digits") {
+				t.Errorf("the issuers page shows: %s", s)
+			}
+			overflow("issuers")
+			shot("issuers")
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/analytics")
 			browsertest.Do(t, ctx, "showing the analytics", chromedp.WaitVisible(chromedp.CSS("#frictionless-rate svg")))

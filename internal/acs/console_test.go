@@ -376,3 +376,40 @@ func TestACSConsoleAnalyticsCountsFromKnownRows(t *testing.T) {
 		})
 	}
 }
+
+func TestACSConsoleShowsEachIssuersRangesAndCodePolicy(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			r := newConRig(t, be.open(t))
+			is := testIssuer("bank-s", "6011", "6011")
+			is.OTP = acs.OTPPolicy{Length: 8, TTLSeconds: 120, MaxAttempts: 5, MaxResends: 1}
+			is.Decoupled = true
+			if err := r.st.CreateIssuer(context.Background(), is); err != nil {
+				t.Fatal(err)
+			}
+			op := r.signIn("vera", console.ReadOnly)
+			body := op.page("/console/issuers")
+			section := func(id string) string {
+				i := strings.Index(body, `id="issuer-`+id+`"`)
+				if i < 0 {
+					t.Fatalf("no section for %s:\n%s", id, body)
+				}
+				j := strings.Index(body[i:], "</section>")
+				if j < 0 {
+					t.Fatalf("the section of %s does not end:\n%s", id, body[i:])
+				}
+				return body[i : i+j]
+			}
+			s := section("bank-s")
+			for _, want := range []string{"601100–601199", "8 digits, valid 2m; 5 wrong entries end the challenge; 1 resends, 30s apart",
+				"after 10 failed entries within 24h", "offered"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("bank-s's settings lack %q:\n%s", want, s)
+				}
+			}
+			if s := section("bank-a"); !strings.Contains(s, "400000–499999") || !strings.Contains(s, "6 digits, valid 5m; 3 wrong entries") {
+				t.Errorf("bank-a's settings show:\n%s", s)
+			}
+		})
+	}
+}
