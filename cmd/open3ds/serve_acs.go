@@ -290,6 +290,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	sender := &acs.Sender{Store: st, DSURL: cfg.DSURL, Log: rt.log, Client: rt.peerClient(30*time.Second, 16, 0), Drain: rt.drain}
 	svc.Ended = sender.Wake
 	rt.openConsole("acs", "ACS", ring, cfg.RoleConsole)
+	acs.AddConsole(rt.console, st, otp.Policy{})
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
 	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}, nil
 }

@@ -45,7 +45,11 @@ func (b *Browser) policy(ctx context.Context, t Transaction) *otp.Codes {
 
 // policyOf is policy for an issuer the caller has already read.
 func (b *Browser) policyOf(is Issuer) *otp.Codes {
-	p := b.Codes.Policy()
+	return b.Codes.WithPolicy(issuerCodePolicy(b.Codes.Policy(), is))
+}
+
+// issuerCodePolicy is the code policy p as the issuer's own limits change it; the console shows it.
+func issuerCodePolicy(p otp.Policy, is Issuer) otp.Policy {
 	if is.OTP.Length >= otp.MinDigits && is.OTP.Length <= otp.MaxDigits {
 		p.Digits = is.OTP.Length
 	}
@@ -58,7 +62,7 @@ func (b *Browser) policyOf(is Issuer) *otp.Codes {
 	if is.OTP.MaxResends > 0 {
 		p.MaxResends = is.OTP.MaxResends
 	}
-	return b.Codes.WithPolicy(p)
+	return p
 }
 
 // serveStep handles every form of the challenge pages: send, submit, resend and cancel.
