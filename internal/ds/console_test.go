@@ -209,3 +209,131 @@ func TestConsoleShowsTheSchemesParticipantsAndFiltersRangesByBIN(t *testing.T) {
 		})
 	}
 }
+
+// seedTraffic writes known AReqs: on the day before now, five for the ACS bank (Y, C, A, a relayed
+// Erro 203, and a stand-in after bank timed out) and one app AReq for other (Y); three days before,
+// one N for bank; twenty days before (outside the default span), one Y; and one AReq the DS
+// refused with Erro 303.
+func seedTraffic(t testing.TB, db *store.DB, st *ds.SQLStore, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	n := 0
+	tx := func(at time.Time, acs, outcome, channel, version, pan string) string {
+		n++
+		id := "ds-" + strings.Repeat("0", 3) + string(rune('a'+n))
+		must(t, st.CreateTransaction(ctx, ds.Transaction{DSTransID: id, ThreeDSServerTransID: "s-" + id, ACSTransID: "a-" + id,
+			ACS: acs, ThreeDSServer: "shop", ThreeDSServerURL: "https://shop.example/rreq", MessageVersion: version,
+			MessageCategory: "01", DeviceChannel: channel, MaskedPAN: pan, Outcome: outcome, CreatedAt: at}))
+		return id
+	}
+	ex := func(e store.Exchange) {
+		e.Role = store.RoleDS
+		if e.MessageType == "" {
+			e.MessageType = "AReq"
+		}
+		must(t, db.RecordExchange(ctx, e))
+	}
+	d1 := now.AddDate(0, 0, -1)
+	bank := "400000******0001"
+	tx(d1, "bank", "Y", "02", "2.2.0", bank)
+	tx(d1, "bank", "C", "02", "2.2.0", bank)
+	tx(d1, "bank", "A", "02", "2.2.0", bank)
+	erro := tx(d1, "bank", "Erro", "02", "2.2.0", bank)
+	ex(store.Exchange{Direction: store.In, Peer: "3dss:shop", ThreeDSServerTransID: "s-" + erro, DSTransID: erro, MaskedPAN: bank,
+		MessageVersion: "2.2.0", Outcome: "Erro", ErrorCode: "203", ErrorComponent: "A", StartedAt: d1})
+	ex(store.Exchange{Direction: store.Out, Peer: "acs:bank", ThreeDSServerTransID: "s-" + erro, DSTransID: erro, MaskedPAN: bank,
+		MessageVersion: "2.2.0", Outcome: "Erro", ErrorCode: "203", ErrorComponent: "A", StartedAt: d1})
+	stood := tx(d1, "", "U", "02", "2.2.0", bank)
+	ex(store.Exchange{Direction: store.Out, Peer: "acs:bank", ThreeDSServerTransID: "s-" + stood, DSTransID: stood, MaskedPAN: bank,
+		MessageVersion: "2.2.0", Outcome: "timeout", StartedAt: d1, Duration: 10 * time.Second})
+	tx(d1, "other", "Y", "01", "2.3.1", "510000******0002")
+	tx(now.AddDate(0, 0, -3), "bank", "N", "02", "2.2.0", bank)
+	tx(now.AddDate(0, 0, -20), "bank", "Y", "02", "2.2.0", bank)
+	ex(store.Exchange{Direction: store.In, Peer: "3dss:shop", ThreeDSServerTransID: "refused", MaskedPAN: bank,
+		MessageVersion: "2.2.0", Outcome: "Erro", ErrorCode: "303", ErrorComponent: "D", StartedAt: d1})
+}
+
+// The analytics page counts the known AReqs of each day right, under every filter.
+func TestConsoleAnalyticsCountsEachDaysAReqsUnderEveryFilter(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			now := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+			r := newConsoleRig(t, b.open(t), now)
+			seedRegistry(t, r.st)
+			seedTraffic(t, r.db, r.st, now)
+			o := r.signIn("rita", console.ReadOnly)
+			// day reads the row of one day from #days: AReqs, frictionless, challenged, stand-ins.
+			day := func(body, d string) string {
+				for _, row := range cells(body, "days") {
+					if len(row) == 5 && row[0] == d {
+						return strings.Join(row[1:], " ")
+					}
+				}
+				return "no row"
+			}
+			tile := regexp.MustCompile(`id="total-(\w+)">([^<]*)<`)
+			tiles := func(body string) string {
+				var out []string
+				for _, m := range tile.FindAllStringSubmatch(body, -1) {
+					out = append(out, m[1]+"="+m[2])
+				}
+				return strings.Join(out, " ")
+			}
+			bar := regexp.MustCompile(`id="frictionless-rate"[\s\S]*?data-label="03-14" data-series="frictionless" data-value="([0-9.]+)"`)
+
+			body := o.page("/console/analytics")
+			if got := day(body, "2026-03-14"); got != "6 3 1 1" {
+				t.Errorf("2026-03-14 shows %q, want 6 AReqs, 3 frictionless, 1 challenged, 1 stand-in", got)
+			}
+			if got := day(body, "2026-03-12"); got != "1 0 0 0" {
+				t.Errorf("2026-03-12 shows %q", got)
+			}
+			if rows := cells(body, "days"); len(rows) != 15 || rows[1][0] != "2026-03-02" || rows[14][0] != "2026-03-15" {
+				t.Errorf("the default span is not the 14 days up to today: %q", rows)
+			}
+			if got := tiles(body); got != "areqs=7 frictionless=42.9% challenge=14.3% standins=1" {
+				t.Errorf("the totals read %q", got)
+			}
+			if m := bar.FindStringSubmatch(body); m == nil || m[1] != "50.00" {
+				t.Errorf("the frictionless bar of 03-14 is %q, want 50.00", m)
+			}
+			if got := cells(body, "erros"); len(got) != 3 || strings.Join(got[1], " ") != "203 1" || strings.Join(got[2], " ") != "303 1" {
+				t.Errorf("the Erros read %q", got)
+			}
+
+			// The stand-in for bank counts under bank, found through the DS's timed-out call.
+			body = o.page("/console/analytics?acs=bank")
+			if got := day(body, "2026-03-14"); got != "5 2 1 1" {
+				t.Errorf("for bank 2026-03-14 shows %q", got)
+			}
+			if got := cells(body, "erros"); len(got) != 2 || strings.Join(got[1], " ") != "203 1" {
+				t.Errorf("the Erros of bank read %q", got)
+			}
+			if m := bar.FindStringSubmatch(body); m == nil || m[1] != "40.00" {
+				t.Errorf("the frictionless bar of 03-14 for bank is %q, want 40.00", m)
+			}
+			for q, want := range map[string]string{
+				"acs=other":                         "1 1 0 0",
+				"channel=01":                        "1 1 0 0",
+				"bin=5100":                          "1 1 0 0",
+				"version=2.2.0":                     "5 2 1 1",
+				"server=shop&bin=400000&channel=02": "5 2 1 1",
+				"server=nobody":                     "0 0 0 0",
+			} {
+				if got := day(o.page("/console/analytics?"+q), "2026-03-14"); got != want {
+					t.Errorf("with %s 2026-03-14 shows %q, want %q", q, got, want)
+				}
+			}
+			// A span back to the old AReq finds it; a wrong day is pointed out, not a failure.
+			body = o.page("/console/analytics?from=2026-02-20&to=2026-02-28")
+			if got := day(body, "2026-02-23"); got != "1 1 0 0" {
+				t.Errorf("2026-02-23 shows %q", got)
+			}
+			body = o.page("/console/analytics?from=yesterday&bin=4x")
+			if strings.Count(body, `role="alert"`) != 2 || day(body, "2026-03-14") != "6 3 1 1" {
+				t.Errorf("a wrong day and BIN are not pointed out, or the defaults not used:\n%s", body)
+			}
+		})
+	}
+}
