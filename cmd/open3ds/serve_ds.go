@@ -152,7 +152,7 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 	proto = rt.server(server.Handler(), rt.protocolTLS())
 	// The DS has no vault keys: its console accounts' TOTP secrets are kept as they are (docs/console.md).
 	rt.openConsole("ds", "Directory Server", nil, cfg.RoleConsole)
-	ds.AddConsole(rt.console, ds.ConsoleOptions{Store: st, DB: rt.db})
+	ds.AddConsole(rt.console, ds.ConsoleOptions{Store: st, DB: rt.db, NotEnrolled: ds.Policy(cfg.NotEnrolled), Unavailable: ds.Policy(cfg.Unavailable)})
 	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)
 	return proto, admin, nil
 }

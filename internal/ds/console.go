@@ -30,6 +30,9 @@ var (
 type ConsoleOptions struct {
 	Store Store
 	DB    *store.DB
+	// NotEnrolled and Unavailable are the DS configuration's stand-in policies, which override the
+	// scheme's when set.
+	NotEnrolled, Unavailable Policy
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -45,6 +48,8 @@ func AddConsole(c *console.Console, o ConsoleOptions) {
 	c.Page(console.NavItem{Path: "/3dss", Label: "3DS Servers", Group: "Participants"}, console.ReadOnly, p.serverList)
 	c.Page(console.NavItem{Path: "/3dss/{name}"}, console.ReadOnly, p.server)
 	c.Page(console.NavItem{Path: "/ranges", Label: "Card ranges", Group: "Participants"}, console.ReadOnly, p.ranges)
+	c.Page(console.NavItem{Path: "/stand-in", Label: "Stand-in policy", Group: "Scheme"}, console.ReadOnly, p.standIn)
+	c.Action("/stand-in", console.Operator, p.changeStandIn)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 

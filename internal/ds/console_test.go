@@ -145,9 +145,9 @@ func cells(body, id string) [][]string {
 	table = table[:strings.Index(table, "</table>")]
 	tags := regexp.MustCompile(`<[^>]+>`)
 	var out [][]string
-	for _, tr := range strings.Split(table, "<tr>")[1:] {
+	for _, tr := range regexp.MustCompile(`<tr[ >]`).Split(table, -1)[1:] {
 		var row []string
-		for _, td := range regexp.MustCompile(`<t[dh][^>]*>`).Split(tr, -1)[1:] {
+		for _, td := range regexp.MustCompile(`<t[dh]( [^>]*)?>`).Split(tr, -1)[1:] {
 			row = append(row, strings.TrimSpace(tags.ReplaceAllString(td, "")))
 		}
 		out = append(out, row)
@@ -333,6 +333,66 @@ func TestConsoleAnalyticsCountsEachDaysAReqsUnderEveryFilter(t *testing.T) {
 			body = o.page("/console/analytics?from=yesterday&bin=4x")
 			if strings.Count(body, `role="alert"`) != 2 || day(body, "2026-03-14") != "6 3 1 1" {
 				t.Errorf("a wrong day and BIN are not pointed out, or the defaults not used:\n%s", body)
+			}
+		})
+	}
+}
+
+// An operator changes the scheme's stand-in policy from the console: the DS applies it, the audit
+// log records who changed what, a wrong value is refused naming its field, and a read-only account
+// may not change it.
+func TestConsoleChangesTheStandInPolicyAndAuditsIt(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			r := newConsoleRig(t, b.open(t), time.Now())
+			ctx := context.Background()
+			o := r.signIn("olga", console.Operator)
+			body := o.page("/console/stand-in")
+			if rows := cells(body, "stand-in"); len(rows) != 3 || rows[1][2] != "attempts" || rows[2][4] != "unavailable" {
+				t.Fatalf("the stand-in page shows %q", rows)
+			}
+			csrf := findIn(t, csrfField, body, "csrf")
+			st, loc, _ := o.post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"not-enrolled"}, "unavailable": {"attempts"}})
+			if st != http.StatusSeeOther || loc != "/console/stand-in" {
+				t.Fatalf("the change answered %d → %s", st, loc)
+			}
+			sc, err := r.st.Scheme(ctx)
+			if err != nil || sc.NotEnrolled != ds.PolicyNotEnrolled || sc.Unavailable != ds.PolicyAttempts {
+				t.Fatalf("the scheme holds %+v (%v)", sc, err)
+			}
+			body = o.page("/console/stand-in")
+			if !strings.Contains(body, "The scheme&#39;s stand-in policy is changed.") {
+				t.Errorf("no notice after the change:\n%s", body)
+			}
+			audit := cells(o.page("/console/audit"), "audit")
+			if len(audit) < 2 || audit[1][1] != "olga" || audit[1][3] != "scheme.stand-in" ||
+				audit[1][5] != "not enrolled attempts → not-enrolled; ACS unavailable unavailable → attempts" {
+				t.Errorf("the audit log shows %q", audit)
+			}
+			// A value that is no policy changes nothing and says which field is wrong.
+			st, loc, _ = o.post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"maybe"}, "unavailable": {"attempts"}})
+			if st != http.StatusSeeOther {
+				t.Fatalf("a wrong policy answered %d", st)
+			}
+			if body := o.page("/console/stand-in"); !strings.Contains(body, "not_enrolled: must be attempts, unavailable or not-enrolled") {
+				t.Errorf("a wrong policy is not pointed out:\n%s", body)
+			}
+			if sc2, _ := r.st.Scheme(ctx); sc2.NotEnrolled != ds.PolicyNotEnrolled {
+				t.Errorf("a refused change moved the policy to %s", sc2.NotEnrolled)
+			}
+			// A read-only account sees the policy but has no form, and its POST is refused.
+			ro := r.signIn("rita", console.ReadOnly)
+			body = ro.page("/console/stand-in")
+			if strings.Contains(body, `id="stand-in-form"`) {
+				t.Error("a read-only account is offered the change")
+			}
+			if st, _, _ := ro.post("/console/stand-in", url.Values{"csrf": {findIn(t, csrfField, body, "csrf")},
+				"not_enrolled": {"attempts"}, "unavailable": {"attempts"}}); st != http.StatusForbidden {
+				t.Errorf("a read-only change answered %d, want 403", st)
+			}
+			if sc2, _ := r.st.Scheme(ctx); sc2.NotEnrolled != ds.PolicyNotEnrolled {
+				t.Errorf("a read-only account changed the policy to %s", sc2.NotEnrolled)
 			}
 		})
 	}
