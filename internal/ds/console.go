@@ -1,6 +1,7 @@
 package ds
 
 import (
+	"crypto/tls"
 	"embed"
 	"errors"
 	"net/http"
@@ -33,6 +34,10 @@ type ConsoleOptions struct {
 	// NotEnrolled and Unavailable are the DS configuration's stand-in policies, which override the
 	// scheme's when set.
 	NotEnrolled, Unavailable Policy
+	// TLS is the DS's own certificate as loaded; CertFiles are the other certificates it relies on
+	// (the scheme CA, the sdkEncData keys'), read afresh for each view of the page.
+	TLS       *tls.Certificate
+	CertFiles []CertFile
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -50,6 +55,7 @@ func AddConsole(c *console.Console, o ConsoleOptions) {
 	c.Page(console.NavItem{Path: "/ranges", Label: "Card ranges", Group: "Participants"}, console.ReadOnly, p.ranges)
 	c.Page(console.NavItem{Path: "/stand-in", Label: "Stand-in policy", Group: "Scheme"}, console.ReadOnly, p.standIn)
 	c.Action("/stand-in", console.Operator, p.changeStandIn)
+	c.Page(console.NavItem{Path: "/certificates", Label: "Certificates", Group: "Scheme"}, console.ReadOnly, p.certs)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 

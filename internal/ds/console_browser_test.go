@@ -1,7 +1,9 @@
 package ds_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,16 +15,20 @@ import (
 	"github.com/open3ds/open3ds/internal/browsertest"
 	"github.com/open3ds/open3ds/internal/console"
 	"github.com/open3ds/open3ds/internal/console/consoletest"
+	"github.com/open3ds/open3ds/internal/ds"
 )
 
 // An operator signs in to the DS's console in Chromium and reads every page at a phone's, a
 // tablet's and a desktop's width: the participants, the analytics with yesterday's frictionless
-// bar, the stand-in policy, none wider than the screen; then changes the stand-in policy and finds
+// bar, the stand-in policy, the certificates, none wider than the screen; then changes the stand-in policy and finds
 // the change in the audit log.
 func TestDSConsoleInChromium(t *testing.T) {
-	r := newConsoleRig(t, backends[0].open(t), time.Time{})
-	seedRegistry(t, r.st)
 	now := time.Now().UTC()
+	own, _ := pem.Decode(certPEM(t, "ds.example", 1, now.AddDate(0, 0, 12)))
+	r := newConsoleRig(t, backends[0].open(t), time.Time{}, func(o *ds.ConsoleOptions) {
+		o.TLS = &tls.Certificate{Certificate: [][]byte{own.Bytes}}
+	})
+	seedRegistry(t, r.st)
 	seedTraffic(t, r.db, r.st, now)
 	op := &consoletest.Operator{Name: "olga", Password: consoletest.Account(t, r.c, "olga", console.Operator)}
 	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
@@ -48,6 +54,7 @@ func TestDSConsoleInChromium(t *testing.T) {
 		{"ranges", "/console/ranges?bin=4000", "1 of 2 ranges"},
 		{"analytics", "/console/analytics", "Erros by code"},
 		{"stand-in", "/console/stand-in", "ACS unavailable"},
+		{"certificates", "/console/certificates", "renew"},
 	}
 	for _, size := range []struct {
 		name string

@@ -2,6 +2,7 @@ package ds_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -30,10 +31,14 @@ type consoleRig struct {
 	clock time.Time
 }
 
-func newConsoleRig(t testing.TB, db *store.DB, now time.Time) *consoleRig {
+func newConsoleRig(t testing.TB, db *store.DB, now time.Time, opts ...func(*ds.ConsoleOptions)) *consoleRig {
 	r := &consoleRig{t: t, db: db, st: ds.NewSQLStore(db), clock: now}
 	r.c = console.New(console.Options{Role: "ds", Title: "Directory Server", DB: db, Now: r.now})
-	ds.AddConsole(r.c, ds.ConsoleOptions{Store: r.st, DB: db, Now: r.now})
+	o := ds.ConsoleOptions{Store: r.st, DB: db, Now: r.now}
+	for _, f := range opts {
+		f(&o)
+	}
+	ds.AddConsole(r.c, o)
 	mux := http.NewServeMux()
 	mux.Handle("/console/", r.c.Handler())
 	r.srv = httptest.NewServer(mux)
@@ -154,7 +159,7 @@ func cells(body, id string) [][]string {
 	for _, tr := range regexp.MustCompile(`<tr[ >]`).Split(table, -1)[1:] {
 		var row []string
 		for _, td := range regexp.MustCompile(`<t[dh]( [^>]*)?>`).Split(tr, -1)[1:] {
-			row = append(row, strings.TrimSpace(tags.ReplaceAllString(td, "")))
+			row = append(row, html.UnescapeString(strings.TrimSpace(tags.ReplaceAllString(td, ""))))
 		}
 		out = append(out, row)
 	}
