@@ -52,6 +52,7 @@ func AddConsole(c *console.Console, o ConsoleOptions) {
 	c.Page(console.NavItem{Path: "/acs/{name}"}, console.ReadOnly, p.acs)
 	c.Page(console.NavItem{Path: "/3dss", Label: "3DS Servers", Group: "Participants"}, console.ReadOnly, p.serverList)
 	c.Page(console.NavItem{Path: "/3dss/{name}"}, console.ReadOnly, p.server)
+	c.Page(console.NavItem{Path: "/acs-health", Label: "ACS health", Group: "Participants"}, console.ReadOnly, p.health)
 	c.Page(console.NavItem{Path: "/ranges", Label: "Card ranges", Group: "Participants"}, console.ReadOnly, p.ranges)
 	c.Page(console.NavItem{Path: "/stand-in", Label: "Stand-in policy", Group: "Scheme"}, console.ReadOnly, p.standIn)
 	c.Action("/stand-in", console.Operator, p.changeStandIn)

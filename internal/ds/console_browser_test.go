@@ -55,6 +55,7 @@ func TestDSConsoleInChromium(t *testing.T) {
 		{"analytics", "/console/analytics", "Erros by code"},
 		{"stand-in", "/console/stand-in", "ACS unavailable"},
 		{"certificates", "/console/certificates", "renew"},
+		{"acs-health", "/console/acs-health", "idle"},
 	}
 	for _, size := range []struct {
 		name string

@@ -2,6 +2,7 @@ package ds_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -404,6 +405,46 @@ func TestConsoleChangesTheStandInPolicyAndAuditsIt(t *testing.T) {
 			}
 			if sc2, _ := r.st.Scheme(ctx); sc2.NotEnrolled != ds.PolicyNotEnrolled {
 				t.Errorf("a read-only account changed the policy to %s", sc2.NotEnrolled)
+			}
+		})
+	}
+}
+
+// The ACS health page counts the last hour's calls to each ACS: 20 answered in 1…20 ms (p95 by
+// nearest rank is 19 ms), one Erro, one timeout the DS stood in for; a call two hours old is not
+// counted, and an ACS with no calls is idle.
+func TestConsoleACSHealthCountsTheLastHour(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			now := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+			r := newConsoleRig(t, b.open(t), now)
+			seedRegistry(t, r.st)
+			ctx := context.Background()
+			leg := func(id, outcome string, at time.Time, d time.Duration) {
+				must(t, r.db.RecordExchange(ctx, store.Exchange{Role: store.RoleDS, Direction: store.Out, Peer: "acs:bank",
+					MessageType: "AReq", ThreeDSServerTransID: "s-" + id, DSTransID: id, Outcome: outcome, StartedAt: at, Duration: d}))
+			}
+			for i := 1; i <= 20; i++ {
+				leg(fmt.Sprintf("ok-%d", i), "Y", now.Add(-10*time.Minute), time.Duration(i)*time.Millisecond)
+			}
+			leg("erro", "Erro", now.Add(-5*time.Minute), 3*time.Millisecond)
+			leg("late", "timeout", now.Add(-5*time.Minute), 10*time.Second)
+			must(t, r.st.CreateTransaction(ctx, ds.Transaction{DSTransID: "late", ThreeDSServerTransID: "s-late", ACSTransID: "x",
+				ThreeDSServer: "shop", MessageVersion: "2.2.0", MessageCategory: "01", DeviceChannel: "02",
+				MaskedPAN: "400000******0001", Outcome: "U", CreatedAt: now.Add(-5 * time.Minute)}))
+			leg("old", "timeout", now.Add(-2*time.Hour), 10*time.Second)
+
+			o := r.signIn("rita", console.ReadOnly)
+			rows := cells(o.page("/console/acs-health"), "health")
+			if len(rows) != 3 {
+				t.Fatalf("the health page shows %q", rows)
+			}
+			if got := strings.Join(rows[1], " "); got != "bank failing 22 1 0 1 1 19 ms" {
+				t.Errorf("bank reads %q", got)
+			}
+			if got := strings.Join(rows[2], " "); got != "other idle 0 0 0 0 0 —" {
+				t.Errorf("other reads %q", got)
 			}
 		})
 	}
