@@ -49,7 +49,8 @@ func (p *consolePages) standIn(r *console.Request) (console.View, error) {
 		Data: standInData{Cases: p.standInCases(sc), Policies: policies}}, nil
 }
 
-// changeStandIn sets the scheme's stand-in policies, as PUT /v1/scheme does.
+// changeStandIn sets the scheme's stand-in policies, as PUT /v1/scheme does, leaving its other
+// settings as they are.
 func (p *consolePages) changeStandIn(r *console.Request) (console.Change, error) {
 	sc, err := p.o.Store.Scheme(r.Context())
 	if err != nil {
@@ -69,10 +70,12 @@ func (p *consolePages) changeStandIn(r *console.Request) (console.Change, error)
 	if next.NotEnrolled == sc.NotEnrolled && next.Unavailable == sc.Unavailable {
 		return console.Change{Unchanged: true, Notice: "The stand-in policy is as it was.", Redirect: "/stand-in"}, nil
 	}
-	if _, err := p.o.Store.SetScheme(r.Context(), next); err != nil {
+	before, after, err := p.o.Store.SetStandIn(r.Context(), next.NotEnrolled, next.Unavailable)
+	if err != nil {
 		return console.Change{}, err
 	}
-	detail := fmt.Sprintf("not enrolled %s → %s; ACS unavailable %s → %s", sc.NotEnrolled, next.NotEnrolled, sc.Unavailable, next.Unavailable)
+	detail := fmt.Sprintf("not enrolled %s → %s; ACS unavailable %s → %s", before.NotEnrolled, after.NotEnrolled,
+		before.Unavailable, after.Unavailable)
 	notice := "The scheme's stand-in policy is changed."
 	if p.o.NotEnrolled.Valid() || p.o.Unavailable.Valid() {
 		notice += " This DS's configuration still overrides it where shown."
