@@ -4,12 +4,14 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/logx"
+	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
@@ -167,6 +169,8 @@ func buildDS(cfg *dsConfig, rt *roleRuntime) (proto, admin *http.Server, err err
 	proto = rt.server(server.Handler(), rt.protocolTLS())
 	// The DS has no vault keys: its console accounts' TOTP secrets are kept as they are (docs/console.md).
 	rt.openConsole("ds", "Directory Server", nil, cfg.RoleConsole)
+	ds.AddConsole(rt.console, ds.ConsoleOptions{Store: st, DB: rt.db, NotEnrolled: ds.Policy(cfg.NotEnrolled),
+		Unavailable: ds.Policy(cfg.Unavailable), TLS: &rt.cert, CertFiles: dsCertFiles(cfg)})
 	admin = rt.server(rt.adminMux(ds.NewAdmin(st, cfg.AdminToken.Reveal()).Handler()), nil)
 	return proto, admin, nil
 }
@@ -183,4 +187,19 @@ func dsSelfURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "https://" + net.JoinHostPort(host, port) + "/"
+}
+
+// dsCertFiles names the certificate files the DS relies on besides its own, for the console's
+// expiry warnings: the scheme CA and the sdkEncData keys' certificates.
+func dsCertFiles(cfg *dsConfig) []ds.CertFile {
+	files := []ds.CertFile{{Use: "scheme CA", Path: cfg.TLS.CA}}
+	for _, item := range cfg.SDKKeys {
+		id, prefix := dsSDKKeyItem(item)
+		use := "sdkEncData key " + filepath.Base(prefix)
+		if id != "" {
+			use += " (" + id + ")"
+		}
+		files = append(files, ds.CertFile{Use: use, Path: pki.PrefixPaths(prefix).Cert})
+	}
+	return files
 }

@@ -88,6 +88,31 @@ func (s *SQLStore) SetScheme(ctx context.Context, sc Scheme) (Scheme, error) {
 	return s.Scheme(ctx)
 }
 
+// SetStandIn implements Store. The serial's bump locks the scheme row first (PostgreSQL), so the
+// policies read as "before" are the ones this change replaces, and a concurrent PUT of the scheme's
+// other settings is neither lost nor undone.
+func (s *SQLStore) SetStandIn(ctx context.Context, notEnrolled, unavailable Policy) (before, after Scheme, err error) {
+	for field, p := range map[string]Policy{"standInNotEnrolled": notEnrolled, "standInUnavailable": unavailable} {
+		if !p.Valid() {
+			return Scheme{}, Scheme{}, httpx.Invalid(httpx.FieldError{Field: field, Detail: "must be attempts, unavailable or not-enrolled"})
+		}
+	}
+	err = s.change(ctx, func(tx *sql.Tx, _ int64) error {
+		if err := tx.QueryRowContext(ctx, `SELECT standin_not_enrolled, standin_unavailable FROM ds_scheme WHERE id = 1`).
+			Scan(&before.NotEnrolled, &before.Unavailable); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE ds_scheme SET standin_not_enrolled = ?, standin_unavailable = ? WHERE id = 1`),
+			string(notEnrolled), string(unavailable))
+		return err
+	})
+	if err != nil {
+		return Scheme{}, Scheme{}, err
+	}
+	after, err = s.Scheme(ctx)
+	return before, after, err
+}
+
 // AddACS implements Store.
 func (s *SQLStore) AddACS(ctx context.Context, a ACS) error {
 	if err := a.Validate(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +195,52 @@ func TestStoreRemembersTransactions(t *testing.T) {
 		}
 		if _, err := s.Transaction(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown transaction: %v", err)
+		}
+	})
+}
+
+// SetStandIn changes the two stand-in policies alone, says what they were, refuses a policy that is
+// none, and parallel changes each take their turn: none fails and each bumps the serial once.
+func TestStoreSetsTheStandInPoliciesAloneAndSaysWhatTheyReplaced(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *ds.SQLStore) {
+		ctx := context.Background()
+		sc, err := s.Scheme(ctx)
+		must(t, err)
+		sc.ECI = ds.ECIMastercard
+		sc, err = s.SetScheme(ctx, sc)
+		must(t, err)
+		before, after, err := s.SetStandIn(ctx, ds.PolicyNotEnrolled, ds.PolicyAttempts)
+		must(t, err)
+		if before.NotEnrolled != ds.PolicyAttempts || before.Unavailable != ds.PolicyUnavailable ||
+			after.NotEnrolled != ds.PolicyNotEnrolled || after.Unavailable != ds.PolicyAttempts || after.ECI != ds.ECIMastercard {
+			t.Errorf("SetStandIn: before %+v, after %+v", before, after)
+		}
+		var p *httpx.Problem
+		if _, _, err := s.SetStandIn(ctx, "maybe", ds.PolicyAttempts); !errors.As(err, &p) || p.Status != 422 {
+			t.Errorf("a policy that is none: %v", err)
+		}
+		const n = 16
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := ds.PolicyAttempts
+				if i%2 == 0 {
+					p = ds.PolicyUnavailable
+				}
+				_, _, err := s.SetStandIn(ctx, p, p)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			must(t, err)
+		}
+		if last, err := s.Scheme(ctx); err != nil || last.Serial != after.Serial+n {
+			t.Errorf("after %d parallel changes the serial is %d, want %d (%v)", n, last.Serial, after.Serial+n, err)
 		}
 	})
 }

@@ -13,6 +13,9 @@ type Store interface {
 	Scheme(ctx context.Context) (Scheme, error)
 	// SetScheme stores s's settings (not its serial) and returns the scheme as stored.
 	SetScheme(ctx context.Context, s Scheme) (Scheme, error)
+	// SetStandIn changes the scheme's two stand-in policies alone and returns the scheme before and
+	// after, read under the same lock, so that the change's record says what it replaced.
+	SetStandIn(ctx context.Context, notEnrolled, unavailable Policy) (before, after Scheme, err error)
 
 	AddACS(ctx context.Context, a ACS) error
 	ChangeACS(ctx context.Context, a ACS) error
