@@ -35,7 +35,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
 	shot := func(name string) {
 		if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
+			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 				os.WriteFile(filepath.Join(dir, "demo-console-"+name+".png"), png, 0o644)
 			}
 		}
