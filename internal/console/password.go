@@ -20,8 +20,8 @@ type Argon2Params struct {
 	Threads uint8
 }
 
-// DefaultArgon2 follows the current OWASP minimum for argon2id (19 MiB, 2 passes, 1 lane): about 20 ms
-// on one core of our benchmark machine, small enough that a burst of sign-ins cannot exhaust memory.
+// DefaultArgon2 follows the current OWASP minimum for argon2id (19 MiB, 2 passes, 1 lane): memory
+// per check stays small, so that a burst of sign-ins cannot exhaust a role's memory.
 var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 const (
