@@ -58,7 +58,16 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	browsertest.Navigate(t, ctx, u.ACSAdmin+"/console/transactions")
 	browsertest.Do(t, ctx, "finding the purchase",
 		chromedp.SendKeys(chromedp.CSS("#txid"), acsTransID),
-		chromedp.Click(chromedp.CSS("#find")),
+		chromedp.Click(chromedp.CSS("#find")))
+	// The list before the search shows the purchase too: act only once the search's answer is shown.
+	browsertest.WaitFor(t, "the search's answer", func() string {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		if strings.Contains(loc, "id="+acsTransID) {
+			return loc
+		}
+		return ""
+	})
+	browsertest.Do(t, ctx, "opening the purchase",
 		chromedp.WaitVisible(chromedp.CSS(`#transactions tbody a[href*="`+acsTransID+`"]`)),
 		chromedp.Click(chromedp.CSS(`#transactions tbody a[href*="`+acsTransID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#transaction")))
@@ -71,7 +80,15 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	browsertest.Navigate(t, ctx, u.ACSAdmin+"/console/cardholders")
 	browsertest.Do(t, ctx, "searching the locked card",
 		chromedp.SendKeys(chromedp.CSS("#last4"), "4003"),
-		chromedp.Click(chromedp.CSS("#search")),
+		chromedp.Click(chromedp.CSS("#search")))
+	browsertest.WaitFor(t, "the search's answer", func() string {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		if strings.Contains(loc, "last4=4003") {
+			return loc
+		}
+		return ""
+	})
+	browsertest.Do(t, ctx, "opening the locked card",
 		chromedp.WaitVisible(chromedp.CSS(`#cardholders tr[data-id]`)),
 		chromedp.Click(chromedp.CSS(`#cardholders tr[data-id] a`)),
 		chromedp.WaitVisible(chromedp.CSS("#unlock")))
