@@ -60,13 +60,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#txid"), acsTransID),
 		chromedp.Click(chromedp.CSS("#find")))
 	// The list before the search shows the purchase too: act only once the search's answer is shown.
-	browsertest.WaitFor(t, "the search's answer", func() string {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		if strings.Contains(loc, "id="+acsTransID) {
-			return loc
-		}
-		return ""
-	})
+	browsertest.WaitForURL(t, ctx, "id="+acsTransID)
 	browsertest.Do(t, ctx, "opening the purchase",
 		chromedp.WaitVisible(chromedp.CSS(`#transactions tbody a[href*="`+acsTransID+`"]`)),
 		chromedp.Click(chromedp.CSS(`#transactions tbody a[href*="`+acsTransID+`"]`)),
@@ -81,13 +75,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	browsertest.Do(t, ctx, "searching the locked card",
 		chromedp.SendKeys(chromedp.CSS("#last4"), "4003"),
 		chromedp.Click(chromedp.CSS("#search")))
-	browsertest.WaitFor(t, "the search's answer", func() string {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		if strings.Contains(loc, "last4=4003") {
-			return loc
-		}
-		return ""
-	})
+	browsertest.WaitForURL(t, ctx, "last4=4003")
 	browsertest.Do(t, ctx, "opening the locked card",
 		chromedp.WaitVisible(chromedp.CSS(`#cardholders tr[data-id]`)),
 		chromedp.Click(chromedp.CSS(`#cardholders tr[data-id] a`)),

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,4 +206,17 @@ func NewTab(t testing.TB, browser context.Context) context.Context {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	return tab
+}
+
+// WaitForURL waits until the tab's address contains part: after a click that loads another page,
+// so that the next step reads the new page and not the one going away.
+func WaitForURL(t testing.TB, ctx context.Context, part string) {
+	t.Helper()
+	WaitFor(t, "an address with "+part, func() string {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		if strings.Contains(loc, part) {
+			return loc
+		}
+		return ""
+	})
 }
