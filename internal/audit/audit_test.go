@@ -52,3 +52,23 @@ func TestTheAdminAPIsChangesAreRecordedAndItsReadsAndFailuresAreNot(t *testing.T
 		})
 	}
 }
+
+// A card number typed where a name belongs (the sign-in form's name field) or sent in an API path
+// is masked before the entry is stored.
+func TestACardNumberNeverReachesTheLogWhole(t *testing.T) {
+	log := New(storetest.OpenSQLite(t))
+	ctx := context.Background()
+	if err := log.Record(ctx, Entry{Actor: "4000010000001009", Via: ViaConsole, Action: "signin.refused",
+		Target: "/v1/cardholders/4000010000001009", Detail: "typed 4000010000001009"}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := log.List(ctx, Filter{})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("%v %v", es, err)
+	}
+	for _, v := range []string{es[0].Actor, es[0].Target, es[0].Detail} {
+		if strings.Contains(v, "4000010000001009") || !strings.Contains(v, "1009") {
+			t.Errorf("stored %q", v)
+		}
+	}
+}
