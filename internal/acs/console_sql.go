@@ -140,20 +140,7 @@ func (s *SQLStore) FindTransactions(ctx context.Context, f TransactionFind) ([]T
 	}
 	q += " ORDER BY created_at DESC, acs_trans_id LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(q), args...)
-	if err != nil {
-		return nil, store.MapError(err)
-	}
-	defer rows.Close()
-	var out []Transaction
-	for rows.Next() {
-		t, err := scanTransaction(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return s.queryTransactions(ctx, q, args...)
 }
 
 // ChallengeOf reads a transaction's challenge row, ErrNotFound when it had none.

@@ -233,8 +233,13 @@ func (s *SQLStore) TransactionPAN(ctx context.Context, id string) (string, error
 }
 
 func (s *SQLStore) TransactionsForPAN(ctx context.Context, panHash string, limit int) ([]Transaction, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+txReadCols+` FROM acs_transactions
-		WHERE pan_hash = ? AND authentication_value <> '' ORDER BY created_at DESC LIMIT ?`), panHash, limit)
+	return s.queryTransactions(ctx, `SELECT `+txReadCols+` FROM acs_transactions
+		WHERE pan_hash = ? AND authentication_value <> '' ORDER BY created_at DESC LIMIT ?`, panHash, limit)
+}
+
+// queryTransactions runs a query of txReadCols through the read pool and scans every row.
+func (s *SQLStore) queryTransactions(ctx context.Context, q string, args ...any) ([]Transaction, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, store.MapError(err)
 	}
