@@ -12,6 +12,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/authvalue"
+	"github.com/open3ds/open3ds/internal/backtest"
 	"github.com/open3ds/open3ds/internal/config"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/logx"
@@ -291,6 +292,7 @@ func buildACS(cfg *acsConfig, rt *roleRuntime, riskSet *risk.Set, getenv func(st
 	svc.Ended = sender.Wake
 	rt.openConsole("acs", "ACS", ring, cfg.RoleConsole)
 	acs.AddConsole(rt.console, st, otp.Policy{})
+	backtest.AddConsole(rt.console, st, riskSet, nil)
 	adminMux := rt.adminMux((&acs.Admin{Store: st, Keys: keys.lookup, Token: cfg.AdminToken.Reveal()}).Handler())
 	return &acsRole{svc: svc, store: st, sender: sender, adminMux: adminMux}, nil
 }
