@@ -148,6 +148,13 @@ func TestServeACSAnswersAnAReqFromTheDSAndVerifiesItsValue(t *testing.T) {
 			t.Errorf("the value the ACS issued does not verify")
 		}
 	}
+	// The console serves the risk pages (internal/backtest), behind its sign-in.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get("http://" + srv.admin + "/console/risk"); err != nil {
+		t.Error(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/sign-in?next=%2Fconsole%2Frisk" {
+		t.Errorf("the risk page before sign-in answered %d → %s, want the sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	if strings.Contains(srv.stop(), "4000001234547891") {
 		t.Errorf("the server's log holds the PAN")
 	}
