@@ -32,11 +32,13 @@ const (
 	// is one grouped query, so a year is affordable.
 	compareDays = 7
 	compareMax  = 366 * 24 * time.Hour
-	// backtestMax bounds a backtest's window and backtestTimeout its running time: a backtest
-	// opens and replays every stored AReq in the window, which a page request must not do for ever.
-	backtestMax     = 90 * 24 * time.Hour
-	backtestTimeout = 2 * time.Minute
+	// backtestMax bounds a backtest's window: a backtest opens and replays every stored AReq in
+	// it, which a page request must not do for ever.
+	backtestMax = 90 * 24 * time.Hour
 )
+
+// backtestTimeout bounds a backtest's running time; a variable so that a test can shorten it.
+var backtestTimeout = 2 * time.Minute
 
 type consolePages struct {
 	st    *acs.SQLStore

@@ -375,6 +375,14 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 					t.Errorf("%v: the pasted rules are gone from the form", c.form)
 				}
 			}
+			// A backtest that runs out of time says so instead of failing the page.
+			restore := backtest.SetBacktestTimeout(time.Nanosecond)
+			body = olga.backtest(url.Values{"since": {"7d"}, "candidate": {"shadow"}})
+			restore()
+			if p := text(body[strings.Index(body, "<main>"):]); !strings.Contains(p, "the backtest did not finish within 1ns; choose a shorter window or one issuer") ||
+				strings.Contains(body, `id="result"`) {
+				t.Errorf("a backtest out of time shows: %s", p)
+			}
 			if es, _ := r.c.Audit().List(context.Background(), audit.Filter{Action: "risk.backtest", Limit: 10}); len(es) != 2 {
 				t.Errorf("refused backtests left %d audit entries, want 2", len(es))
 			}
