@@ -22,7 +22,7 @@ type analyticsData struct {
 	Frictionless console.Chart
 	Challenges   console.Chart
 	// DeliveryLatency and DeliveryFailures are the one-time codes' delivery: the daily 95th
-	// percentile of the sent ones' latency, and the failed tries per provider.
+	// percentile of the sent ones' latency in seconds, and the failed tries per provider.
 	DeliveryLatency, DeliveryFailures console.Chart
 	DeliverySent, DeliveryFailed      int64
 	// FrictionlessRate, SuccessRate and AbandonRate are the range's, for the tiles.
@@ -139,7 +139,7 @@ func (p *consolePages) deliveryCharts(r *console.Request, f AnalyticsFilter, d *
 		labels = append(labels, day.Format(time.DateOnly))
 		v := console.NoData
 		if dd.Sent > 0 {
-			v = float64(dd.P95.Milliseconds())
+			v = dd.P95.Seconds()
 		}
 		p95 = append(p95, v)
 		for i, prov := range providers {
@@ -160,7 +160,7 @@ func (p *consolePages) deliveryCharts(r *console.Request, f AnalyticsFilter, d *
 
 func deliveryLatencyChart(labels []string, p95 []float64) console.Chart {
 	return console.Chart{ID: "delivery-latency", Title: "Code delivery latency: 95th percentile of the codes sent, queued to accepted",
-		Labels: labels, Series: []console.Series{{Name: "p95", Values: p95}}, Unit: "ms"}
+		Labels: labels, Series: []console.Series{{Name: "p95", Values: p95}}, Unit: "s"}
 }
 
 func deliveryFailuresChart(labels []string, series []console.Series) console.Chart {

@@ -101,9 +101,9 @@ func TestACSConsoleAnalyticsChartsCodeDelivery(t *testing.T) {
 			}
 			body := op.page("/console/analytics")
 			for _, c := range []struct{ chart, label, series, value string }{
-				{"delivery-latency", day(today), "p95", "1900.00"},
-				{"delivery-latency", day(yesterday), "p95", "3000.00"},
-				{"delivery-latency", day(r.today.AddDate(0, 0, -10)), "p95", "9000.00"},
+				{"delivery-latency", day(today), "p95", "1.90"},
+				{"delivery-latency", day(yesterday), "p95", "3.00"},
+				{"delivery-latency", day(r.today.AddDate(0, 0, -10)), "p95", "9.00"},
 				{"delivery-failures", day(today), "smpp", "1.00"},
 				{"delivery-failures", day(today), "none reached", "1.00"},
 				{"delivery-failures", day(today), "webhook", "0.00"},
@@ -123,7 +123,7 @@ func TestACSConsoleAnalyticsChartsCodeDelivery(t *testing.T) {
 			// The issuer filter reaches the delivery charts: bank-m's only failure is its webhook's.
 			body = op.page("/console/analytics?issuer=bank-m")
 			if bar(body, "delivery-failures", day(today), "smpp", "1.00") || !bar(body, "delivery-failures", day(yesterday), "webhook", "1.00") ||
-				!bar(body, "delivery-latency", day(yesterday), "p95", "3000.00") {
+				!bar(body, "delivery-latency", day(yesterday), "p95", "3.00") {
 				t.Errorf("bank-m's delivery charts show:\n%s", body)
 			}
 		})
