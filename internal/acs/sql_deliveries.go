@@ -18,7 +18,7 @@ import (
 // and no provider text, only the provider's name and a class of error.
 
 // RecordDelivery stores the tries of one message the queue is done with, each with the issuer of
-// its transaction (” when the transaction cannot be found).
+// its transaction (empty when the transaction cannot be found).
 func (s *SQLStore) RecordDelivery(ctx context.Context, d notify.Delivery) error {
 	if len(d.Attempts) == 0 {
 		return nil
