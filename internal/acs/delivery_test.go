@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,8 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/store/storetest"
 )
 
 // relay is an in-process SMTP server (go-smtp) that keeps every mail it accepts.
@@ -354,5 +357,35 @@ func TestEachCodeDeliveryIsRecordedWithItsProvider(t *testing.T) {
 				t.Errorf("bank-a's providers = %+v", stats)
 			}
 		})
+	}
+}
+
+// A store that cannot take the record costs the record, logged without the destination or the
+// code, and nothing of the delivery.
+func TestADeliveryRecordThatCannotBeWrittenLeavesTheCodeSent(t *testing.T) {
+	db, err := store.Open(context.Background(), storetest.SQLiteDSN(t), store.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := acs.NewSQLStore(db, newKeyring(t).ring(t))
+	db.Close() // the store has gone away
+	var logs syncBuffer
+	outbox := notify.NewOutbox(10)
+	q := notify.NewQueue(outbox, notify.QueueConfig{Observe: st.DeliveryRecorder(slog.New(slog.NewTextHandler(&logs, nil)))})
+	defer q.Close(context.Background())
+	id, err := q.Enqueue(notify.Message{Channel: notify.Email, To: email, Code: "864209", TransactionID: "tx-1", Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "recording a code delivery failed"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line says the record failed:\n%s", logs.String())
+		}
+	}
+	if st, _ := q.Status(id); st.State != notify.Sent || len(outbox.Messages(email)) != 1 {
+		t.Errorf("the code's delivery changed: %+v", st)
+	}
+	if l := logs.String(); !strings.Contains(l, id) || strings.Contains(l, "taro") || strings.Contains(l, "864209") {
+		t.Errorf("the log line should name the message and nothing of the cardholder:\n%s", l)
 	}
 }
