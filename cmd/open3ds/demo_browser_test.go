@@ -11,7 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/browsertest"
+	"github.com/open3ds/open3ds/internal/store"
 )
 
 // The shopper's side of the demo, in a real Chromium: the shop page, the checkout script, the 3DS
@@ -216,7 +218,8 @@ func TestChromiumClosingTheChallengeEndsThePurchase(t *testing.T) {
 }
 
 func TestChromiumWrongCodesThriceEndNotAuthenticated(t *testing.T) {
-	d := startTestDemo(t, filepath.Join(t.TempDir(), "open3ds-data"), 0)
+	dir := filepath.Join(t.TempDir(), "open3ds-data")
+	d := startTestDemo(t, dir, 0)
 	tab := browsertest.Start(t, browsertest.Options{Width: 1200, Height: 900})
 	s := &shopper{t: t, ctx: tab, d: d}
 	s.checkout("4000010000001009", "")
@@ -226,5 +229,16 @@ func TestChromiumWrongCodesThriceEndNotAuthenticated(t *testing.T) {
 	}
 	if heading, status := s.order(); status != "N" || !strings.HasPrefix(heading, "Not authenticated") {
 		t.Errorf("after three wrong codes: %q %q", heading, status)
+	}
+	// The demo's ACS recorded the code's delivery by its outbox, for its console's Delivery page.
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "acs.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stats, err := acs.NewSQLStore(db, nil).DeliveryStats(context.Background(), acs.DeliveryFind{From: time.Now().Add(-time.Hour),
+		To: time.Now().Add(time.Hour)})
+	if err != nil || len(stats) != 1 || stats[0].Provider != "outbox" || stats[0].Channel != "sms" || stats[0].Sent != 1 {
+		t.Errorf("the demo's delivery records: %+v (%v), want one SMS sent by the outbox", stats, err)
 	}
 }

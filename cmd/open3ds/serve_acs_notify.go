@@ -159,7 +159,8 @@ func openDelivery(ctx context.Context, cfg *acsConfig, log *slog.Logger, txs *ac
 		}
 		senders.ByIssuer[id] = r
 	}
-	d.queue = notify.NewQueue(senders, notify.QueueConfig{Logger: log})
+	// Each code's outcome goes to the store on the queue's worker, for the console's Delivery page.
+	d.queue = notify.NewQueue(senders, notify.QueueConfig{Logger: log, Observe: txs.DeliveryRecorder(log)})
 	return d, nil
 }
 

@@ -107,7 +107,8 @@ func TestServeACSSendsEachIssuersCodesThroughItsChosenProviders(t *testing.T) {
 	sink := startMailSink(t)
 	cfg := &acsConfig{NotifyIssuers: []string{"bank-a=/smtp"}}
 	cfg.Notify.SMTP.Addr, cfg.Notify.SMTP.From, cfg.Notify.SMTP.Security = sink.addr, "otp@bank-a.example", "none"
-	d, err := openDelivery(context.Background(), cfg, slog.New(slog.DiscardHandler), notifyStore(t))
+	st := notifyStore(t)
+	d, err := openDelivery(context.Background(), cfg, slog.New(slog.DiscardHandler), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +135,19 @@ func TestServeACSSendsEachIssuersCodesThroughItsChosenProviders(t *testing.T) {
 	}
 	if len(d.outbox.Messages("b@example.com")) != 1 || len(d.outbox.Messages("a@example.com")) != 0 {
 		t.Errorf("the outbox should hold bank-b's code alone")
+	}
+	// The queue records each code's provider for the console's Delivery page, once it is done.
+	for issuer, want := range map[string]string{"bank-a": "smtp", "bank-b": "outbox"} {
+		var stats []acs.ProviderStats
+		for deadline := time.Now().Add(5 * time.Second); len(stats) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if stats, err = st.DeliveryStats(context.Background(), acs.DeliveryFind{From: time.Now().Add(-time.Hour),
+				To: time.Now().Add(time.Hour), Issuer: issuer}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(stats) != 1 || stats[0].Provider != want || stats[0].Channel != "email" || stats[0].Sent != 1 {
+			t.Errorf("%s's deliveries are recorded as %+v, want one sent by %s", issuer, stats, want)
+		}
 	}
 }
 

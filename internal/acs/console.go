@@ -16,8 +16,8 @@ import (
 	"github.com/open3ds/open3ds/internal/store"
 )
 
-// The issuer's pages of the ACS console: cardholders (and unlocking a locked card), transactions
-// and the analytics of frictionless and challenged authentications. Every page shows PANs masked
+// The issuer's pages of the ACS console: cardholders (and unlocking a locked card), transactions,
+// the delivery of one-time codes per provider and the analytics of frictionless and challenged authentications. Every page shows PANs masked
 // and contact details masked; nothing here opens a sealed PAN.
 
 //go:embed console_templates/*.html
@@ -29,6 +29,7 @@ var (
 	transactionsPage = console.ParsePage(consoleFiles, "console_templates/transactions.html")
 	transactionPage  = console.ParsePage(consoleFiles, "console_templates/transaction.html")
 	analyticsPage    = console.ParsePage(consoleFiles, "console_templates/analytics.html")
+	deliveryPage     = console.ParsePage(consoleFiles, "console_templates/delivery.html")
 )
 
 type consolePages struct {
@@ -48,6 +49,7 @@ func AddConsole(c *console.Console, st *SQLStore, lock otp.Policy) {
 	c.Page(console.NavItem{Path: "/transactions", Label: "Transactions", Group: "Issuer"}, console.ReadOnly, p.transactions)
 	c.Page(console.NavItem{Path: "/transactions/{id}"}, console.ReadOnly, p.transaction)
 	c.Page(console.NavItem{Path: "/issuers", Label: "Issuers", Group: "Issuer"}, console.ReadOnly, p.issuers)
+	c.Page(console.NavItem{Path: "/delivery", Label: "Delivery", Group: "Issuer"}, console.ReadOnly, p.delivery)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 

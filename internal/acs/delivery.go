@@ -43,7 +43,7 @@ func (s *IssuerSenders) senderFor(ctx context.Context, acsTransID string) (notif
 	}
 	t, err := s.Transactions.Transaction(ctx, acsTransID)
 	if err != nil {
-		return nil, fmt.Errorf("acs: finding the issuer of a code: %w", err)
+		return nil, &classedError{class: "issuer_lookup", err: fmt.Errorf("acs: finding the issuer of a code: %w", err)}
 	}
 	if own, ok := s.ByIssuer[t.IssuerID]; ok && own != nil {
 		return own, nil
@@ -53,7 +53,18 @@ func (s *IssuerSenders) senderFor(ctx context.Context, acsTransID string) (notif
 
 func (s *IssuerSenders) orDefault() (notify.Sender, error) {
 	if s.Default == nil {
-		return nil, &notify.PermanentError{Err: fmt.Errorf("acs: no sender configured")}
+		return nil, &notify.PermanentError{Err: &classedError{class: "no_sender", err: fmt.Errorf("acs: no sender configured")}}
 	}
 	return s.Default, nil
 }
+
+// classedError names, for the delivery records, why a code failed before reaching any provider
+// (notify.ErrorClass reads DeliveryClass).
+type classedError struct {
+	class string
+	err   error
+}
+
+func (e *classedError) Error() string         { return e.err.Error() }
+func (e *classedError) Unwrap() error         { return e.err }
+func (e *classedError) DeliveryClass() string { return e.class }

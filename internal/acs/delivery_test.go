@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,6 +19,8 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/store/storetest"
 )
 
 // relay is an in-process SMTP server (go-smtp) that keeps every mail it accepts.
@@ -222,5 +227,165 @@ func BenchmarkIssuerSendersRouting(b *testing.B) {
 		if _, err := senders.Send(ctx, m); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// useRecordedSenders is useSenders with the store recording each delivery, as the ACS runs.
+func (s *shop) useRecordedSenders(tb testing.TB, sender notify.Sender) {
+	tb.Helper()
+	q := notify.NewQueue(sender, notify.QueueConfig{Timeout: 5 * time.Second, Observe: s.e.store.DeliveryRecorder(nil)})
+	tb.Cleanup(func() { q.Close(context.Background()) })
+	s.b.Notify = q
+}
+
+// deliveryRecords waits until the store holds n tries of transaction id and returns them, in order,
+// as "channel provider outcome class issuer".
+func deliveryRecords(tb testing.TB, s *shop, id string, n int) []string {
+	tb.Helper()
+	db := s.e.db
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		rows, err := db.Reader().QueryContext(context.Background(), db.Rebind(`SELECT channel, provider, outcome, error_class,
+			issuer_id, latency_ms FROM acs_deliveries WHERE acs_trans_id = ? ORDER BY queued_at, attempt`), id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var out []string
+		for rows.Next() {
+			var ch, prov, outcome, class, issuer string
+			var ms int64
+			if err := rows.Scan(&ch, &prov, &outcome, &class, &issuer, &ms); err != nil {
+				tb.Fatal(err)
+			}
+			if ms < 0 || ms > 5000 {
+				tb.Errorf("a try of %s took %d ms", id, ms)
+			}
+			out = append(out, strings.Join([]string{ch, prov, outcome, class, issuer}, " "))
+		}
+		rows.Close()
+		if len(out) >= n || time.Now().After(deadline) {
+			return out
+		}
+	}
+}
+
+// A code's delivery is recorded as it really went: over a real SMTP relay, through a real SMS
+// gateway that refuses it (the code then goes by e-mail), and to a relay that is down; the records
+// name the issuer and the provider and hold no destination.
+func TestEachCodeDeliveryIsRecordedWithItsProvider(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			s := newShopOn(t, be.open)
+			mail := startRelay(t)
+			smtpSender, err := notify.NewSMTPSender(notify.SMTPConfig{Addr: mail.addr, From: "Bank A <otp@bank-a.example>", Security: notify.NoTLS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The bank's SMS gateway refuses every message, echoing the number as gateways do.
+			gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				http.Error(w, "invalid destination in "+string(body), http.StatusBadRequest)
+			}))
+			defer gateway.Close()
+			sms, err := notify.NewWebhookSender(notify.WebhookConfig{URL: gateway.URL, Secret: []byte("0123456789abcdef")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.useRecordedSenders(t, &acs.IssuerSenders{Transactions: s.e.store, Default: s.outbox,
+				ByIssuer: map[string]notify.Sender{"bank-a": notify.Router{notify.Email: smtpSender, notify.SMS: sms}}})
+
+			id, server := s.challenge(t, "en-GB")
+			p := s.act(t, s.start(t, id, server), "send", "dest", "email:0")
+			p = s.act(t, p, "submit", "code", mail.mailedCode(t, email))
+			if cres, _ := s.final(t, p, id); cres.TransStatus != "Y" {
+				t.Errorf("the mailed code gave transStatus %s", cres.TransStatus)
+			}
+			if got := deliveryRecords(t, s, id, 1); len(got) != 1 || got[0] != "email smtp sent  bank-a" {
+				t.Errorf("the mailed code is recorded as %q", got)
+			}
+
+			id, server = s.challenge(t, "en-GB")
+			s.refresh(t, s.act(t, s.start(t, id, server), "send", "dest", "sms:0"), "Sent.")
+			if got := deliveryRecords(t, s, id, 2); len(got) != 2 || got[0] != "sms webhook fell_back rejected bank-a" ||
+				got[1] != "email smtp sent  bank-a" {
+				t.Errorf("the refused SMS that went by e-mail is recorded as %q", got)
+			}
+
+			// The relay goes down: the code cannot be sent and the page says so.
+			down, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			down.Close()
+			deadSMTP, err := notify.NewSMTPSender(notify.SMTPConfig{Addr: down.Addr().String(), From: "Bank A <otp@bank-a.example>", Security: notify.NoTLS})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.useRecordedSenders(t, &acs.IssuerSenders{Transactions: s.e.store, Default: s.outbox,
+				ByIssuer: map[string]notify.Sender{"bank-a": notify.Router{notify.Email: deadSMTP, notify.SMS: sms}}})
+			id, server = s.challenge(t, "en-GB")
+			s.refresh(t, s.act(t, s.start(t, id, server), "send", "dest", "email:0"), "Sending failed")
+			if got := deliveryRecords(t, s, id, 1); len(got) != 1 || got[0] != "email smtp failed unreachable bank-a" {
+				t.Errorf("the code the dead relay could not take is recorded as %q", got)
+			}
+
+			// No record holds the cardholder's number or address, whole or masked.
+			var all strings.Builder
+			rows, err := s.e.db.Reader().QueryContext(context.Background(), `SELECT message_id || ' ' || issuer_id || ' ' ||
+				acs_trans_id || ' ' || channel || ' ' || provider || ' ' || outcome || ' ' || error_class FROM acs_deliveries`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				all.WriteString(line + "\n")
+			}
+			rows.Close()
+			if text := all.String(); strings.ContainsAny(text, "@•+") || strings.Contains(text, "7700900123") {
+				t.Errorf("a delivery record holds a destination:\n%s", text)
+			}
+
+			stats, err := s.e.store.DeliveryStats(context.Background(), acs.DeliveryFind{From: time.Now().Add(-time.Hour),
+				To: time.Now().Add(time.Hour), Issuer: "bank-a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stats) != 2 || stats[0].Provider != "smtp" || stats[0].Sent != 2 || stats[0].Failed != 1 ||
+				stats[1].Provider != "webhook" || stats[1].FellBack != 1 || stats[1].LastClass != "rejected" {
+				t.Errorf("bank-a's providers = %+v", stats)
+			}
+		})
+	}
+}
+
+// A store that cannot take the record costs the record, logged without the destination or the
+// code, and nothing of the delivery.
+func TestADeliveryRecordThatCannotBeWrittenLeavesTheCodeSent(t *testing.T) {
+	db, err := store.Open(context.Background(), storetest.SQLiteDSN(t), store.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := acs.NewSQLStore(db, newKeyring(t).ring(t))
+	db.Close() // the store has gone away
+	var logs syncBuffer
+	outbox := notify.NewOutbox(10)
+	q := notify.NewQueue(outbox, notify.QueueConfig{Observe: st.DeliveryRecorder(slog.New(slog.NewTextHandler(&logs, nil)))})
+	defer q.Close(context.Background())
+	id, err := q.Enqueue(notify.Message{Channel: notify.Email, To: email, Code: "864209", TransactionID: "tx-1", Locale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "recording a code delivery failed"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line says the record failed:\n%s", logs.String())
+		}
+	}
+	if st, _ := q.Status(id); st.State != notify.Sent || len(outbox.Messages(email)) != 1 {
+		t.Errorf("the code's delivery changed: %+v", st)
+	}
+	if l := logs.String(); !strings.Contains(l, id) || strings.Contains(l, "taro") || strings.Contains(l, "864209") {
+		t.Errorf("the log line should name the message and nothing of the cardholder:\n%s", l)
 	}
 }

@@ -28,8 +28,9 @@ const ofExpired = `EXISTS (SELECT 1 FROM acs_transactions t WHERE t.acs_trans_id
 
 // RetentionSpec is the ACS's retention: the rows about a transaction (its challenge, app challenge,
 // decoupled approval, RReq, risk input) go before the transaction's own row, so that none is left
-// behind; the device data of the 3DS Method, the failed code entries and the exchanges go by their
-// own age. Kept: issuers, card ranges, cardholders and fraud reports, which are not transactions.
+// behind; the device data of the 3DS Method, the failed code entries, the code delivery records and
+// the exchanges go by their own age. Kept: issuers, card ranges, cardholders and fraud reports,
+// which are not transactions.
 func RetentionSpec() retention.Spec {
 	byTx := func(name string) retention.Table {
 		return retention.Table{Name: name, Key: []string{"acs_trans_id"}, Where: ofExpired, Args: acsArgs}
@@ -48,6 +49,9 @@ func RetentionSpec() retention.Spec {
 		// A failed entry counts towards the card lock only within the issuer's lock window (a day by
 		// default), far shorter than any retention age.
 		{Name: "acs_otp_failures", Key: []string{"pan_hash", "failed_at"}, Where: `r.failed_at < ?`, Args: beforeArg},
+		// A delivery record names no cardholder and serves only the console's counts, so it goes by
+		// its own age, whatever became of its transaction.
+		{Name: "acs_deliveries", Key: []string{"message_id", "attempt"}, Where: `r.finished_at < ?`, Args: beforeArg},
 		{Name: "exchanges", Key: []string{"id"}, Where: `r.role = 'acs' AND r.started_at < ?
 			AND NOT EXISTS (SELECT 1 FROM acs_transactions t WHERE t.acs_trans_id = r.acs_trans_id AND ` + acsInProgress + `)`,
 			Args: beforeArg},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/acs"
+	"github.com/open3ds/open3ds/internal/notify"
 	"github.com/open3ds/open3ds/internal/retention"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -91,6 +92,15 @@ func retentionFixture(t *testing.T, s *acs.SQLStore) (gone, kept []string) {
 			t.Fatal(err)
 		}
 	}
+	// A code delivery record of each age, the old one's transaction kept (a recurring prior).
+	for _, at := range []time.Time{old, young} {
+		if err := s.RecordDelivery(ctx, notify.Delivery{ID: "msg-" + at.Format("0102"), TransactionID: "old-recurring-prior",
+			Queued: at, Attempts: []notify.Attempt{{Channel: notify.SMS, Provider: "smpp", Outcome: notify.OutcomeFellBack,
+				ErrorClass: notify.ClassTimeout, Started: at, Finished: at.Add(time.Second)}, {Channel: notify.Email,
+				Provider: "smtp", Outcome: notify.OutcomeSent, Started: at.Add(time.Second), Finished: at.Add(2 * time.Second)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return gone, kept
 }
 
@@ -158,11 +168,14 @@ func TestRetentionRemovesOldFinishedTransactionsAndKeepsTheRest(t *testing.T) {
 				if n := countRows(t, db, "SELECT count(*) FROM acs_otp_failures"); n != 1 {
 					t.Errorf("%d failed code entries left, want the young one", n)
 				}
+				if n := countRows(t, db, "SELECT count(*) FROM acs_deliveries WHERE message_id = ?", "msg-"+retentionNow.Add(-10*24*time.Hour).Format("0102")); n != 2 {
+					t.Errorf("%d delivery records of the young message left, want its 2 tries", n)
+				}
 				if n := countRows(t, db, "SELECT count(*) FROM acs_device_data"); n != 1 {
 					t.Errorf("%d device data rows left, want the young one", n)
 				}
 				want := map[string]int64{"acs_transactions": 2, "acs_challenges": 1, "acs_rreq_outbox": 1, "acs_risk_inputs": 2,
-					"exchanges": 2, "acs_otp_failures": 1, "acs_device_data": 1, "acs_app_challenges": 0, "acs_decoupled": 0}
+					"exchanges": 2, "acs_otp_failures": 1, "acs_device_data": 1, "acs_app_challenges": 0, "acs_decoupled": 0, "acs_deliveries": 2}
 				for table, n := range want {
 					if r.Rows[table] != n {
 						t.Errorf("report: %d rows of %s, want %d (%v)", r.Rows[table], table, n, r.Rows)

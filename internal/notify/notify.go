@@ -10,10 +10,14 @@
 //
 //	senders, err := notify.Open(ctx, cfg.Notify, log) // binds SMPP, checks SMTP settings
 //	defer senders.Close()
-//	queue := notify.NewQueue(senders.Router, notify.QueueConfig{Logger: log})
+//	queue := notify.NewQueue(senders.Router, notify.QueueConfig{Logger: log, Observe: record})
 //	id, err := queue.Enqueue(notify.Message{Channel: notify.SMS, To: phone, FallbackEmail: email, …})
 //	st, _ := queue.Status(id) // queued, sent or failed (with the reason, destinations masked)
 //	if senders.Outbox != nil { mux.Handle("/outbox/", http.StripPrefix("/outbox", senders.Outbox.Handler())) }
+//
+// Observe, when set, hears on the worker of every message the queue is done with: each provider's
+// try with its outcome (sent, failed, timed_out, fell_back), its timing and a fixed class of error
+// (ErrorClass), never the provider's words. The ACS stores them for its console's Delivery page.
 package notify
 
 import (

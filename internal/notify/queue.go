@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,54 @@ type QueueConfig struct {
 	Timeout time.Duration // per delivery attempt, 30 s
 	Keep    int           // statuses remembered, oldest forgotten first, 10000
 	Logger  *slog.Logger  // where outcomes go (masked), discarded when nil
+	// Observe, when set, is told of each message once it is sent or has failed for good, on the
+	// worker that delivered it, so that a store can record the outcome off the shopper's request.
+	// The worker waits for it: it should be quick and bound its own time. A panic in it is logged.
+	Observe func(Delivery)
+}
+
+// Outcome is how one provider's try at a message ended.
+type Outcome string
+
+// The outcomes of a try.
+const (
+	OutcomeSent     Outcome = "sent"
+	OutcomeFailed   Outcome = "failed"
+	OutcomeTimedOut Outcome = "timed_out" // the provider did not answer within QueueConfig.Timeout
+	// OutcomeFellBack is an SMS that failed (in any way) when the message named a fallback
+	// address: the code went on by e-mail, in the next try.
+	OutcomeFellBack Outcome = "fell_back"
+)
+
+// Attempt is one provider's try at a message. It holds neither the destination nor the
+// provider's words, which may quote it: only a class of error.
+type Attempt struct {
+	Channel Channel
+	// Provider names the sender that took or refused the message ("smtp", "smpp", …), empty when
+	// the message failed before reaching one (no sender for its channel).
+	Provider string
+	Outcome  Outcome
+	// ErrorClass says why a failed try failed, as ErrorClass words it; empty when sent.
+	ErrorClass        string
+	Started, Finished time.Time
+}
+
+// Delivery is what the queue reports to QueueConfig.Observe about a message it is done with.
+type Delivery struct {
+	ID            string
+	TransactionID string
+	Queued        time.Time
+	// Attempts are the tries in order: one, or two when an SMS fell back to e-mail. The last one's
+	// outcome is the message's.
+	Attempts []Attempt
+}
+
+// State is the message's final state, Sent or Failed.
+func (d Delivery) State() State {
+	if n := len(d.Attempts); n > 0 && d.Attempts[n-1].Outcome == OutcomeSent {
+		return Sent
+	}
+	return Failed
 }
 
 // Queue sends messages in the background so the caller never waits on a provider.
@@ -50,7 +99,7 @@ type Queue struct {
 	sender Sender
 	cfg    QueueConfig
 	log    *slog.Logger
-	work   chan Message
+	work   chan queued
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
@@ -84,7 +133,7 @@ func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q := &Queue{sender: sender, cfg: cfg, log: log, work: make(chan Message, cfg.Size), statuses: map[string]*Status{}}
+	q := &Queue{sender: sender, cfg: cfg, log: log, work: make(chan queued, cfg.Size), statuses: map[string]*Status{}}
 	for range cfg.Workers {
 		q.wg.Add(1)
 		go q.worker()
@@ -106,7 +155,7 @@ func (q *Queue) Enqueue(m Message) (string, error) {
 		return "", ErrQueueClosed
 	}
 	select {
-	case q.work <- m:
+	case q.work <- queued{m, time.Now()}:
 	default:
 		return "", ErrQueueFull
 	}
@@ -161,18 +210,39 @@ func (q *Queue) set(s Status) {
 	q.mu.Unlock()
 }
 
+// queued is a message waiting for a worker, with the time it was accepted.
+type queued struct {
+	m  Message
+	at time.Time
+}
+
 func (q *Queue) worker() {
 	defer q.wg.Done()
-	for m := range q.work {
-		q.set(q.deliver(m))
+	for w := range q.work {
+		d := Delivery{ID: w.m.ID, TransactionID: w.m.TransactionID, Queued: w.at}
+		q.set(q.deliver(w.m, &d))
+		q.observe(d)
 	}
 }
 
+// observe hands d to the observer; a panicking observer costs its record, not the worker.
+func (q *Queue) observe(d Delivery) {
+	if q.cfg.Observe == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			q.log.Error("notification observer panicked", "id", d.ID, "panic", fmt.Sprint(p))
+		}
+	}()
+	q.cfg.Observe(d)
+}
+
 // deliver sends one message and, when an SMS fails and the message names a fallback address,
-// sends the same code by e-mail.
-func (q *Queue) deliver(m Message) Status {
+// sends the same code by e-mail. It adds each try to d.
+func (q *Queue) deliver(m Message, d *Delivery) Status {
 	st := Status{ID: m.ID, Channel: m.Channel, To: Mask(m.Channel, m.To)}
-	rc, err := q.attempt(m)
+	rc, err := q.try(m, d)
 	if err == nil {
 		st.State, st.Receipt = Sent, rc
 		q.log.Info("notification sent", "id", m.ID, "channel", m.Channel, "to", st.To, "provider", rc.Provider)
@@ -186,7 +256,8 @@ func (q *Queue) deliver(m Message) Status {
 	}
 	fb := m
 	fb.Channel, fb.To, fb.FallbackEmail = Email, m.FallbackEmail, ""
-	rc, fbErr := q.attempt(fb)
+	d.Attempts[len(d.Attempts)-1].Outcome = OutcomeFellBack
+	rc, fbErr := q.try(fb, d)
 	st.Channel, st.To, st.FellBack = Email, Mask(Email, fb.To), true
 	if fbErr != nil {
 		st.State, st.Reason = Failed, fmt.Sprintf("sms: %s; e-mail fallback: %s", reason, scrub(fbErr, m))
@@ -198,13 +269,30 @@ func (q *Queue) deliver(m Message) Status {
 	return st
 }
 
+// try makes one attempt and adds it to d.
+func (q *Queue) try(m Message, d *Delivery) (Receipt, error) {
+	a := Attempt{Channel: m.Channel, Started: time.Now()}
+	rc, err := q.attempt(m)
+	a.Finished, a.Provider = time.Now(), rc.Provider
+	switch a.ErrorClass = ErrorClass(err); {
+	case err == nil:
+		a.Outcome = OutcomeSent
+	case a.ErrorClass == ClassTimeout:
+		a.Outcome = OutcomeTimedOut
+	default:
+		a.Outcome = OutcomeFailed
+	}
+	d.Attempts = append(d.Attempts, a)
+	return rc, err
+}
+
 func (q *Queue) attempt(m Message) (rc Receipt, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Timeout)
 	defer cancel()
 	defer func() {
 		// A sender that panics fails its message, not the process.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("notify: sender panicked: %v", p)
+			err = fmt.Errorf("%w: %v", errPanicked, p)
 		}
 	}()
 	return q.sender.Send(ctx, m)
@@ -230,4 +318,44 @@ func scrub(err error, m Message) string {
 		}
 	}
 	return s
+}
+
+// The classes of error ErrorClass gives: fixed words, safe to store and show, as a provider's own
+// text may quote the destination.
+const (
+	ClassTimeout     = "timeout"             // no answer within the time allowed
+	ClassUnreachable = "unreachable"         // no connection to the provider
+	ClassRejected    = "rejected"            // the provider refused the message for good
+	ClassUnsupported = "unsupported_channel" // no sender carries the message's channel
+	ClassPanic       = "sender_panic"        // the sender panicked
+	ClassTemporary   = "temporary"           // any other failure, which a later try may not repeat
+)
+
+var errPanicked = errors.New("notify: sender panicked")
+
+// ErrorClass sorts a sender's error into one of the classes above, or the class an error in its
+// chain names with a DeliveryClass() string method (a router of the caller's own failing before
+// any provider); "" for nil.
+func ErrorClass(err error) string {
+	var classed interface{ DeliveryClass() string }
+	var ne net.Error
+	var op *net.OpError
+	var pe *PermanentError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &classed):
+		return classed.DeliveryClass()
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return ClassTimeout
+	case errors.Is(err, errPanicked):
+		return ClassPanic
+	case errors.Is(err, ErrUnsupportedChannel):
+		return ClassUnsupported
+	case errors.As(err, &op) && op.Op == "dial":
+		return ClassUnreachable
+	case errors.As(err, &pe):
+		return ClassRejected
+	}
+	return ClassTemporary
 }

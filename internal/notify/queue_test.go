@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,5 +150,136 @@ func TestAPanickingSenderFailsOnlyItsMessage(t *testing.T) {
 	id, _ := q.Enqueue(message(notify.Email, "a@example.com"))
 	if st := waitFor(t, q, id); st.State != notify.Failed || !strings.Contains(st.Reason, "panicked") {
 		t.Fatalf("status = %+v", st)
+	}
+}
+
+// observed collects what a queue reports to its observer.
+type observed struct {
+	mu sync.Mutex
+	ds []notify.Delivery
+}
+
+func (o *observed) observe(d notify.Delivery) {
+	o.mu.Lock()
+	o.ds = append(o.ds, d)
+	o.mu.Unlock()
+}
+
+// wait returns the delivery of message id once the queue has reported it.
+func (o *observed) wait(t *testing.T, id string) notify.Delivery {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		o.mu.Lock()
+		for _, d := range o.ds {
+			if d.ID == id {
+				o.mu.Unlock()
+				return d
+			}
+		}
+		o.mu.Unlock()
+	}
+	t.Fatalf("message %s was never reported", id)
+	return notify.Delivery{}
+}
+
+// The observer hears of every message the queue is done with, each provider's try with its
+// outcome and a class of error that never quotes the provider, which may echo the destination.
+func TestTheObserverHearsEachTryWithItsOutcome(t *testing.T) {
+	ms := startMailServer(t, true)
+	mail := smtpSender(t, notify.SMTPConfig{Addr: ms.addr, Username: "otp-sender", Password: "s3cret"})
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close() // nothing listens there any more: connecting is refused
+	down := smtpSender(t, notify.SMTPConfig{Addr: closed.Addr().String()})
+	hung := notify.SenderFunc(func(ctx context.Context, m notify.Message) (notify.Receipt, error) {
+		<-ctx.Done()
+		return notify.Receipt{Channel: notify.SMS, Provider: "hung-gateway"}, ctx.Err()
+	})
+	type try struct {
+		ch       notify.Channel
+		provider string
+		outcome  notify.Outcome
+		class    string
+	}
+	cases := []struct {
+		name   string
+		router notify.Router
+		m      notify.Message
+		want   []try
+		state  notify.State
+	}{
+		{"a mail the relay takes is sent", notify.Router{notify.Email: mail}, message(notify.Email, "taro@example.jp"),
+			[]try{{notify.Email, "smtp", notify.OutcomeSent, ""}}, notify.Sent},
+		{"a refused address is rejected", notify.Router{notify.Email: mail}, message(notify.Email, "reject-me@example.jp"),
+			[]try{{notify.Email, "smtp", notify.OutcomeFailed, notify.ClassRejected}}, notify.Failed},
+		{"a relay that is down is unreachable", notify.Router{notify.Email: down}, message(notify.Email, "taro@example.jp"),
+			[]try{{notify.Email, "smtp", notify.OutcomeFailed, notify.ClassUnreachable}}, notify.Failed},
+		{"a channel without a sender fails before any provider", notify.Router{notify.Email: mail}, message(notify.SMS, "+81 90 1234 5678"),
+			[]try{{notify.SMS, "", notify.OutcomeFailed, notify.ClassUnsupported}}, notify.Failed},
+		{"a hung SMS gateway times out and the code falls back to e-mail", notify.Router{notify.SMS: hung, notify.Email: mail},
+			func() notify.Message {
+				m := message(notify.SMS, "+81 90 1234 5678")
+				m.FallbackEmail = "taro@example.jp"
+				return m
+			}(),
+			[]try{{notify.SMS, "hung-gateway", notify.OutcomeFellBack, notify.ClassTimeout}, {notify.Email, "smtp", notify.OutcomeSent, ""}},
+			notify.Sent},
+		{"a hung SMS gateway without a fallback times out", notify.Router{notify.SMS: hung}, message(notify.SMS, "+81 90 1234 5678"),
+			[]try{{notify.SMS, "hung-gateway", notify.OutcomeTimedOut, notify.ClassTimeout}}, notify.Failed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var o observed
+			q := notify.NewQueue(tc.router, notify.QueueConfig{Timeout: 300 * time.Millisecond, Observe: o.observe})
+			defer q.Close(context.Background())
+			before := time.Now()
+			id, err := q.Enqueue(tc.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := o.wait(t, id)
+			if d.TransactionID != tc.m.TransactionID || d.State() != tc.state || d.Queued.Before(before) {
+				t.Errorf("delivery = %+v, want state %s", d, tc.state)
+			}
+			if st, _ := q.Status(id); st.State != tc.state {
+				t.Errorf("the observer heard before the status was set: %+v", st)
+			}
+			if len(d.Attempts) != len(tc.want) {
+				t.Fatalf("tries = %+v, want %+v", d.Attempts, tc.want)
+			}
+			last := d.Queued
+			for i, a := range d.Attempts {
+				got := try{a.Channel, a.Provider, a.Outcome, a.ErrorClass}
+				if got != tc.want[i] {
+					t.Errorf("try %d = %+v, want %+v", i, got, tc.want[i])
+				}
+				if a.Started.Before(last) || a.Finished.Before(a.Started) {
+					t.Errorf("try %d ran from %v to %v, after %v", i, a.Started, a.Finished, last)
+				}
+				last = a.Finished
+			}
+		})
+	}
+}
+
+func TestAPanickingObserverLeavesTheQueueWorking(t *testing.T) {
+	outbox := notify.NewOutbox(10)
+	var logs strings.Builder
+	q := notify.NewQueue(outbox, notify.QueueConfig{Workers: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Observe: func(notify.Delivery) { panic("store gone") }})
+	defer q.Close(context.Background())
+	for range 2 {
+		id, err := q.Enqueue(message(notify.Email, "a@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := waitFor(t, q, id); st.State != notify.Sent {
+			t.Fatalf("status = %+v", st)
+		}
+	}
+	if len(outbox.Messages("")) != 2 {
+		t.Fatalf("the worker stopped after the observer panicked")
 	}
 }
