@@ -16,9 +16,10 @@ import (
 	"github.com/open3ds/open3ds/internal/store"
 )
 
-// The issuer's pages of the ACS console: cardholders (and unlocking a locked card), transactions
-// and the analytics of frictionless and challenged authentications. Every page shows PANs masked
-// and contact details masked; nothing here opens a sealed PAN.
+// The issuer's pages of the ACS console: cardholders (and unlocking a locked card), transactions,
+// the issuers and a preview of their challenge pages (console_preview.go), and the analytics of
+// frictionless and challenged authentications. Every page shows PANs masked and contact details
+// masked; nothing here opens a sealed PAN.
 
 //go:embed console_templates/*.html
 var consoleFiles embed.FS
@@ -48,6 +49,10 @@ func AddConsole(c *console.Console, st *SQLStore, lock otp.Policy) {
 	c.Page(console.NavItem{Path: "/transactions", Label: "Transactions", Group: "Issuer"}, console.ReadOnly, p.transactions)
 	c.Page(console.NavItem{Path: "/transactions/{id}"}, console.ReadOnly, p.transaction)
 	c.Page(console.NavItem{Path: "/issuers", Label: "Issuers", Group: "Issuer"}, console.ReadOnly, p.issuers)
+	c.Page(console.NavItem{Path: previewPath, Label: "Challenge preview", Group: "Issuer"}, console.ReadOnly, p.challengePreview)
+	c.Page(console.NavItem{Path: previewPath + "/frame"}, console.ReadOnly, p.challengePreviewFrame)
+	c.Page(console.NavItem{Path: previewPath + "/static/{file}"}, console.ReadOnly, p.challengePreviewStatic)
+	c.Page(console.NavItem{Path: previewPath + "/preview.css"}, console.ReadOnly, p.challengePreviewStyle)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 
