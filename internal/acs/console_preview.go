@@ -70,7 +70,7 @@ var previewSteps = []previewStep{
 	{"code", "Enter the code (just sent)"},
 	{"send-failed", "Enter the code (sending failed)"},
 	{"wrong", "Wrong code, attempts left"},
-	{"resend-wait", "New code asked for too soon"},
+	{"resend-wait", "Another channel asked for too soon"},
 	{"resent", "New code sent"},
 	{"no-resends", "No new code left"},
 	{"authenticated", "Ended: authenticated"},
@@ -126,26 +126,22 @@ func languageName(lang string) string {
 	return lang
 }
 
-// readPreview checks the issuer, language and step a request names; empty ones take the first
-// issuer, English and the first step.
-func (p *consolePages) readPreview(r *console.Request) (previewQuery, []Issuer, error) {
+// readPreview checks the issuer, language and step a request names; empty ones take the first of
+// issuers, English and the first step.
+func (p *consolePages) readPreview(r *console.Request, issuers []Issuer) (previewQuery, error) {
 	q := r.URL.Query()
-	issuers, err := p.st.Issuers(r.Context())
-	if err != nil {
-		return previewQuery{}, nil, err
-	}
 	var pq previewQuery
-	id := q.Get("issuer")
-	switch {
+	var err error
+	switch id := q.Get("issuer"); {
 	case id == "" && len(issuers) > 0:
 		pq.Issuer = issuers[0]
 	case id == "":
-		return pq, issuers, fieldProblem(http.StatusNotFound, "issuer", "there is no issuer yet: add one through the admin API")
+		return pq, fieldProblem(http.StatusNotFound, "issuer", "there is no issuer yet: add one through the admin API")
 	default:
 		if pq.Issuer, err = p.st.Issuer(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-			return pq, issuers, fieldProblem(http.StatusNotFound, "issuer", "there is no issuer with this id")
+			return pq, fieldProblem(http.StatusNotFound, "issuer", "there is no issuer with this id")
 		} else if err != nil {
-			return pq, issuers, err
+			return pq, err
 		}
 	}
 	pq.Lang = q.Get("lang")
@@ -153,7 +149,7 @@ func (p *consolePages) readPreview(r *console.Request) (previewQuery, []Issuer, 
 		pq.Lang = "en"
 	}
 	if !slices.Contains(web.Languages(), pq.Lang) {
-		return pq, issuers, fieldProblem(http.StatusBadRequest, "lang", "must be a language the challenge pages are written in: "+strings.Join(languages(), ", "))
+		return pq, fieldProblem(http.StatusBadRequest, "lang", "must be a language the challenge pages are written in: "+strings.Join(languages(), ", "))
 	}
 	step := q.Get("step")
 	if step == "" {
@@ -165,10 +161,10 @@ func (p *consolePages) readPreview(r *console.Request) (previewQuery, []Issuer, 
 		for j, s := range previewSteps {
 			keys[j] = s.Key
 		}
-		return pq, issuers, fieldProblem(http.StatusBadRequest, "step", "must be one of "+strings.Join(keys, ", "))
+		return pq, fieldProblem(http.StatusBadRequest, "step", "must be one of "+strings.Join(keys, ", "))
 	}
 	pq.Step = previewSteps[i]
-	return pq, issuers, nil
+	return pq, nil
 }
 
 // fieldProblem is a problem with one field of the preview's query, its sentence naming the field.
@@ -215,14 +211,15 @@ func samplePage(is Issuer, pol otp.Policy, lang, size, step string, now time.Tim
 		row.OTP.Wrong, row.OTP.Interactions = 1, 1
 		errMsg = wrongCodeText(msgs, max(pol.MaxWrong-1, 0))
 	case "resend-wait":
+		// Back at the choice for another channel, the shopper sent again within the cool-down.
 		sent(0)
+		row.Step = StepChoose
 		errMsg = waitText(msgs, max(pol.ResendCoolDown-5*time.Second, time.Second))
 	case "resent":
 		sent(1)
 		status = notify.Queued
 	case "no-resends":
 		sent(pol.MaxResends)
-		errMsg = msgs["resend_none"]
 	case "authenticated":
 		ending = endOK
 	case "not-authenticated":
@@ -269,7 +266,11 @@ type previewData struct {
 func (p *consolePages) challengePreview(r *console.Request) (console.View, error) {
 	// The console's policy with frames of its own origin allowed: this page frames the previews.
 	r.Writer().Header().Set("Content-Security-Policy", previewCSP)
-	pq, issuers, err := p.readPreview(r)
+	issuers, err := p.st.Issuers(r.Context())
+	if err != nil {
+		return console.View{}, err
+	}
+	pq, err := p.readPreview(r, issuers)
 	d := previewData{Issuers: issuers, Steps: previewSteps, Q: pq, Merchant: sampleMerchant,
 		Amount: FormatAmount(sampleAmount, sampleCurrency, 2), Card: sampleMaskedPAN}
 	for _, l := range languages() {
@@ -298,7 +299,15 @@ func (p *consolePages) challengePreviewFrame(r *console.Request) (console.View, 
 	// reads them in place.
 	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	w.Header().Set("Content-Security-Policy", previewFrameCSP)
-	pq, _, err := p.readPreview(r)
+	// A frame names its issuer; without one it takes the first, as the page does.
+	var issuers []Issuer
+	var err error
+	if r.URL.Query().Get("issuer") == "" {
+		if issuers, err = p.st.Issuers(r.Context()); err != nil {
+			return console.View{}, err
+		}
+	}
+	pq, err := p.readPreview(r, issuers)
 	if err != nil {
 		return console.View{}, err
 	}

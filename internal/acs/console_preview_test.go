@@ -142,6 +142,15 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 		t.Errorf("bank-a's choice screen (no decoupled, brand by its name):\n%s", body)
 	}
 
+	// Without an issuer, the page and its frames take the first one.
+	if body := op.page("/console/challenge-preview"); !strings.Contains(body, `<option value="bank-a" selected>`) ||
+		!strings.Contains(body, html.EscapeString("frame?issuer=bank-a&lang=en&size=01&step=choose")) {
+		t.Errorf("the preview page without a choice does not show bank-a's choice screen in English:\n%s", body)
+	}
+	if body := op.page("/console/challenge-preview/frame?size=01"); !strings.Contains(body, `alt="Bank bank-a"`) || !strings.Contains(body, html.EscapeString(web.Text("en")["choose"])) {
+		t.Errorf("a frame without a choice is not bank-a's choice screen in English:\n%s", body)
+	}
+
 	// The frames may be framed by the console only, and their forms go nowhere.
 	h = previewHeaders(t, op, "/console/challenge-preview/frame?issuer=bank-z&lang=en&step=code&size=03")
 	csp := h.Get("Content-Security-Policy")
