@@ -271,7 +271,12 @@ func (b *Browser) check(ctx context.Context, w http.ResponseWriter, row Challeng
 		return b.finish(ctx, w, next, &t, end)
 	}
 	msgs := web.Text(web.Lang(next.BrowserLanguage))
-	return b.renderStep(ctx, w, next, t, msgs["failed"]+" "+fmt.Sprintf(msgs["remaining"], out.Remaining))
+	return b.renderStep(ctx, w, next, t, wrongCodeText(msgs, out.Remaining))
+}
+
+// wrongCodeText is what the code page says after a wrong entry that leaves remaining attempts.
+func wrongCodeText(msgs web.Messages, remaining int) string {
+	return msgs["failed"] + " " + fmt.Sprintf(msgs["remaining"], remaining)
 }
 
 // judge counts and compares one entry inside one store transaction that holds the challenge and

@@ -17,8 +17,9 @@ import (
 )
 
 // The issuer's pages of the ACS console: cardholders (and unlocking a locked card), transactions,
-// the delivery of one-time codes per provider and the analytics of frictionless and challenged authentications. Every page shows PANs masked
-// and contact details masked; nothing here opens a sealed PAN.
+// the issuers and a preview of their challenge pages (console_preview.go), the delivery of one-time
+// codes per provider, and the analytics of frictionless and challenged authentications. Every page
+// shows PANs masked and contact details masked; nothing here opens a sealed PAN.
 
 //go:embed console_templates/*.html
 var consoleFiles embed.FS
@@ -50,6 +51,10 @@ func AddConsole(c *console.Console, st *SQLStore, lock otp.Policy) {
 	c.Page(console.NavItem{Path: "/transactions/{id}"}, console.ReadOnly, p.transaction)
 	c.Page(console.NavItem{Path: "/issuers", Label: "Issuers", Group: "Issuer"}, console.ReadOnly, p.issuers)
 	c.Page(console.NavItem{Path: "/delivery", Label: "Delivery", Group: "Issuer"}, console.ReadOnly, p.delivery)
+	c.Page(console.NavItem{Path: previewPath, Label: "Challenge preview", Group: "Issuer"}, console.ReadOnly, p.challengePreview)
+	c.Page(console.NavItem{Path: previewPath + "/frame"}, console.ReadOnly, p.challengePreviewFrame)
+	c.Page(console.NavItem{Path: previewPath + "/static/{file}"}, console.ReadOnly, p.challengePreviewStatic)
+	c.Page(console.NavItem{Path: previewPath + "/preview.css"}, console.ReadOnly, p.challengePreviewStyle)
 	c.Page(console.NavItem{Path: "/analytics", Label: "Analytics", Group: "Analytics"}, console.ReadOnly, p.analytics)
 }
 

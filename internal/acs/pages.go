@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/notify"
+	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/web"
 )
 
@@ -42,12 +43,23 @@ type challengePage struct {
 }
 
 func (b *Browser) basePage(ctx context.Context, row ChallengeRow, t Transaction) challengePage {
+	var is *Issuer
+	if v, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
+		is = &v
+	}
+	return pageOf(b.Base, row, t, is, row.DecoupledWithin > 0 && b.Decoupled != nil)
+}
+
+// pageOf is what every challenge page shows of a challenge: the shopper's language, the purchase
+// and the issuer's brand (is nil when the issuer could not be read). It reads nothing, so the
+// console's preview draws the same pages from sample data.
+func pageOf(base string, row ChallengeRow, t Transaction, is *Issuer, bankApp bool) challengePage {
 	lang := web.Lang(row.BrowserLanguage)
-	p := challengePage{Base: b.Base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: row.Step,
+	p := challengePage{Base: base, Lang: lang, T: web.Text(lang), Window: row.WindowSize, Step: row.Step,
 		Merchant: row.MerchantName, Amount: FormatAmount(t.Amount, t.Currency, row.Exponent), Card: cardEnding(t.MaskedPAN),
 		ID: row.ACSTransID, Token: row.Token, NotificationURL: row.NotificationURL, SessionData: row.SessionData,
-		BankApp: row.DecoupledWithin > 0 && b.Decoupled != nil}
-	if is, err := b.Service.Store.Issuer(ctx, t.IssuerID); err == nil {
+		BankApp: bankApp}
+	if is != nil {
 		p.BrandName, p.LogoURL, p.SupportText = is.Brand.Name, is.Brand.LogoURL, is.Brand.SupportText
 		if p.BrandName == "" {
 			p.BrandName = is.Name
@@ -78,22 +90,37 @@ func (b *Browser) renderStepFor(ctx context.Context, w http.ResponseWriter, row 
 		// that failed): it then names no destination.
 		ch = &c
 	}
+	var pol otp.Policy
+	var status notify.State
+	if row.Step == StepCode {
+		pol = b.policy(ctx, t).Policy()
+		status, _ = b.statusOf(row.MessageID)
+	}
+	if ch != nil {
+		p.fillStep(row, *ch, pol, status, b.Service.now())
+	}
+	return renderChallenge(w, p)
+}
+
+// fillStep adds what the choice page or the code page shows of where the challenge stands: the
+// cardholder's destinations, or the code's hint, its delivery status ("" for none) and the resend
+// cool-down under pol at now. Other steps take nothing from it.
+func (p *challengePage) fillStep(row ChallengeRow, ch Cardholder, pol otp.Policy, status notify.State, now time.Time) {
 	switch row.Step {
 	case StepChoose:
-		p.Destinations = destinations(*ch, p.T)
+		p.Destinations = destinations(ch, p.T)
 	case StepCode:
-		pol := b.policy(ctx, t).Policy()
 		p.Digits = pol.Digits
 		to := ""
-		if d, ok := pick(*ch, row.Channel, row.DestIndex); ok {
+		if d, ok := pick(ch, row.Channel, row.DestIndex); ok {
 			to = notify.Mask(notify.Channel(row.Channel), d)
 		}
 		p.Hint = fmt.Sprintf(p.T["code_hint"], pol.Digits, to)
 		p.OtherChannels = len(ch.Mobiles)+len(ch.Emails) > 1
-		if st, ok := b.statusOf(row.MessageID); ok {
-			p.Status = p.T["status_"+string(st)]
+		if status != "" {
+			p.Status = p.T["status_"+string(status)]
 		}
-		wait := row.OTP.LastSent.Add(pol.ResendCoolDown).Sub(b.Service.now())
+		wait := row.OTP.LastSent.Add(pol.ResendCoolDown).Sub(now)
 		switch {
 		case row.OTP.Resends >= pol.MaxResends:
 			p.NoResend, p.WaitText = true, p.T["resend_none"]
@@ -102,7 +129,6 @@ func (b *Browser) renderStepFor(ctx context.Context, w http.ResponseWriter, row 
 			p.WaitText = fmt.Sprintf(p.T["resend_wait"], p.Wait)
 		}
 	}
-	return renderChallenge(w, p)
 }
 
 // statusOf reduces the queue's status to what the page says: queued, sent or failed.
