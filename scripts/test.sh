@@ -15,6 +15,8 @@ say "tools"
 command -v openssl >/dev/null || apt_install "the PKI tests check our certificates with openssl" openssl
 command -v gcc >/dev/null || apt_install "the race detector needs cgo" gcc libc6-dev
 [ -x /usr/bin/chromium ] || apt_install "the ACS challenge pages and the demo shop are tested in a real browser" chromium
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 ||
+	apt_install "the Japanese challenge pages are checked for fit with real Japanese glyphs" fonts-noto-cjk
 
 say "Node test packages"
 # The SMPP tests run an independent SMSC, the npm "smpp" package, from internal/notify/testdata/smsc.
