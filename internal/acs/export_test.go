@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -29,3 +30,20 @@ func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, erro
 
 // SealRiskInput is the work RecordAReq adds to the AReq path for the backtest, for its benchmark.
 func (s *SQLStore) SealRiskInput(t Transaction) (string, int, error) { return s.sealRiskInput(t) }
+
+// SealRiskInputAsJSON seals a risk input the way rows were written before inputs were deflated.
+func (s *SQLStore) SealRiskInputAsJSON(t Transaction) (string, error) {
+	in := t.RiskInput
+	b, err := json.Marshal(storedRiskInput{Version: 1, AReq: in.AReq, History: in.History, HasDeviceData: in.HasDeviceData,
+		DeviceIP: in.DeviceIP, LocaleCountry: in.LocaleCountry, IPCountry: in.IPCountry, Now: in.Now.UTC()})
+	if err != nil {
+		return "", err
+	}
+	sealed, _, err := s.vault.Seal(string(b), riskInputPlace(t.ACSTransID))
+	return sealed, err
+}
+
+// OpenRiskInput opens a sealed risk input as a backtest's replay does.
+func (s *SQLStore) OpenRiskInput(id, sealed string) (RiskInput, error) {
+	return s.openRiskInput(id, sealed)
+}
