@@ -134,14 +134,20 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{}, issuer, err
 	}
 	t.IssuerID = issuer.ID
-	ch, err := s.Store.CardholderByPAN(ctx, a.AcctNumber)
+	// The device is read first so that the card and its history come in one statement.
+	dev, err := s.deviceOf(ctx, a)
+	if err != nil {
+		return decision{}, issuer, err
+	}
+	t.DeviceKey, t.PANHash = dev.key, s.Store.LookupHash(a.AcctNumber)
+	ch, h, err := s.Store.CardForAReq(ctx, t.PANHash, t.DeviceKey, t.CreatedAt)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		ch.Status = StatusNotEnrolled
 	case err != nil:
 		return decision{}, issuer, err
 	}
-	t.CardholderID, t.PANHash = ch.ID, s.Store.LookupHash(a.AcctNumber)
+	t.CardholderID = ch.ID
 	switch ch.Status {
 	case StatusBlocked:
 		return decision{status: "R", reason: "12", reasons: []string{"card blocked by the issuer"}}, issuer, nil
@@ -158,15 +164,6 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return d, issuer, nil
 	}
 
-	dev, err := s.deviceOf(ctx, a)
-	if err != nil {
-		return decision{}, issuer, err
-	}
-	t.DeviceKey = dev.key
-	h, err := s.Store.History(ctx, t.PANHash, t.DeviceKey, t.CreatedAt)
-	if err != nil {
-		return decision{}, issuer, err
-	}
 	t.RiskInput = &RiskInput{AReq: a, History: h, HasDeviceData: dev.hasData, DeviceIP: dev.methodIP,
 		DeviceWarnings: dev.warnings, LocaleCountry: LocaleCountry(dev.locale), IPCountry: s.IPCountries.Country(dev.ip), Now: t.CreatedAt}
 	live, shadow := s.Risk.Evaluate(issuer.RiskPolicy, *t.RiskInput)

@@ -37,29 +37,71 @@ func (s *SQLStore) DeviceData(ctx context.Context, id string) (DeviceData, error
 // transactions, which is what "usual" means for a card that busy.
 const HistoryWindow = 200
 
+// historySelect is the card's risk facts as one row: its latest HistoryWindow transactions of the
+// last 90 days, newest first, read through the covering (pan_hash, created_at, …) index and counted.
+// Its arguments are historyArgs'.
+var historySelect = `SELECT
+		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0) AS tx_hour,
+		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0) AS tx_day,
+		COALESCE(SUM(CASE WHEN created_at >= ? AND challenge_failed = 1 THEN 1 ELSE 0 END), 0) AS failed_day,
+		COALESCE(SUM(CASE WHEN ? <> '' AND device_key = ? THEN 1 ELSE 0 END), 0) AS device_seen,
+		MAX(CASE WHEN trans_status = 'Y' THEN amount END) AS usual_max
+		FROM (SELECT created_at, challenge_failed, device_key, trans_status, amount FROM acs_transactions
+			WHERE pan_hash = ? AND created_at >= ? ORDER BY created_at DESC LIMIT ` + strconv.Itoa(HistoryWindow) + `) recent`
+
+func historyArgs(panHash, deviceKey string, now time.Time) []any {
+	return []any{store.Time(now.Add(-time.Hour)), store.Time(now.Add(-24 * time.Hour)), store.Time(now.Add(-24 * time.Hour)),
+		deviceKey, deviceKey, panHash, store.Time(now.Add(-90 * 24 * time.Hour))}
+}
+
+// historyScan reads historySelect's row.
+type historyScan struct {
+	h     History
+	known int
+	usual sql.NullInt64
+}
+
+func (x *historyScan) dest() []any {
+	return []any{&x.h.TxLastHour, &x.h.TxLastDay, &x.h.FailedChallenges24h, &x.known, &x.usual}
+}
+
+func (x *historyScan) history() History {
+	h := x.h
+	h.DeviceKnown, h.UsualAmountMax = x.known > 0, x.usual.Int64
+	return h
+}
+
 // History reads the card's recent transactions in one query, so that the AReq path makes one round
 // trip for its risk facts. It reads at most HistoryWindow of them, newest first, through the
 // (pan_hash, created_at) index.
 func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error) {
-	var h History
-	var known int
-	var usual sql.NullInt64
-	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT
-		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN created_at >= ? AND challenge_failed = 1 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN ? <> '' AND device_key = ? THEN 1 ELSE 0 END), 0),
-		MAX(CASE WHEN trans_status = 'Y' THEN amount END)
-		FROM (SELECT created_at, challenge_failed, device_key, trans_status, amount FROM acs_transactions
-			WHERE pan_hash = ? AND created_at >= ? ORDER BY created_at DESC LIMIT `+strconv.Itoa(HistoryWindow)+`) recent`),
-		store.Time(now.Add(-time.Hour)), store.Time(now.Add(-24*time.Hour)), store.Time(now.Add(-24*time.Hour)),
-		deviceKey, deviceKey, panHash, store.Time(now.Add(-90*24*time.Hour))).Scan(
-		&h.TxLastHour, &h.TxLastDay, &h.FailedChallenges24h, &known, &usual)
+	var x historyScan
+	err := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(historySelect), historyArgs(panHash, deviceKey, now)...).Scan(x.dest()...)
 	if err != nil {
 		return History{}, store.MapError(err)
 	}
-	h.DeviceKnown, h.UsualAmountMax = known > 0, usual.Int64
-	return h, nil
+	return x.history(), nil
+}
+
+// CardForAReq reads what an AReq needs of its card in one statement: the cardholder (PAN opened) by
+// the PAN's lookup hash and the card's History. One statement instead of two matters on SQLite,
+// where each read after a commit starts from an emptied page cache (issue 18). A card that is not
+// enrolled is store.ErrNotFound.
+func (s *SQLStore) CardForAReq(ctx context.Context, panHash, deviceKey string, now time.Time) (Cardholder, History, error) {
+	var sealed string
+	var x historyScan
+	args := append(historyArgs(panHash, deviceKey, now), panHash)
+	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT pan_sealed, `+cardholderCols+`,
+		h.tx_hour, h.tx_day, h.failed_day, h.device_seen, h.usual_max
+		FROM (`+historySelect+`) h, acs_cardholders WHERE pan_hash = ?`), args...)
+	c, err := scanCardholder(func(dest ...any) error { return row.Scan(append(dest, x.dest()...)...) }, &sealed)
+	if err != nil {
+		return Cardholder{}, History{}, store.MapError(err)
+	}
+	if c.PAN, err = s.vault.Open(sealed, panPlace(c.ID)); err != nil {
+		return Cardholder{}, History{}, fmt.Errorf("acs: opening the PAN of cardholder %s: %w", c.ID, err)
+	}
+	return c, x.history(), nil
 }
 
 const txCols = `acs_trans_id, three_ds_server_trans_id, ds_trans_id, sdk_trans_id, issuer_id, cardholder_id, pan_hash,

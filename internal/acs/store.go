@@ -54,6 +54,9 @@ type Store interface {
 
 	// History counts what the risk engine needs to know about a card's recent past.
 	History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error)
+	// CardForAReq reads the cardholder with the card's History in one go, by the PAN's lookup hash;
+	// a card not enrolled is store.ErrNotFound.
+	CardForAReq(ctx context.Context, panHash, deviceKey string, now time.Time) (Cardholder, History, error)
 	// RecordAReq keeps a decided AReq, all in one database transaction; it returns ErrConflict for
 	// an acsTransID seen before.
 	RecordAReq(ctx context.Context, r AReqRecord) error
