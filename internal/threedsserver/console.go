@@ -1,6 +1,7 @@
 package threedsserver
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ var consoleFiles embed.FS
 
 var (
 	merchantsPage    = console.ParsePage(consoleFiles, "console_templates/merchants.html")
+	merchantNewPage  = console.ParsePage(consoleFiles, "console_templates/merchant_new.html")
 	keyShownPage     = console.ParsePage(consoleFiles, "console_templates/key_shown.html")
 	transactionsPage = console.ParsePage(consoleFiles, "console_templates/transactions.html")
 	transactionPage  = console.ParsePage(consoleFiles, "console_templates/transaction.html")
@@ -33,6 +35,12 @@ var (
 func AddConsole(c *console.Console, st *SQLStore) {
 	p := &consolePages{st: st, now: time.Now}
 	c.Page(console.NavItem{Path: "/merchants", Label: "Merchants", Group: "3DS Server"}, console.ReadOnly, p.merchants)
+	// Adding a merchant is for admins, as adding a console account is: it hands a new party a
+	// credential with which it may send card numbers to the directory servers under a requestor id.
+	// Operators keep rotating and revoking the keys of merchants already there, which is what an
+	// incident needs at any hour.
+	c.Page(console.NavItem{Path: "/merchants/new"}, console.Admin, p.newMerchant)
+	c.Action("/merchants", console.Admin, p.addMerchant)
 	c.Action("/merchants/{id}/key", console.Operator, p.rotateKey)
 	c.Action("/merchants/{id}/revoke", console.Operator, p.revokeKey)
 	c.Page(console.NavItem{Path: "/transactions", Label: "Transactions", Group: "3DS Server"}, console.ReadOnly, p.transactions)
@@ -64,6 +72,104 @@ func merchantProblem(err error) error {
 type shownKey struct {
 	Merchant Merchant
 	Key      string
+	// Added says the key is the first of a merchant just added, not one replacing another.
+	Added bool
+}
+
+// merchantField is one field of the form that adds a merchant. Name is the field's name in the admin
+// API's JSON, which its validation reports, and the form's input name.
+type merchantField struct {
+	Name, Label, Hint string
+	Value             string
+	Problem           string
+	Optional          bool
+	Max               int
+	Numeric, URL      bool
+	dst               func(*Merchant) *string
+}
+
+func merchantFields() []merchantField {
+	return []merchantField{
+		{Name: "id", Label: "Id", Hint: "how this 3DS Server and its console name the merchant: letters, digits, - or _", Max: 64,
+			dst: func(m *Merchant) *string { return &m.ID }},
+		{Name: "name", Label: "Merchant name", Hint: "merchantName, as the cardholder sees it", Max: 40,
+			dst: func(m *Merchant) *string { return &m.Name }},
+		{Name: "requestorId", Label: "Requestor id", Hint: "threeDSRequestorID, as the directory server assigned it", Max: 35,
+			dst: func(m *Merchant) *string { return &m.RequestorID }},
+		{Name: "requestorName", Label: "Requestor name", Hint: "threeDSRequestorName", Max: 40,
+			dst: func(m *Merchant) *string { return &m.RequestorName }},
+		{Name: "requestorUrl", Label: "Requestor URL", Hint: "threeDSRequestorURL", Max: 2048, URL: true,
+			dst: func(m *Merchant) *string { return &m.RequestorURL }},
+		{Name: "acquirerBin", Label: "Acquirer BIN", Hint: "acquirerBIN, 1 to 11 digits", Max: 11, Numeric: true,
+			dst: func(m *Merchant) *string { return &m.AcquirerBIN }},
+		{Name: "acquirerMerchantId", Label: "Acquirer merchant id", Hint: "acquirerMerchantID", Max: 35,
+			dst: func(m *Merchant) *string { return &m.AcquirerMerchantID }},
+		{Name: "mcc", Label: "Merchant category code", Hint: "mcc, 4 digits", Max: 4, Numeric: true,
+			dst: func(m *Merchant) *string { return &m.MCC }},
+		{Name: "country", Label: "Country", Hint: "merchantCountryCode, ISO 3166-1 numeric (250 is France)", Max: 3, Numeric: true,
+			dst: func(m *Merchant) *string { return &m.Country }},
+		{Name: "webhookUrl", Label: "Webhook URL", Hint: "where final results are posted; empty for none", Max: 2048, URL: true, Optional: true,
+			dst: func(m *Merchant) *string { return &m.WebhookURL }},
+	}
+}
+
+// merchantForm is the form that adds a merchant, with what was typed and what is wrong with it.
+type merchantForm struct {
+	Fields []merchantField
+	// Problems are the bad fields in the form's order; Problem is a mistake of no one field.
+	Problems []merchantField
+	Problem  string
+}
+
+func (p *consolePages) newMerchant(r *console.Request) (console.View, error) {
+	return console.View{Title: "Add a merchant", Template: merchantNewPage, Data: merchantForm{Fields: merchantFields()}}, nil
+}
+
+// addMerchant adds a merchant with its first API key, as the admin API's POST /v1/merchants does
+// and through the same AddMerchant. A mistake is shown above the form with what was typed kept,
+// rather than through the console's redirect, which would lose it; the key is shown once.
+func (p *consolePages) addMerchant(r *console.Request) (console.Change, error) {
+	f := merchantForm{Fields: merchantFields()}
+	var m Merchant
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		fd.Value = strings.TrimSpace(r.PostFormValue(fd.Name))
+		*fd.dst(&m) = fd.Value
+	}
+	out, err := AddMerchant(r.Context(), p.st, m, p.now())
+	if err != nil {
+		bad := map[string]string{}
+		var pr *httpx.Problem
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			bad["id"] = "is taken: a merchant with this id exists already"
+		case errors.As(err, &pr) && pr.Status >= 400 && pr.Status < 500:
+			for _, fe := range pr.Errors {
+				bad[fe.Field] = fe.Detail
+			}
+			if len(bad) == 0 {
+				f.Problem = cmp.Or(pr.Detail, pr.Title, http.StatusText(pr.Status))
+			}
+		default:
+			return console.Change{}, err
+		}
+		for i := range f.Fields {
+			if d, ok := bad[f.Fields[i].Name]; ok {
+				f.Fields[i].Problem = d
+				f.Problems = append(f.Problems, f.Fields[i])
+				delete(bad, f.Fields[i].Name)
+			}
+		}
+		// A field the form does not have (should validation come to name one) is still named.
+		for name, d := range bad {
+			f.Problem = strings.TrimSpace(f.Problem + " " + name + ": " + d + ".")
+		}
+		return console.Change{Unchanged: true, Show: &console.View{Title: "Add a merchant", Template: merchantNewPage, Data: f}}, nil
+	}
+	detail := "name " + m.Name + ", requestor " + m.RequestorID + ", acquirer BIN " + m.AcquirerBIN + ", MCC " + m.MCC +
+		", country " + m.Country + "; first API key shown once"
+	return console.Change{Action: "merchant.create", Target: m.ID, Detail: detail,
+		Show: &console.View{Title: "Merchant added", Template: keyShownPage, Data: shownKey{out.Merchant, out.APIKey, true}}}, nil
 }
 
 // rotateKey gives the merchant a new API key (the admin API's POST /v1/merchants/{id}/key); the old
@@ -78,7 +184,7 @@ func (p *consolePages) rotateKey(r *console.Request) (console.Change, error) {
 		return console.Change{}, merchantProblem(err)
 	}
 	return console.Change{Action: "merchant.key.rotate", Target: m.ID, Detail: "new API key; the previous one stopped working",
-		Show: &console.View{Title: "New API key", Template: keyShownPage, Data: shownKey{m, key}}}, nil
+		Show: &console.View{Title: "New API key", Template: keyShownPage, Data: shownKey{Merchant: m, Key: key}}}, nil
 }
 
 func (p *consolePages) revokeKey(r *console.Request) (console.Change, error) {

@@ -20,10 +20,11 @@ import (
 	"github.com/open3ds/open3ds/internal/threedsserver"
 )
 
-// An operator in a real browser, at a phone's, a tablet's and a desktop's width: the merchants,
-// transactions and analytics pages fit the screen; rotating a key shows it once; a purchase is found
-// by its dsTransID and its messages show the card masked; the frictionless chart draws today's bar;
-// and the rotation is in the audit log.
+// An admin in a real browser, at a phone's, a tablet's and a desktop's width: the merchants,
+// transactions and analytics pages fit the screen; adding a merchant names a bad field above the
+// form with what was typed kept, then shows the new key once, and the key works; rotating a key
+// shows it once; a purchase is found by its dsTransID and its messages show the card masked; the
+// frictionless chart draws today's bar; and the additions and the rotation are in the audit log.
 func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 	r := newConsoleRig(t, storetest.OpenSQLite)
 	ctx := context.Background()
@@ -39,7 +40,7 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 		CreatedAt: time.Now()}))
 	today := time.Now().UTC().Format(time.DateOnly)
 
-	op := &consoletest.Operator{Name: "olga", Password: consoletest.Account(t, r.c, "olga", console.Operator)}
+	op := &consoletest.Operator{Name: "ada", Password: consoletest.Account(t, r.c, "ada", console.Admin)}
 	b := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
 	consoletest.SignIn(t, b, r.srv.URL, op)
 	shot := func(name, size string) {
@@ -62,6 +63,7 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 		}
 	}
 	var key string
+	var added []string
 	for _, size := range []struct {
 		name string
 		w, h int
@@ -71,6 +73,47 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 		browsertest.Navigate(t, b, r.srv.URL+"/console/merchants")
 		fits("the merchants page", size.w)
 		shot("merchants", size.name)
+		if size.name != "tablet" {
+			id := "cafe-" + size.name
+			browsertest.Do(t, b, "opening the form that adds a merchant",
+				chromedp.Click(chromedp.CSS("#add-merchant")),
+				chromedp.WaitVisible(chromedp.CSS("#merchant-form")))
+			fits("the add-merchant form", size.w)
+			var typing []chromedp.Action[chromedp.Void]
+			for _, f := range [][2]string{{"id", id}, {"name", "Cafe Lune"}, {"requestorId", requestorID}, {"requestorName", "Shop Demo SAS"},
+				{"requestorUrl", "https://lune.example"}, {"acquirerBin", "412345"}, {"acquirerMerchantId", "LUNE0001"}, {"mcc", "58"}, {"country", "250"}} {
+				typing = append(typing, chromedp.SendKeys(chromedp.CSS("#f-"+f[0]), f[1]))
+			}
+			browsertest.Do(t, b, "filling in the form with a 2-digit MCC", append(typing,
+				chromedp.Click(chromedp.CSS("#add-merchant-submit")),
+				chromedp.WaitVisible(chromedp.CSS("#merchant-problems")))...)
+			problems := eval(`document.querySelector("#merchant-problems").innerText`)
+			if !strings.Contains(problems, "Merchant category code (mcc) must be 4 digits") || strings.Contains(problems, "Acquirer") ||
+				eval(`document.querySelector("#f-id").value + " " + document.querySelector("#f-acquirerMerchantId").value`) != id+" LUNE0001" {
+				t.Errorf("after a bad MCC the page says %q, the form kept %q", problems,
+					eval(`[...document.querySelectorAll("#merchant-form input[id^=f-]")].map(i => i.value).join(" ")`))
+			}
+			fits("the add-merchant form with a problem", size.w)
+			shot("merchant-problem", size.name)
+			browsertest.Do(t, b, "correcting the MCC and adding the merchant",
+				chromedp.SetValue(chromedp.CSS("#f-mcc"), "5814"),
+				chromedp.Click(chromedp.CSS("#add-merchant-submit")),
+				chromedp.WaitVisible(chromedp.CSS("#new-key")))
+			newKey := eval(`document.querySelector("#new-key").textContent`)
+			if !strings.HasPrefix(newKey, "o3ds_") || !strings.Contains(eval(`document.querySelector("#merchant-added").innerText`), id) {
+				t.Errorf("after adding %s the page shows %q", id, eval(`document.querySelector("main").innerText`))
+			}
+			fits("the new merchant's key", size.w)
+			shot("merchant-added", size.name)
+			if code := callWith(t, r.n.api.URL, newKey, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusCreated {
+				t.Errorf("the key the page showed for %s answered %d", id, code)
+			}
+			browsertest.Navigate(t, b, r.srv.URL+"/console/merchants")
+			if seen := eval(`document.querySelector("#merchants").innerText`); !strings.Contains(seen, id) || strings.Contains(seen, newKey) {
+				t.Errorf("after adding %s the merchants page shows:\n%s", id, seen)
+			}
+			added = append(added, newKey)
+		}
 		if size.name == "tablet" {
 			browsertest.Do(t, b, "rotating the key",
 				chromedp.Click(chromedp.CSS(`tr[data-merchant="shop"] button.rotate`)),
@@ -116,8 +159,14 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 	}
 	browsertest.Navigate(t, b, r.srv.URL+"/console/audit")
 	rows := eval(`[...document.querySelectorAll("#audit tbody tr")].map(r => r.innerText.replace(/\s+/g, " ")).join("\n")`)
-	if !strings.Contains(rows, "olga console merchant.key.rotate shop") || strings.Contains(rows, key) {
+	if !strings.Contains(rows, "ada console merchant.key.rotate shop") || !strings.Contains(rows, "ada console merchant.create cafe-phone") ||
+		!strings.Contains(rows, "ada console merchant.create cafe-desktop") || strings.Contains(rows, key) {
 		t.Errorf("the audit log shows:\n%s", rows)
+	}
+	for _, k := range added {
+		if strings.Contains(rows, k) {
+			t.Error("the audit log shows a new merchant's key")
+		}
 	}
 	shot("audit", "desktop")
 }

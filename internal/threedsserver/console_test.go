@@ -340,3 +340,141 @@ func TestConsoleKeyRotationsInParallelLeaveOneWorkingKey(t *testing.T) {
 		})
 	}
 }
+
+// merchantForm is the add-merchant form filled in as an admin would, for a merchant sharing the
+// test requestor (a payment provider may be the 3DS Requestor of many merchants).
+func merchantForm(id string) url.Values {
+	return url.Values{"id": {id}, "name": {"Cafe Lune"}, "requestorId": {requestorID}, "requestorName": {"Shop Demo SAS"},
+		"requestorUrl": {"https://lune.example"}, "acquirerBin": {"412345"}, "acquirerMerchantId": {"LUNE0001"},
+		"mcc": {"5814"}, "country": {"250"}, "webhookUrl": {""}}
+}
+
+// An admin adds a merchant in the console: its API key is shown once and authenticates against the
+// merchant API at once, the merchant is listed, and the audit log says who added it without the key.
+// A mistake is shown above the form naming each bad field, with what was typed kept; an id taken
+// already is said so, not answered 500. Operators and read-only accounts see no button for it and
+// are refused the form and its POST.
+func TestConsoleAddsAMerchant(t *testing.T) {
+	for _, b := range consoleStores {
+		t.Run(b.name, func(t *testing.T) {
+			r := newConsoleRig(t, b.open)
+			ctx := context.Background()
+			// Merchants read from the store itself, not from a cache of them.
+			db := threedsserver.NewSQLStore(r.n.db)
+			db.MerchantTTL = 0
+			ada := r.signIn(t, "ada", console.Admin)
+			_, _, list := ada.get("/console/merchants")
+			if !strings.Contains(list, `id="add-merchant"`) {
+				t.Fatalf("an admin sees no Add merchant button:\n%s", list)
+			}
+			st, _, form := ada.get("/console/merchants/new")
+			if st != http.StatusOK || !strings.Contains(form, `id="merchant-form"`) {
+				t.Fatalf("the form: %d\n%s", st, form)
+			}
+			for _, f := range []string{"id", "name", "requestorId", "requestorName", "requestorUrl", "acquirerBin", "acquirerMerchantId", "mcc", "country", "webhookUrl"} {
+				if !strings.Contains(form, `name="`+f+`"`) {
+					t.Errorf("the form has no field %s", f)
+				}
+			}
+			csrf := match(t, csrfInput, form)
+			post := func(v url.Values) (int, string) {
+				t.Helper()
+				v.Set("csrf", csrf)
+				st, _, body := ada.post("/console/merchants", v)
+				return st, body
+			}
+
+			// Four bad fields, each named, and what was typed is in the form again.
+			bad := merchantForm("cafe lune")
+			bad.Set("mcc", "58")
+			bad.Set("acquirerBin", "41-23")
+			bad.Set("requestorUrl", "lune.example")
+			st, body := post(bad)
+			if st != http.StatusOK || !strings.Contains(body, `id="merchant-problems"`) {
+				t.Fatalf("a bad form answered %d\n%s", st, body)
+			}
+			problems := body[strings.Index(body, `id="merchant-problems"`):strings.Index(body, `id="merchant-form"`)]
+			for _, want := range []string{`data-field="id"`, `data-field="mcc"`, `data-field="acquirerBin"`, `data-field="requestorUrl"`, "must be 4 digits", "must be 1-11 digits"} {
+				if !strings.Contains(problems, want) {
+					t.Errorf("the problems above the form miss %s:\n%s", want, problems)
+				}
+			}
+			if strings.Contains(problems, `data-field="name"`) || strings.Contains(problems, `data-field="country"`) {
+				t.Errorf("the problems name good fields:\n%s", problems)
+			}
+			for _, kept := range []string{`value="cafe lune"`, `value="58"`, `value="41-23"`, `value="lune.example"`, `value="Cafe Lune"`, `value="LUNE0001"`} {
+				if !strings.Contains(body, kept) {
+					t.Errorf("the form lost %s", kept)
+				}
+			}
+			if _, err := db.Merchant(ctx, "cafe lune"); err == nil {
+				t.Error("a bad merchant was stored")
+			}
+
+			// An id taken already.
+			st, body = post(merchantForm("shop"))
+			if st != http.StatusOK || !strings.Contains(body, `data-field="id"`) || !strings.Contains(body, "a merchant with this id exists already") ||
+				!strings.Contains(body, `value="LUNE0001"`) {
+				t.Fatalf("a taken id answered %d\n%s", st, body)
+			}
+			if m, err := db.Merchant(ctx, "shop"); err != nil || m.Name != "Shop Demo" {
+				t.Errorf("the existing merchant is now %+v, %v", m, err)
+			}
+
+			// The good form: the key is shown once and works at once.
+			st, body = post(merchantForm("cafe-lune"))
+			if st != http.StatusOK || !strings.Contains(body, `id="merchant-added"`) {
+				t.Fatalf("adding: %d\n%s", st, body)
+			}
+			key := match(t, newKeyShown, body)
+			var started struct {
+				ID string `json:"id"`
+			}
+			if code := callWith(t, r.n.api.URL, key, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, &started); code != http.StatusCreated {
+				t.Fatalf("the new merchant's key answered %d, want 201", code)
+			}
+			if tx, err := r.n.st.Transaction(ctx, started.ID); err != nil || tx.MerchantID != "cafe-lune" {
+				t.Errorf("the purchase started with the new key belongs to %q (%v)", tx.MerchantID, err)
+			}
+			_, _, list = ada.get("/console/merchants")
+			if !strings.Contains(list, `data-merchant="cafe-lune"`) || !strings.Contains(list, "Cafe Lune") || strings.Contains(list, key) {
+				t.Errorf("after adding, the merchants page shows:\n%s", list)
+			}
+			if m, err := db.Merchant(ctx, "cafe-lune"); err != nil || m.MCC != "5814" || m.AcquirerMerchantID != "LUNE0001" || m.WebhookURL != "" {
+				t.Errorf("stored: %+v, %v", m, err)
+			}
+			es, err := r.c.Audit().List(ctx, audit.Filter{Action: "merchant.create", Limit: 10})
+			must(t, err)
+			if len(es) != 1 || es[0].Actor != "ada" || es[0].Target != "cafe-lune" || es[0].Via != audit.ViaConsole ||
+				!strings.Contains(es[0].Detail, "MCC 5814") || strings.Contains(es[0].Detail, key) || strings.Contains(es[0].Target, key) {
+				t.Errorf("audit entries of merchant.create: %+v", es)
+			}
+
+			// Operators and read-only accounts: no button, no form, no POST.
+			for _, who := range []struct {
+				name string
+				a    console.Access
+			}{{"olga", console.Operator}, {"rita", console.ReadOnly}} {
+				o := r.signIn(t, who.name, who.a)
+				_, _, list := o.get("/console/merchants")
+				if strings.Contains(list, `id="add-merchant"`) || strings.Contains(list, "/console/merchants/new") {
+					t.Errorf("%s (%s) sees the Add merchant button", who.name, who.a)
+				}
+				if st, _, _ := o.get("/console/merchants/new"); st != http.StatusForbidden {
+					t.Errorf("%s (%s) got the form: %d", who.name, who.a, st)
+				}
+				v := merchantForm("by-" + who.name)
+				v.Set("csrf", match(t, csrfInput, list))
+				if st, _, _ := o.post("/console/merchants", v); st != http.StatusForbidden {
+					t.Errorf("%s (%s) posted the form: %d, want 403", who.name, who.a, st)
+				}
+				if _, err := db.Merchant(ctx, "by-"+who.name); err == nil {
+					t.Errorf("%s (%s) added a merchant", who.name, who.a)
+				}
+			}
+			if es, err := r.c.Audit().List(ctx, audit.Filter{Action: "merchant.create", Limit: 10}); err != nil || len(es) != 1 {
+				t.Errorf("after the refusals the audit log holds %d merchant.create entries (%v)", len(es), err)
+			}
+		})
+	}
+}
