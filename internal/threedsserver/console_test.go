@@ -167,6 +167,9 @@ func TestConsoleRotatesAndRevokesMerchantKeys(t *testing.T) {
 				t.Errorf("audit: %q", got)
 			}
 			ro := r.signIn(t, "rita", console.ReadOnly)
+			if _, _, list := ro.get("/console/merchants"); strings.Contains(list, `class="rotate"`) || strings.Contains(list, "/revoke") {
+				t.Error("a read-only account is offered the Rotate or Revoke buttons")
+			}
 			if st, _, _ := ro.postForm("/console/merchants", "/console/merchants/shop/key"); st != http.StatusForbidden {
 				t.Errorf("a read-only account rotated a key: %d", st)
 			}
