@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -427,14 +426,4 @@ var funcs = template.FuncMap{
 	},
 	"pct":      func(v float64) string { return formatPct(v) },
 	"accesses": func() []Access { return Accesses },
-}
-
-// sortedKeys is for pages that list a map.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
