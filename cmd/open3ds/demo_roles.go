@@ -29,7 +29,7 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 	d.closers = append(d.closers, cancel)
 
 	// The Directory Server.
-	dsCfg := &dsConfig{URL: u.DS + "/", DSN: p.ds, Timeout: 10 * time.Second, PReqEvery: time.Second,
+	dsCfg := &dsConfig{URL: u.DS + "/", DSN: p.ds, Timeout: 10 * time.Second, PReqEvery: time.Second, RegistryRecheck: defaultRegistryRecheck,
 		AdminToken: logx.Secret(sec.DSAdmin), StandInKey: logx.Secret(sec.StandInKey), RoleLog: quiet}
 	dsCfg.TLS.CA, dsCfg.TLS.Cert, dsCfg.TLS.Key = l.CA.Cert, l.DS.Cert, l.DS.Key
 	// Both encryption keys the demo's PKI made, under the ids their public keys give them.

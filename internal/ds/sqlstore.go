@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
 	"github.com/open3ds/open3ds/internal/store"
@@ -19,6 +20,11 @@ import (
 // overlap check of one cannot miss the range another is adding; SQLite has one writer anyway.
 type SQLStore struct {
 	db *store.DB
+	// RegistryRecheck, when positive, serves the registry's reads on the AReq path (Scheme,
+	// FindRange, ACS, ThreeDSServer) from memory, reading the serial at most this often to notice
+	// another instance's changes (registry_cache.go). Zero reads the database every time.
+	RegistryRecheck time.Duration
+	cache           registryCache
 }
 
 // NewSQLStore wraps an open store whose schema includes migrations 0003 and 0010.
@@ -35,8 +41,10 @@ func (s *SQLStore) bump(ctx context.Context, tx *sql.Tx) (int64, error) {
 	return serial, err
 }
 
-// change runs fn in a transaction after bumping the serial.
+// change runs fn in a transaction after bumping the serial, and drops this instance's copy of the
+// registry once it is over (committed or not).
 func (s *SQLStore) change(ctx context.Context, fn func(tx *sql.Tx, serial int64) error) error {
+	defer s.cache.drop()
 	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
 		serial, err := s.bump(ctx, tx)
 		if err != nil {
@@ -61,6 +69,16 @@ func mustAffect(res sql.Result, err error, what string) error {
 
 // Scheme implements Store.
 func (s *SQLStore) Scheme(ctx context.Context) (Scheme, error) {
+	if v, err := s.registry(ctx); err != nil || v != nil {
+		if v == nil {
+			return Scheme{}, err
+		}
+		return v.scheme, nil
+	}
+	return s.readScheme(ctx)
+}
+
+func (s *SQLStore) readScheme(ctx context.Context) (Scheme, error) {
 	var sc Scheme
 	err := s.db.Reader().QueryRowContext(ctx, `SELECT ds_id, reference_number, eci_y, eci_a, eci_n,
 		standin_not_enrolled, standin_unavailable, unknown_sdk, device_info, serial FROM ds_scheme WHERE id = 1`).Scan(
@@ -155,6 +173,16 @@ func (s *SQLStore) RemoveACS(ctx context.Context, name string) error {
 
 // ACS implements Store.
 func (s *SQLStore) ACS(ctx context.Context, name string) (ACS, error) {
+	if v, err := s.registry(ctx); err != nil || v != nil {
+		if v == nil {
+			return ACS{}, err
+		}
+		a, ok := v.acs[name]
+		if !ok {
+			return ACS{}, fmt.Errorf("%w: acs", store.ErrNotFound)
+		}
+		return a, nil
+	}
 	var a ACS
 	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT name, reference_number, operator_id, url FROM ds_acs WHERE name = ?`), name).
 		Scan(&a.Name, &a.ReferenceNumber, &a.OperatorID, &a.URL)
@@ -243,6 +271,16 @@ func (s *SQLStore) RemoveThreeDSServer(ctx context.Context, name string) error {
 
 // ThreeDSServer implements Store.
 func (s *SQLStore) ThreeDSServer(ctx context.Context, name string) (ThreeDSServer, error) {
+	if v, err := s.registry(ctx); err != nil || v != nil {
+		if v == nil {
+			return ThreeDSServer{}, err
+		}
+		x, ok := v.servers[name]
+		if !ok {
+			return ThreeDSServer{}, fmt.Errorf("%w: 3ds server", store.ErrNotFound)
+		}
+		return x, nil
+	}
 	list, err := s.threeDSServers(ctx, `WHERE s.name = ?`, name)
 	if err != nil {
 		return ThreeDSServer{}, err

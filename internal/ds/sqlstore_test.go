@@ -24,12 +24,25 @@ var backends = []struct {
 	{"postgres", storetest.OpenPostgres},
 }
 
+// forEachBackend runs a contract test on each dialect twice: reading the registry from the
+// database, and serving it from memory as `serve ds` does (registry_cache.go), so that the copy
+// answers exactly as the tables do.
 func forEachBackend(t *testing.T, fn func(t *testing.T, s *ds.SQLStore)) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, ds.NewSQLStore(b.open(t)))
-		})
+		for _, cached := range []bool{false, true} {
+			name := b.name
+			if cached {
+				name += "/registry-in-memory"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				s := ds.NewSQLStore(b.open(t))
+				if cached {
+					s.RegistryRecheck = time.Hour
+				}
+				fn(t, s)
+			})
+		}
 	}
 }
 
