@@ -153,7 +153,7 @@ func (s *SQLStore) UpdateChallenge(ctx context.Context, c ChallengeRow) error {
 	if err != nil {
 		return err
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error { return s.updateChallengeTx(ctx, tx, c, st) })
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.updateChallengeTx(ctx, tx, c, st) })
 }
 
 // updateChallengeTx writes c inside tx if nobody changed it since it was read; otpState is c.OTP
@@ -200,7 +200,7 @@ func (s *SQLStore) StaleChallenges(ctx context.Context, firstCReq, idle time.Tim
 // is what keeps the card lock from overshooting when entries for one card arrive together.
 func (s *SQLStore) JudgeEntry(ctx context.Context, id, panHash string, since time.Time, judge Judge) (ChallengeRow, error) {
 	var out ChallengeRow
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		lockRow := ""
 		if s.db.Dialect() == store.Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('acs-card:' || coalesce(current_schema(), '') || ':' || $1, 0))`, panHash); err != nil {
@@ -244,7 +244,7 @@ func (s *SQLStore) JudgeEntry(ctx context.Context, id, panHash string, since tim
 }
 
 func (s *SQLStore) RecordOTPFailure(ctx context.Context, panHash string, at time.Time) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_otp_failures (pan_hash, failed_at) VALUES (?, ?)`),
 			panHash, store.Time(at))
 		return err
@@ -259,7 +259,7 @@ func (s *SQLStore) OTPFailures(ctx context.Context, panHash string, since time.T
 }
 
 func (s *SQLStore) UpdateDeviceData(ctx context.Context, id, deviceKey, data string) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_device_data SET device_key = ?, data = ?
 			WHERE three_ds_server_trans_id = ?`), deviceKey, data, id)
 		if err != nil {

@@ -125,7 +125,7 @@ func oobDigest(token string) string {
 
 // ClaimCounter is one conditional update: of CReqs racing with one counter, exactly one moves it.
 func (s *SQLStore) ClaimCounter(ctx context.Context, id string, counter int) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_app_challenges SET next_counter = next_counter + 1
 			WHERE acs_trans_id = ? AND next_counter = ?`), id, counter)
 		if err != nil {
@@ -150,7 +150,7 @@ func (s *SQLStore) StartOOB(ctx context.Context, id string) error {
 }
 
 func (s *SQLStore) setOOB(ctx context.Context, where, arg, state string) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_app_challenges SET oob_state = ? WHERE `+where), state, arg)
 		if err != nil {
 			return err

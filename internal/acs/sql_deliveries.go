@@ -23,7 +23,7 @@ func (s *SQLStore) RecordDelivery(ctx context.Context, d notify.Delivery) error 
 	if len(d.Attempts) == 0 {
 		return nil
 	}
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, a := range d.Attempts {
 			latency := a.Finished.Sub(d.Queued).Milliseconds()
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_deliveries (message_id, attempt, issuer_id,

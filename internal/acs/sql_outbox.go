@@ -18,7 +18,7 @@ func (s *SQLStore) EndTransaction(ctx context.Context, end Ended, row OutboxRow)
 			return err
 		}
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_transactions SET trans_status = ?, trans_status_reason = ?,
 			eci = ?, authentication_value = ?, challenge_failed = ?, ended_at = ?
 			WHERE acs_trans_id = ? AND ended_at IS NULL`), end.TransStatus, end.Reason, end.ECI, end.AuthValue,
@@ -66,7 +66,7 @@ func (s *SQLStore) LeaseRReqs(ctx context.Context, owner string, now time.Time, 
 	if s.db.Dialect() == store.Postgres {
 		skip = " FOR UPDATE SKIP LOCKED"
 	}
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET lease_owner = ?, lease_until = ?
 			WHERE sent_at IS NULL AND next_attempt_at <= ? AND lease_until <= ? AND acs_trans_id IN (
 				SELECT acs_trans_id FROM acs_rreq_outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND lease_until <= ?
@@ -118,7 +118,7 @@ func (s *SQLStore) Outbox(ctx context.Context, id string) (OutboxRow, error) {
 
 // RReqSent is harmless to repeat: a row already sent keeps its first delivery time.
 func (s *SQLStore) RReqSent(ctx context.Context, row OutboxRow, resultsStatus string, now time.Time) error {
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET sent_at = ?, results_status = ?,
 			attempts = attempts + 1, lease_owner = '' WHERE acs_trans_id = ? AND seq = ? AND sent_at IS NULL`),
 			store.Time(now), resultsStatus, row.ACSTransID, row.Seq)
@@ -133,7 +133,7 @@ func (s *SQLStore) RReqFailed(ctx context.Context, row OutboxRow, why string, ne
 	if len(why) > 500 {
 		why = why[:500]
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_rreq_outbox SET attempts = attempts + 1, last_error = ?,
 			next_attempt_at = ?, lease_until = ?, lease_owner = '' WHERE acs_trans_id = ? AND seq = ? AND sent_at IS NULL`),
 			why, store.Time(next), store.Time(next), row.ACSTransID, row.Seq)

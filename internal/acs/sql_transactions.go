@@ -16,7 +16,7 @@ func (s *SQLStore) SaveDeviceData(ctx context.Context, d DeviceData) error {
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = s.now()
 	}
-	return s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_device_data (three_ds_server_trans_id, device_key, ip, data, created_at)
 			VALUES (?, ?, ?, ?, ?)`), d.ThreeDSServerTransID, d.DeviceKey, d.IP, d.Data, store.Time(d.CreatedAt))
 		return err
@@ -299,7 +299,7 @@ func (s *SQLStore) queryTransactions(ctx context.Context, q string, args ...any)
 
 func (s *SQLStore) UseAuthValue(ctx context.Context, id string, now time.Time) (bool, error) {
 	usedBefore := false
-	err := s.db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE acs_transactions SET av_used_at = ?
 			WHERE acs_trans_id = ? AND av_used_at IS NULL`), store.Time(now), id)
 		if err != nil {
