@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register(command{name: "demo", summary: "the whole network in one process (DS, ACS, 3DS Server, demo shop) on SQLite, with test cards", run: runDemo})
+	register(command{name: "demo", summary: "the whole network in one process (DS, ACS, 3DS Server, demo shop) on SQLite or PostgreSQL, with test cards", run: runDemo})
 }
 
 // The demo runs every role in this one process, each built by the same function `open3ds serve`
@@ -141,7 +141,7 @@ type demoNetwork struct {
 
 // demoACSInstance is one ACS instance's own addresses, and its listeners' offsets from --port.
 type demoACSInstance struct {
-	protocol, admin       string
+	protocol, admin         string
 	protocolPort, adminPort int
 }
 
@@ -174,7 +174,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.dir, "dir", "open3ds-data", "data directory: PKI, secrets and SQLite stores, kept between runs")
 	fs.StringVar(&o.host, "host", "localhost", "the host name browsers use to reach the demo")
-	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22")
+	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22 (ACS instances: +30…, admin +41…)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to standard error)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on Ctrl+C or SIGTERM, how long /readyz fails while the listeners still serve")
 	fs.DurationVar(&o.grace, "shutdown-grace", httpx.ShutdownGrace, "then how long requests and exchanges in flight have to finish")

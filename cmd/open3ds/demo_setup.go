@@ -70,7 +70,7 @@ type demoState struct {
 type demoPaths struct {
 	dir, state, info, risk, merchantKey string
 	pki                                 pki.Layout
-	ds, acs, tdss                       string // DSNs
+	ds, acs, tdss                       string   // DSNs
 	schemas                             []string // on PostgreSQL: the roles' schemas, as ds, acs, tdss
 	postgres                            string   // on PostgreSQL: the DSN given, which names the database
 }
