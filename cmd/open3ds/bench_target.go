@@ -167,7 +167,20 @@ func (t *benchTarget) protocol(s benchSource, cards []string) error {
 		return err
 	}
 	t.target = url
-	t.scenario = &bench.AReqScenario{Client: t.client(t.clientTLS), URL: url, AReqs: t.areqs, Expect: splitList(f.expect)}
+	sc := &bench.AReqScenario{Client: t.client(t.clientTLS), URL: url, AReqs: t.areqs, Expect: splitList(f.expect)}
+	if strings.Contains(url, ",") {
+		// Several instances' URLs, taken in turn by request.
+		for _, u := range strings.Split(url, ",") {
+			if u = strings.TrimSpace(u); !strings.HasPrefix(u, "https://") {
+				return usageError("bench: --url: %q is not an https:// URL (give one URL, or several separated by commas)", u)
+			}
+			sc.URLs = append(sc.URLs, strings.TrimSpace(u))
+		}
+		if f.ceiling {
+			return usageError("bench: --ceiling: the bare server stands in for one URL, not several")
+		}
+	}
+	t.scenario = sc
 	return nil
 }
 

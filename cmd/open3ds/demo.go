@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +24,7 @@ import (
 )
 
 func init() {
-	register(command{name: "demo", summary: "the whole network in one process (DS, ACS, 3DS Server, demo shop) on SQLite, with test cards", run: runDemo})
+	register(command{name: "demo", summary: "the whole network in one process (DS, ACS, 3DS Server, demo shop) on SQLite or PostgreSQL, with test cards", run: runDemo})
 }
 
 // The demo runs every role in this one process, each built by the same function `open3ds serve`
@@ -49,6 +51,14 @@ const (
 	demoACSAdminPort   = 21
 	demoTDSSAdminPort  = 22
 	demoListeners      = 23 // the span of ports from --port
+
+	// With --acs-instances above one, the instances' own protocol listeners sit at +30, +31…, behind
+	// a round-robin balancer on +11, and the admin listeners of the second and later at +41, +42…
+	// (the first keeps +21).
+	demoACSInstancePort      = 30
+	demoACSInstanceAdminPort = 40
+	demoMaxACSInstances      = 10
+	demoInstanceListeners    = 50 // the span of ports from --port with more than one instance
 )
 
 // demoPorts are the offsets in use; the others are left alone.
@@ -89,6 +99,11 @@ type demoOptions struct {
 	port     int // 0: every listener on a port the kernel picks (tests)
 	logLevel string
 	pprof    bool // OPEN3DS_PPROF=1: every role serves /debug/pprof/ on its admin listener
+	// postgres, when set, is the PostgreSQL database the roles store in (each in a schema of its
+	// own) instead of the SQLite files in dir.
+	postgres string
+	// acsInstances is how many ACS instances share the ACS's store, behind one balanced address.
+	acsInstances int
 	// On Ctrl+C or SIGTERM: how long readiness fails before the listeners close (no balancer stands
 	// in front of a demo, so none by default), and how long what is in flight then has to finish.
 	drainDelay, grace time.Duration
@@ -117,8 +132,31 @@ type demoNetwork struct {
 	// runtimes are the roles' runtimes by role (ds, acs, 3dss), for the tests that read their
 	// metric registries.
 	runtimes map[string]*roleRuntime
+	// acsInstances are the ACS instances' own protocol and admin URLs, the first being the ACS the
+	// demo always runs; with one instance, they are the usual addresses.
+	acsInstances []demoACSInstance
 	// drain stops every role's listeners together and waits for their work: one process, one drain.
 	drain *httpx.Drain
+}
+
+// demoACSInstance is one ACS instance's own addresses, and its listeners' offsets from --port.
+type demoACSInstance struct {
+	protocol, admin         string
+	protocolPort, adminPort int
+}
+
+// demoACSInstanceLayout gives each of n instances its listeners' offsets: one instance is the ACS
+// on its usual ports; more sit behind the balancer on the usual protocol port.
+func demoACSInstanceLayout(n int) []demoACSInstance {
+	if n <= 1 {
+		return []demoACSInstance{{protocolPort: demoACSPort, adminPort: demoACSAdminPort}}
+	}
+	out := make([]demoACSInstance, n)
+	for i := range out {
+		out[i] = demoACSInstance{protocolPort: demoACSInstancePort + i, adminPort: demoACSInstanceAdminPort + i}
+	}
+	out[0].adminPort = demoACSAdminPort
+	return out
 }
 
 // demoConsole is one role's console as the demo prints it.
@@ -136,10 +174,13 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.dir, "dir", "open3ds-data", "data directory: PKI, secrets and SQLite stores, kept between runs")
 	fs.StringVar(&o.host, "host", "localhost", "the host name browsers use to reach the demo")
-	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22")
+	fs.IntVar(&o.port, "port", 8400, "first port: shop +0, 3DS Server pages +1, ACS pages +2, protocol listeners +10…+14, admin +20…+22 (ACS instances: +30…, admin +41…)")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error (logs go to standard error)")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "on Ctrl+C or SIGTERM, how long /readyz fails while the listeners still serve")
 	fs.DurationVar(&o.grace, "shutdown-grace", httpx.ShutdownGrace, "then how long requests and exchanges in flight have to finish")
+	fs.StringVar(&o.postgres, "postgres", e.getenv("OPEN3DS_DEMO_POSTGRES"),
+		"PostgreSQL DSN (postgres://…, or OPEN3DS_DEMO_POSTGRES): store the roles there, each in a schema of its own, instead of SQLite files")
+	fs.IntVar(&o.acsInstances, "acs-instances", 1, "run this many ACS instances sharing the ACS's store, behind a round-robin TCP balancer (needs --postgres)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: open3ds demo [flags]\n\nRuns the DS, the ACS, the 3DS Server and a demo shop in one process, with test cards.")
 		fs.PrintDefaults()
@@ -156,8 +197,25 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if o.drainDelay < 0 || o.grace <= 0 {
 		return usageError("--drain-delay must be zero or more and --shutdown-grace positive")
 	}
-	if o.port < 0 || o.port > 65535-demoListeners {
-		return usageError("--port must leave room for %d ports below 65536", demoListeners)
+	span := demoListeners
+	if o.acsInstances > 1 {
+		span = demoInstanceListeners
+	}
+	if o.port < 0 || o.port > 65535-span {
+		return usageError("--port must leave room for %d ports below 65536", span)
+	}
+	if o.acsInstances < 1 || o.acsInstances > demoMaxACSInstances {
+		return usageError("--acs-instances must be from 1 to %d", demoMaxACSInstances)
+	}
+	// Instances sharing one SQLite file would only queue on its single writer, and no deployment
+	// can share a SQLite file between hosts: several instances are a PostgreSQL set-up.
+	if o.acsInstances > 1 && o.postgres == "" {
+		return usageError("--acs-instances: more than one ACS instance needs a shared store: give --postgres (or OPEN3DS_DEMO_POSTGRES)")
+	}
+	if o.postgres != "" {
+		if err := checkDemoPostgres(o.postgres); err != nil {
+			return usageError("--postgres: %v", err)
+		}
 	}
 	var lvl = RoleLog{LogLevel: o.logLevel, LogFormat: "text"}
 	if err := lvl.checkLevel(); err != nil {
@@ -196,8 +254,19 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 	if err != nil {
 		return nil, err
 	}
-	addrs := make([]string, len(demoPorts))
-	for i, off := range demoPorts {
+	ports := demoPorts
+	instances := demoACSInstanceLayout(o.acsInstances)
+	if len(instances) > 1 {
+		ports = slices.Clone(demoPorts)
+		for _, in := range instances {
+			ports = append(ports, in.protocolPort)
+			if in.adminPort != demoACSAdminPort {
+				ports = append(ports, in.adminPort)
+			}
+		}
+	}
+	addrs := make([]string, len(ports))
+	for i, off := range ports {
 		addrs[i] = "127.0.0.1:0"
 		if o.port != 0 {
 			addrs[i] = "127.0.0.1:" + strconv.Itoa(o.port+off)
@@ -207,11 +276,22 @@ func startDemo(ctx context.Context, e env, o demoOptions) (*demoNetwork, error) 
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w (is another demo running? try --port)", err)
 	}
-	lns := make([]net.Listener, demoListeners) // indexed by offset
-	for i, off := range demoPorts {
+	lns := make([]net.Listener, demoInstanceListeners) // indexed by offset
+	for i, off := range ports {
 		lns[off] = opened[i]
 	}
 	n := &demoNetwork{urls: demoAddrs(o.host, lns), paths: demoPathsIn(dir), done: make(chan error, 1), pprof: o.pprof, getenv: e.getenv}
+	for _, in := range instances {
+		in.protocol = "https://" + lns[in.protocolPort].Addr().String()
+		in.admin = "http://" + lns[in.adminPort].Addr().String()
+		n.acsInstances = append(n.acsInstances, in)
+	}
+	if o.postgres != "" {
+		if n.paths, err = n.paths.onPostgres(o.postgres); err != nil {
+			closeAll(opened)
+			return nil, usageError("--postgres: %v", err)
+		}
+	}
 	n.closers = append(n.closers, func() { closeAll(opened) })
 	fail := func(err error) (*demoNetwork, error) {
 		n.close()
@@ -300,9 +380,18 @@ func (d *demoNetwork) writeInfo() error {
 		}
 	}
 	cards["frictionless"] = append(cards["frictionless"], demoBenchCards()...)
+	acs := map[string]string{"protocol": u.ACSProtocol, "public": u.ACSPublic, "admin": u.ACSAdmin}
+	if len(d.acsInstances) > 1 {
+		// Each instance's own address, behind the balanced protocol URL, comma-separated.
+		var protos, admins []string
+		for _, in := range d.acsInstances {
+			protos, admins = append(protos, in.protocol), append(admins, in.admin)
+		}
+		acs["protocolInstances"], acs["adminInstances"] = strings.Join(protos, ","), strings.Join(admins, ",")
+	}
 	info := demoInfo{PID: os.Getpid(), PKI: d.paths.pki.Dir,
 		DS:   map[string]string{"protocol": u.DS, "admin": u.DSAdmin},
-		ACS:  map[string]string{"protocol": u.ACSProtocol, "public": u.ACSPublic, "admin": u.ACSAdmin},
+		ACS:  acs,
 		TDSS: map[string]string{"protocol": u.TDSS, "api": u.TDSSAPI, "public": u.TDSSPublic, "admin": u.TDSSAdmin},
 		Shop: u.Shop, Outbox: d.outboxURL(), MerchantKeyFile: d.paths.merchantKey, Cards: cards,
 		ThreeDSServerURL: u.TDSS + "/3ds/rreq", RequestorID: demoRequestorID, ThreeDSServerRef: demoTDSSRef, AcquirerBIN: demoAcquirerBIN,
@@ -326,7 +415,17 @@ func (d *demoNetwork) printReady(w io.Writer, took time.Duration) {
 	if d.first {
 		how = "created"
 	}
-	fmt.Fprintf(w, "open3ds demo is ready in %.1f s (data %s in %s)\n\n", took.Seconds(), how, d.paths.dir)
+	fmt.Fprintf(w, "open3ds demo is ready in %.1f s (data %s in %s)\n", took.Seconds(), how, d.paths.dir)
+	if len(d.paths.schemas) > 0 {
+		fmt.Fprintf(w, "Stores: %s\n", demoStoresAt(d.paths.schemas))
+	}
+	if n := len(d.acsInstances); n > 1 {
+		fmt.Fprintf(w, "ACS: %d instances sharing its store, behind a round-robin TCP balancer on %s:\n", n, u.ACSProtocol)
+		for i, in := range d.acsInstances {
+			fmt.Fprintf(w, "  instance %d: %s  admin %s\n", i+1, in.protocol, in.admin)
+		}
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range [][2]string{
 		{"Shop (start here):", u.Shop},

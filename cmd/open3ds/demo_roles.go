@@ -16,6 +16,7 @@ import (
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/shop"
 	"github.com/open3ds/open3ds/internal/store"
+	"github.com/open3ds/open3ds/internal/tcplb"
 )
 
 // build makes each role from a configuration filled in as an operator's file would be, with the
@@ -58,29 +59,57 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 		AdminToken: logx.Secret(sec.ACSAdmin), OTPKey: logx.Secret(sec.OTPKey), DevOutbox: true, RoleLog: quiet}
 	acsCfg.TLS.CA, acsCfg.TLS.Cert, acsCfg.TLS.Key = l.CA.Cert, l.ACS.Cert, l.ACS.Key
 	acsCfg.ACSSigning.Cert, acsCfg.ACSSigning.Key = l.ACSSigning.Cert, l.ACSSigning.Key
-	acsRT, err := d.open(ctx, log.With("role", "acs"), acsCfg.base())
-	if err != nil {
-		return err
+	var acs *acsRole
+	for i, in := range d.acsInstances {
+		// Each instance is what a process of its own would be: its runtime, store pool, metrics,
+		// console and RReq sender. The first also serves the browser pages and the outbox (whose
+		// codes it keeps in memory), so challenges stay on it whichever instance took the AReq;
+		// the challenge state itself is in the shared store.
+		name, b := "acs", acsCfg.base()
+		if i > 0 {
+			name = fmt.Sprintf("acs-%d", i+1)
+			b.App = name
+		}
+		rt, err := d.openAs(ctx, name, log.With("role", "acs", "instance", i+1), b)
+		if err != nil {
+			return err
+		}
+		// Every issuer signs with the demo's one authentication-value key set (the fallback).
+		inst, err := buildACS(acsCfg, rt, riskSet, func(string) string { return "" })
+		if err != nil {
+			return err
+		}
+		go inst.sender.Run(bctx)
+		serve(rt.server(inst.svc.Handler(), rt.protocolTLS()), in.protocolPort)
+		if i > 0 {
+			serve(rt.server(inst.adminMux, nil), in.adminPort)
+			continue
+		}
+		acs = inst
+		pub, err := buildACSPublic(bctx, acsCfg, rt, acs)
+		if err != nil {
+			return err
+		}
+		d.closers = append(d.closers, pub.close)
+		pub.srv.TLSConfig = nil
+		if err := demoKeepLocked(ctx, acs); err != nil {
+			return err
+		}
+		d.consoles = append(d.consoles, demoConsole{"ACS", u.ACSAdmin, rt.console})
+		serve(rt.server(acs.adminMux, nil), demoACSAdminPort)
+		serve(pub.srv, demoACSPublicPort)
 	}
-	// Every issuer signs with the demo's one authentication-value key set (the fallback).
-	acs, err := buildACS(acsCfg, acsRT, riskSet, func(string) string { return "" })
-	if err != nil {
-		return err
+	if len(d.acsInstances) > 1 {
+		// The DS reaches the instances as it would behind a network load balancer: connections,
+		// not requests, are spread, and mutual TLS ends at the instance.
+		backends := make([]string, len(d.acsInstances))
+		for i, in := range d.acsInstances {
+			backends[i] = lns[in.protocolPort].Addr().String()
+		}
+		lb := &tcplb.Balancer{Backends: backends, Log: log.With("role", "acs-balancer")}
+		go lb.Serve(lns[demoACSPort])
+		d.closers = append(d.closers, lb.CloseConnections)
 	}
-	go acs.sender.Run(bctx)
-	pub, err := buildACSPublic(bctx, acsCfg, acsRT, acs)
-	if err != nil {
-		return err
-	}
-	d.closers = append(d.closers, pub.close)
-	pub.srv.TLSConfig = nil
-	if err := demoKeepLocked(ctx, acs); err != nil {
-		return err
-	}
-	d.consoles = append(d.consoles, demoConsole{"ACS", u.ACSAdmin, acsRT.console})
-	serve(acsRT.server(acs.svc.Handler(), acsRT.protocolTLS()), demoACSPort)
-	serve(acsRT.server(acs.adminMux, nil), demoACSAdminPort)
-	serve(pub.srv, demoACSPublicPort)
 
 	// The issuer whose ACS is down: its listener takes each connection and drops it at once, so the
 	// DS meets a failed ACS on every AReq, deterministically, and stands in.
@@ -129,8 +158,20 @@ func (d *demoNetwork) build(ctx context.Context, log *slog.Logger, lns []net.Lis
 
 // open opens one role's runtime and closes it with the demo.
 func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*roleRuntime, error) {
+	return d.openAs(ctx, b.Role, log, b)
+}
+
+// demoPostgresPool is each pool's size on PostgreSQL: the roles' read and write pools, and those of
+// every ACS instance, share one server whose default max_connections is 100.
+const demoPostgresPool = 8
+
+// openAs opens a runtime known to the tests as name (the ACS instances share a role).
+func (d *demoNetwork) openAs(ctx context.Context, name string, log *slog.Logger, b roleBase) (*roleRuntime, error) {
 	b.Pprof, b.Getenv = d.pprof, d.getenv
 	b.Ops = defaultRoleOps
+	if d.paths.postgres != "" {
+		b.Ops.DBMaxOpen = demoPostgresPool
+	}
 	rt, err := openRole(ctx, log, b)
 	if err != nil {
 		return nil, err
@@ -140,7 +181,7 @@ func (d *demoNetwork) open(ctx context.Context, log *slog.Logger, b roleBase) (*
 	if d.runtimes == nil {
 		d.runtimes = map[string]*roleRuntime{}
 	}
-	d.runtimes[b.Role] = rt
+	d.runtimes[name] = rt
 	return rt, nil
 }
 
@@ -177,7 +218,7 @@ func demoDropConnections(ln net.Listener) {
 	}
 }
 
-// openDemoStore opens one of the demo's SQLite stores, migrated.
+// openDemoStore opens one of the demo's stores, migrated.
 func openDemoStore(ctx context.Context, dsn string) (*store.DB, error) {
 	return store.Open(ctx, dsn, store.Options{Migrate: true})
 }

@@ -11,11 +11,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/authvalue"
 	"github.com/open3ds/open3ds/internal/pki"
+	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/threedsserver"
 	"github.com/open3ds/open3ds/internal/vault"
 )
@@ -58,19 +60,106 @@ func newDemoSecrets() (demoSecrets, error) {
 type demoState struct {
 	Secrets demoSecrets `json:"secrets"`
 	Seeded  demoURLs    `json:"seeded"`
+	// Schemas are the PostgreSQL schemas the roles were seeded in (ds, acs, 3dss), none on SQLite:
+	// a later run must store where the first one did. The DSN itself is not kept, as it may hold a
+	// password.
+	Schemas []string `json:"postgresSchemas,omitempty"`
 }
 
 // demoPaths are the files of the data directory.
 type demoPaths struct {
 	dir, state, info, risk, merchantKey string
 	pki                                 pki.Layout
-	ds, acs, tdss                       string // DSNs
+	ds, acs, tdss                       string   // DSNs
+	schemas                             []string // on PostgreSQL: the roles' schemas, as ds, acs, tdss
+	postgres                            string   // on PostgreSQL: the DSN given, which names the database
 }
 
 func demoPathsIn(dir string) demoPaths {
 	return demoPaths{dir: dir, state: filepath.Join(dir, "demo-state.json"), info: filepath.Join(dir, "demo.json"),
 		risk: filepath.Join(dir, "risk.yaml"), merchantKey: filepath.Join(dir, "merchant.key"), pki: pki.Paths(filepath.Join(dir, "pki")),
 		ds: "sqlite:" + filepath.Join(dir, "ds.db"), acs: "sqlite:" + filepath.Join(dir, "acs.db"), tdss: "sqlite:" + filepath.Join(dir, "3dss.db")}
+}
+
+// demoSchemaOwner is the comment the demo puts on the schemas it makes: it drops and remakes only
+// schemas that carry it.
+const demoSchemaOwner = "open3ds demo"
+
+// checkDemoPostgres refuses a --postgres that is no PostgreSQL DSN, or whose search_path would not
+// make good schema names.
+func checkDemoPostgres(dsn string) error {
+	_, err := demoSchemas(dsn)
+	return err
+}
+
+// demoSchemas names the roles' schemas, as ds, acs, tdss: the DSN's search_path, or open3ds_demo,
+// followed by the role. Several roles cannot share one schema: the migration set is shared and
+// some of its tables (exchanges, audit_log, the console's accounts and sessions, job_leases,
+// schema_migrations) are every role's, unprefixed.
+func demoSchemas(dsn string) ([]string, error) {
+	prefix, err := store.PostgresSearchPath(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if prefix == "" {
+		prefix = "open3ds_demo"
+	}
+	out := []string{prefix + "_ds", prefix + "_acs", prefix + "_3dss"}
+	for _, s := range out {
+		if err := store.CheckSchemaName(s); err != nil {
+			return nil, fmt.Errorf("search_path %q is used as the prefix of the roles' schemas: %w", prefix, err)
+		}
+	}
+	return out, nil
+}
+
+// onPostgres points the roles' DSNs at their schemas in the database dsn names.
+func (p demoPaths) onPostgres(dsn string) (demoPaths, error) {
+	schemas, err := demoSchemas(dsn)
+	if err != nil {
+		return p, err
+	}
+	dsns := make([]string, len(schemas))
+	for i, s := range schemas {
+		if dsns[i], err = store.SchemaDSN(dsn, s); err != nil {
+			return p, err
+		}
+	}
+	p.ds, p.acs, p.tdss, p.schemas, p.postgres = dsns[0], dsns[1], dsns[2], schemas, dsn
+	return p, nil
+}
+
+// demoStoresAt says where the stores are, for messages.
+func demoStoresAt(schemas []string) string {
+	if len(schemas) == 0 {
+		return "the SQLite files of the data directory"
+	}
+	return "the PostgreSQL schemas " + strings.Join(schemas, ", ")
+}
+
+// demoPrepareSchemas makes the roles' schemas on the first run, dropping what an earlier demo left
+// in them; on a later run it checks that they are still there. Either way it migrates them.
+func demoPrepareSchemas(ctx context.Context, p demoPaths, first bool) error {
+	for i, s := range p.schemas {
+		dsn := []string{p.ds, p.acs, p.tdss}[i]
+		state, err := store.EnsureSchema(ctx, dsn, s, demoSchemaOwner, first)
+		switch {
+		case errors.Is(err, store.ErrSchemaNotOurs):
+			return exitError{code: 2, msg: fmt.Sprintf("demo: the schema %s exists and was not made by the demo, which leaves it alone; set another prefix with search_path=NAME in the DSN", s)}
+		case err != nil:
+			return fmt.Errorf("demo: %w", err)
+		case !first && state == store.SchemaCreated:
+			return exitError{code: 2, msg: fmt.Sprintf("demo: the schema %s, which %s was seeded in, is gone; remove the directory to start afresh", s, p.dir)}
+		}
+		// The demo migrates its schemas itself, as SQLite files are, on every start: it is their
+		// only user, and a newer open3ds finds them behind.
+		db, err := openDemoStore(ctx, dsn)
+		if err != nil {
+			return fmt.Errorf("demo: migrating the schema %s: %w", s, err)
+		}
+		db.Close()
+	}
+	return nil
 }
 
 // demoPrepare makes the data directory on the first run, or reads it on a later one. first says
@@ -87,6 +176,13 @@ func demoPrepare(ctx context.Context, e env, p demoPaths, u demoURLs) (st demoSt
 			return st, false, exitError{code: 2, msg: fmt.Sprintf("demo: %s was set up for the shop at %s; run with the same --host and --port, or remove the directory to start afresh",
 				p.dir, st.Seeded.Shop)}
 		}
+		if !slices.Equal(st.Schemas, p.schemas) {
+			return st, false, exitError{code: 2, msg: fmt.Sprintf("demo: %s was set up with its stores in %s, not %s; run as then (--postgres), or remove the directory to start afresh",
+				p.dir, demoStoresAt(st.Schemas), demoStoresAt(p.schemas))}
+		}
+		if err := demoPrepareSchemas(ctx, p, false); err != nil {
+			return st, false, err
+		}
 		return st, false, os.WriteFile(p.risk, []byte(demoRisk), 0o600)
 	case !errors.Is(err, fs.ErrNotExist):
 		return st, false, err
@@ -96,6 +192,10 @@ func demoPrepare(ctx context.Context, e env, p demoPaths, u demoURLs) (st demoSt
 		os.RemoveAll(filepath.Join(p.dir, name))
 	}
 	if err := os.MkdirAll(p.dir, 0o700); err != nil {
+		return st, false, err
+	}
+	// So are the schemas on PostgreSQL: the directory's state says what they hold.
+	if err := demoPrepareSchemas(ctx, p, true); err != nil {
 		return st, false, err
 	}
 	if _, err := pki.Init(p.pki.Dir, pki.InitOptions{}); err != nil {
@@ -113,7 +213,7 @@ func demoPrepare(ctx context.Context, e env, p demoPaths, u demoURLs) (st demoSt
 	if err := os.WriteFile(p.merchantKey, []byte(st.Secrets.MerchantKey+"\n"), 0o600); err != nil {
 		return st, false, err
 	}
-	st.Seeded = u
+	st.Seeded, st.Schemas = u, p.schemas
 	b, _ = json.MarshalIndent(st, "", "  ")
 	// The state file is written last: its presence says the directory is complete.
 	return st, true, os.WriteFile(p.state, b, 0o600)

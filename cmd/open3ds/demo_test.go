@@ -46,6 +46,12 @@ func startTestDemo(t testing.TB, dir string, port int) *testDemo {
 // startTestDemoEnv is startTestDemo with these environment variables.
 func startTestDemoEnv(t testing.TB, dir string, port int, environ map[string]string) *testDemo {
 	t.Helper()
+	return startTestDemoArgs(t, dir, port, environ)
+}
+
+// startTestDemoArgs is startTestDemoEnv with these flags besides.
+func startTestDemoArgs(t testing.TB, dir string, port int, environ map[string]string, args ...string) *testDemo {
+	t.Helper()
 	d := &testDemo{t: t, stdout: &netLog{}, logs: &netLog{}}
 	started := make(chan *demoNetwork, 1)
 	demoStarted = func(n *demoNetwork) { started <- n }
@@ -53,7 +59,7 @@ func startTestDemoEnv(t testing.TB, dir string, port int, environ map[string]str
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--dir", dir, "--port", strconv.Itoa(port), "--log-level", "info"},
+		done <- run(ctx, append([]string{"demo", "--dir", dir, "--port", strconv.Itoa(port), "--log-level", "info"}, args...),
 			func(k string) string { return environ[k] }, strings.NewReader(""), d.stdout, d.logs)
 	}()
 	select {

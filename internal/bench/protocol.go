@@ -25,7 +25,10 @@ func NewClient(tlsConfig *tls.Config, conns int, timeout time.Duration) *http.Cl
 type AReqScenario struct {
 	Client *http.Client // presenting the sender's certificate
 	URL    string
-	AReqs  *AReqs
+	// URLs, when set, replace URL: the requests take them in turn, as a client-side balancer
+	// would spread them over several instances.
+	URLs  []string
+	AReqs *AReqs
 	// Expect lists the transStatus values that count as success; empty means Y alone.
 	Expect []string
 }
@@ -43,7 +46,11 @@ type answer struct {
 
 func (s *AReqScenario) Do(ctx context.Context, i int64) error {
 	body, transID := s.AReqs.Body(i)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
+	url := s.URL
+	if len(s.URLs) > 0 {
+		url = s.URLs[i%int64(len(s.URLs))]
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
