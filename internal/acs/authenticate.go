@@ -134,20 +134,23 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 		return decision{}, issuer, err
 	}
 	t.IssuerID = issuer.ID
-	// The device is read first so that the card and its history come in one statement.
-	dev, err := s.deviceOf(ctx, a)
-	if err != nil {
-		return decision{}, issuer, err
+	// The card, the 3DS Method's findings and the card's history come in one statement.
+	t.PANHash = s.Store.LookupHash(a.AcctNumber)
+	// An app's device is known from its AReq alone; a browser's from its 3DS Method, if it ran.
+	methodID, fallback := a.ThreeDSServerTransID, deviceKey(a)
+	if a.DeviceChannel == emv.ChannelApp {
+		methodID, fallback = "", deviceOf(a, CardFacts{}).key
 	}
-	t.DeviceKey, t.PANHash = dev.key, s.Store.LookupHash(a.AcctNumber)
-	ch, h, err := s.Store.CardForAReq(ctx, t.PANHash, t.DeviceKey, t.CreatedAt)
+	facts, err := s.Store.CardForAReq(ctx, t.PANHash, methodID, fallback, t.CreatedAt)
+	ch, h := facts.Cardholder, facts.History
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		ch.Status = StatusNotEnrolled
 	case err != nil:
 		return decision{}, issuer, err
 	}
-	t.CardholderID = ch.ID
+	dev := deviceOf(a, facts)
+	t.CardholderID, t.DeviceKey = ch.ID, dev.key
 	switch ch.Status {
 	case StatusBlocked:
 		return decision{status: "R", reason: "12", reasons: []string{"card blocked by the issuer"}}, issuer, nil
@@ -197,22 +200,19 @@ type device struct {
 	locale, ip string
 }
 
-// deviceOf reads the device behind an AReq. An app's is the device information its SDK sent, with
-// the locale (C005) and IP address (C010) in it: apps run no 3DS Method, so the store is not asked
-// for one. A browser's is what its 3DS Method found, when it ran, with the AReq's language tag and
-// IP (the 3DS Method's when the AReq has none).
-func (s *Service) deviceOf(ctx context.Context, a *emv.AReq) (device, error) {
+// deviceOf is the device behind an AReq. An app's is the device information its SDK sent, with the
+// locale (C005) and IP address (C010) in it: apps run no 3DS Method. A browser's is what its 3DS
+// Method found (f.Method), when it ran, with the AReq's language tag and IP (the 3DS Method's when
+// the AReq has none). Without a key from either, the device is named by deviceKey.
+func deviceOf(a *emv.AReq, f CardFacts) device {
 	var d device
 	if a.DeviceChannel == emv.ChannelApp {
 		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
 			d = device{key: info.Key(a.SDKAppID), hasData: true, warnings: info.Warnings, locale: info.Data["C005"], ip: info.Data["C010"]}
 		}
 	} else {
-		m, err := s.Store.DeviceData(ctx, a.ThreeDSServerTransID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return d, err
-		}
-		d = device{key: m.DeviceKey, hasData: err == nil, methodIP: m.IP, locale: a.BrowserLanguage, ip: a.BrowserIP}
+		m := f.Method
+		d = device{key: m.DeviceKey, hasData: f.MethodRan, methodIP: m.IP, locale: a.BrowserLanguage, ip: a.BrowserIP}
 		if d.ip == "" {
 			d.ip = m.IP
 		}
@@ -220,7 +220,7 @@ func (s *Service) deviceOf(ctx context.Context, a *emv.AReq) (device, error) {
 	if d.key == "" {
 		d.key = deviceKey(a)
 	}
-	return d, nil
+	return d
 }
 
 // apply turns the risk outcome into a transStatus (PROTOCOL.md §2.1, §1.6, §1.7).

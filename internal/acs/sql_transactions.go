@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/open3ds/open3ds/internal/store"
@@ -83,25 +84,43 @@ func (s *SQLStore) History(ctx context.Context, panHash, deviceKey string, now t
 	return x.history(), nil
 }
 
-// CardForAReq reads what an AReq needs of its card in one statement: the cardholder (PAN opened) by
-// the PAN's lookup hash and the card's History. One statement instead of two matters on SQLite,
-// where each read after a commit starts from an emptied page cache (issue 18). A card that is not
-// enrolled is store.ErrNotFound.
-func (s *SQLStore) CardForAReq(ctx context.Context, panHash, deviceKey string, now time.Time) (Cardholder, History, error) {
+// CardForAReq reads everything an AReq needs of the store in one statement: the cardholder (PAN
+// opened) by the PAN's lookup hash, what the 3DS Method stored under methodID (a browser's
+// threeDSServerTransID; "" reads none) and the card's History, in which the device counts as known
+// when an earlier transaction had the Method's device key, or fallbackKey when the Method stored
+// none. One statement instead of three matters on SQLite, where each read after a commit starts from
+// an emptied page cache, and on PostgreSQL, where each is a round trip and a transaction (issue 18).
+// A card that is not enrolled is store.ErrNotFound (and its device is not read).
+func (s *SQLStore) CardForAReq(ctx context.Context, panHash, methodID, fallbackKey string, now time.Time) (CardFacts, error) {
 	var sealed string
 	var x historyScan
-	args := append(historyArgs(panHash, deviceKey, now), panHash)
+	var f CardFacts
+	var found int
+	var devKey, devIP sql.NullString
+	device := `COALESCE(NULLIF((SELECT device_key FROM acs_device_data WHERE three_ds_server_trans_id = ?), ''), ?)`
+	args := append([]any{methodID}, historyArgs(panHash, "", now)...)
+	// historyArgs' two device-key arguments (its 4th and 5th) are replaced by the device expression's.
+	args = append(args[:4], append([]any{methodID, fallbackKey, methodID, fallbackKey}, args[6:]...)...)
+	args = append(args, panHash)
+	q := strings.Replace(historySelect, `? <> '' AND device_key = ?`,
+		device+` <> '' AND device_key = `+device, 1)
 	row := s.db.Reader().QueryRowContext(ctx, s.db.Rebind(`SELECT pan_sealed, `+cardholderCols+`,
-		h.tx_hour, h.tx_day, h.failed_day, h.device_seen, h.usual_max
-		FROM (`+historySelect+`) h, acs_cardholders WHERE pan_hash = ?`), args...)
-	c, err := scanCardholder(func(dest ...any) error { return row.Scan(append(dest, x.dest()...)...) }, &sealed)
+		h.tx_hour, h.tx_day, h.failed_day, h.device_seen, h.usual_max, d.found, d.device_key, d.ip
+		FROM (SELECT COUNT(*) AS found, MAX(device_key) AS device_key, MAX(ip) AS ip FROM acs_device_data
+			WHERE three_ds_server_trans_id = ?) d,
+		(`+q+`) h, acs_cardholders WHERE pan_hash = ?`), args...)
+	c, err := scanCardholder(func(dest ...any) error {
+		return row.Scan(append(dest, append(x.dest(), &found, &devKey, &devIP)...)...)
+	}, &sealed)
 	if err != nil {
-		return Cardholder{}, History{}, store.MapError(err)
+		return CardFacts{}, store.MapError(err)
 	}
 	if c.PAN, err = s.vault.Open(sealed, panPlace(c.ID)); err != nil {
-		return Cardholder{}, History{}, fmt.Errorf("acs: opening the PAN of cardholder %s: %w", c.ID, err)
+		return CardFacts{}, fmt.Errorf("acs: opening the PAN of cardholder %s: %w", c.ID, err)
 	}
-	return c, x.history(), nil
+	f.Cardholder, f.History, f.MethodRan = c, x.history(), found > 0
+	f.Method = DeviceData{ThreeDSServerTransID: methodID, DeviceKey: devKey.String, IP: devIP.String}
+	return f, nil
 }
 
 const txCols = `acs_trans_id, three_ds_server_trans_id, ds_trans_id, sdk_trans_id, issuer_id, cardholder_id, pan_hash,

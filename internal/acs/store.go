@@ -54,9 +54,10 @@ type Store interface {
 
 	// History counts what the risk engine needs to know about a card's recent past.
 	History(ctx context.Context, panHash, deviceKey string, now time.Time) (History, error)
-	// CardForAReq reads the cardholder with the card's History in one go, by the PAN's lookup hash;
-	// a card not enrolled is store.ErrNotFound.
-	CardForAReq(ctx context.Context, panHash, deviceKey string, now time.Time) (Cardholder, History, error)
+	// CardForAReq reads the cardholder, what the 3DS Method stored under methodID ("" for none) and
+	// the card's History in one go, by the PAN's lookup hash; a card not enrolled is
+	// store.ErrNotFound. fallbackKey is the device key when the Method stored none.
+	CardForAReq(ctx context.Context, panHash, methodID, fallbackKey string, now time.Time) (CardFacts, error)
 	// RecordAReq keeps a decided AReq, all in one database transaction; it returns ErrConflict for
 	// an acsTransID seen before.
 	RecordAReq(ctx context.Context, r AReqRecord) error
@@ -96,6 +97,15 @@ type DeviceData struct {
 	IP        string
 	Data      string
 	CreatedAt time.Time
+}
+
+// CardFacts is what an AReq reads of its card: the cardholder, the card's history and the 3DS
+// Method's findings (Method, when MethodRan).
+type CardFacts struct {
+	Cardholder Cardholder
+	History    History
+	MethodRan  bool
+	Method     DeviceData
 }
 
 // History is the card's recent past as the store sees it: counts over its latest transactions, at

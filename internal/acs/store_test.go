@@ -143,6 +143,43 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("unknown: %v", err)
 				}
 			})
+			t.Run("an AReq reads its card, its 3DS Method and the card's history in one", func(t *testing.T) {
+				now := time.Now()
+				const pan = "4000001111111116"
+				if _, err := s.CreateCardholder(ctx, acs.Cardholder{IssuerID: "bank-a", PAN: pan, Expiry: "2812"}); err != nil {
+					t.Fatal(err)
+				}
+				h := v.LookupHash(pan)
+				for i, age := range []time.Duration{time.Minute, 30 * time.Hour} {
+					if err := s.RecordTransaction(ctx, acs.Transaction{ACSTransID: fmt.Sprintf("facts-%d", i), PANHash: h,
+						MaskedPAN: acs.MaskPAN(pan), Amount: 2500, TransStatus: "Y", DeviceKey: "dev-known", CreatedAt: now.Add(-age)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := s.History(ctx, h, "dev-known", now)
+				if err != nil || !want.DeviceKnown || want.TxLastHour != 1 || want.TxLastDay != 1 {
+					t.Fatalf("history: %+v, %v", want, err)
+				}
+				f, err := s.CardForAReq(ctx, h, "", "dev-known", now)
+				if err != nil || f.History != want || f.Cardholder.PAN != pan || f.Cardholder.Expiry != "2812" || f.MethodRan {
+					t.Fatalf("without a 3DS Method: %+v, %v", f, err)
+				}
+				// The key the 3DS Method stored names the device, whatever the AReq's own would be.
+				if err := s.SaveDeviceData(ctx, acs.DeviceData{ThreeDSServerTransID: "m-1", DeviceKey: "dev-known", IP: "192.0.2.9"}); err != nil {
+					t.Fatal(err)
+				}
+				f, err = s.CardForAReq(ctx, h, "m-1", "another-device", now)
+				if err != nil || !f.MethodRan || f.Method.DeviceKey != "dev-known" || f.Method.IP != "192.0.2.9" || f.History != want {
+					t.Fatalf("after a 3DS Method on a known device: %+v, %v", f, err)
+				}
+				f, err = s.CardForAReq(ctx, h, "m-none", "another-device", now)
+				if err != nil || f.MethodRan || f.History.DeviceKnown || f.History.TxLastDay != 1 {
+					t.Fatalf("a new device without a 3DS Method: %+v, %v", f, err)
+				}
+				if _, err := s.CardForAReq(ctx, v.LookupHash("4000000000000002"), "m-1", "dev-known", now); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("a card not enrolled: %v", err)
+				}
+			})
 			t.Run("a card tested far more than any rule counts saturates at the history window", func(t *testing.T) {
 				now := time.Now()
 				h := v.LookupHash("4000009999999999")
