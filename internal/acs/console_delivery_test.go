@@ -75,7 +75,7 @@ func TestACSConsoleDeliveryPageCountsEachProvider(t *testing.T) {
 				"days=400":        "Days: must be a whole number of days from 1 to 366.",
 				"issuer=bank-zzz": `Issuer: there is no issuer &#34;bank-zzz&#34;.`,
 			} {
-				st, _, body := ro.get("/console/delivery?" + q)
+				st, _, body := ro.Get("/console/delivery?" + q)
 				if st != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, `id="providers"`) {
 					t.Errorf("%s answered %d:\n%s", q, st, body)
 				}

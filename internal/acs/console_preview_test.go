@@ -108,7 +108,7 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 			for _, size := range previewSizes {
 				q := url.Values{"issuer": {zenith.ID}, "lang": {lang}, "step": {s.step}, "size": {size}}
 				path := "/console/challenge-preview/frame?" + q.Encode()
-				st, _, body := op.get(path)
+				st, _, body := op.Get(path)
 				if st != http.StatusOK {
 					t.Fatalf("GET %s answered %d:\n%s", path, st, body)
 				}
@@ -159,11 +159,11 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 		t.Errorf("a frame's headers: X-Frame-Options %q, CSP %q, Cache-Control %q", h.Get("X-Frame-Options"), csp, h.Get("Cache-Control"))
 	}
 	for _, path := range []string{"/console/challenge-preview/frame", "/console/challenge-preview/challenge/step"} {
-		if st, _, _ := op.post(path, url.Values{"action": {"submit"}, "code": {"123456"}, "csrf": {op.csrf}}); st != http.StatusMethodNotAllowed && st != http.StatusNotFound {
+		if st, _, _ := op.PostForm(path, url.Values{"action": {"submit"}, "code": {"123456"}}); st != http.StatusMethodNotAllowed && st != http.StatusNotFound {
 			t.Errorf("a form posted to %s answered %d, want nothing there", path, st)
 		}
 	}
-	if st, _, css := op.get("/console/challenge-preview/static/challenge.css"); st != http.StatusOK || !strings.Contains(css, ".actions") {
+	if st, _, css := op.Get("/console/challenge-preview/static/challenge.css"); st != http.StatusOK || !strings.Contains(css, ".actions") {
 		t.Errorf("the challenge stylesheet answered %d", st)
 	}
 
@@ -179,7 +179,7 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 		{"issuer=bank-z&lang=en&step=pay&size=01", http.StatusBadRequest, "step: must be one of choose, no-channel"},
 		{"issuer=nobody&lang=en&step=code&size=01", http.StatusNotFound, "issuer: there is no issuer with this id."},
 	} {
-		st, _, body := op.get("/console/challenge-preview/frame?" + c.query)
+		st, _, body := op.Get("/console/challenge-preview/frame?" + c.query)
 		if st != c.status || !strings.Contains(body, c.says) {
 			t.Errorf("frame?%s answered %d, want %d saying %q:\n%s", c.query, st, c.status, c.says, body)
 		}
@@ -202,7 +202,7 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 // previewHeaders gets path and returns its headers, requiring a 200.
 func previewHeaders(t testing.TB, b *conBrowser, path string) http.Header {
 	t.Helper()
-	resp, err := b.hc.Get(b.base + path)
+	resp, err := b.HTTP.Get(b.Base + path)
 	if err != nil {
 		t.Fatal(err)
 	}

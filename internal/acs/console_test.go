@@ -3,12 +3,9 @@ package acs_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/audit"
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -87,92 +85,24 @@ func (r *conRig) tx(id, pan, channel, status, reason string, challenged, failed 
 	}
 }
 
-// conBrowser is an HTTP client with its own cookies that does not follow redirects.
-type conBrowser struct {
-	t    testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-var (
-	conToken  = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	conCSRF   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	conSecret = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-)
-
-func conFind(t testing.TB, re *regexp.Regexp, body, what string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in the page:\n%s", what, body)
-	}
-	return m[1]
-}
+// conBrowser is a signed-in console client whose every page is checked for whole card numbers.
+type conBrowser struct{ *consoletest.Client }
 
 // signIn makes an account of access a and signs it in through the console's own pages.
 func (r *conRig) signIn(name string, a console.Access) *conBrowser {
 	r.t.Helper()
-	pw, err := r.c.Accounts().Create(context.Background(), name, a, "")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	b := &conBrowser{t: r.t, base: r.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := b.get("/console/sign-in")
-	st, loc, _ := b.post("/console/sign-in", url.Values{"token": {conFind(r.t, conToken, body, "token")}, "name": {name}, "password": {pw}})
-	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/second-factor") {
-		r.t.Fatalf("password step: %d → %s", st, loc)
-	}
-	_, _, body = b.get(loc)
-	secret := strings.ReplaceAll(conFind(r.t, conSecret, body, "TOTP key"), " ", "")
-	code, err := console.TOTPCode(secret, time.Now())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	st, loc, body = b.post("/console/second-factor", url.Values{"csrf": {conFind(r.t, conCSRF, body, "csrf")}, "code": {code}})
-	if st != http.StatusSeeOther || loc != "/console/" {
-		r.t.Fatalf("code step: %d → %s\n%s", st, loc, body)
-	}
-	_, _, body = b.get("/console/cardholders")
-	b.csrf = conFind(r.t, conCSRF, body, "csrf")
+	b := &conBrowser{consoletest.NewClient(r.t, r.srv.URL)}
+	b.SignIn(r.c, name, a)
 	return b
-}
-
-func (b *conBrowser) do(req *http.Request) (int, string, string) {
-	b.t.Helper()
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func (b *conBrowser) get(path string) (int, string, string) {
-	req, _ := http.NewRequest("GET", b.base+path, nil)
-	return b.do(req)
-}
-
-func (b *conBrowser) post(path string, form url.Values) (int, string, string) {
-	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
 }
 
 // page gets a page that must answer 200 and must never show a whole card number.
 func (b *conBrowser) page(path string) string {
-	b.t.Helper()
-	st, loc, body := b.get(path)
-	if st != http.StatusOK {
-		b.t.Fatalf("GET %s answered %d → %s\n%s", path, st, loc, body)
-	}
+	b.T.Helper()
+	body := b.Page(path)
 	for _, pan := range []string{conPAN1, conPAN2, conPAN3} {
 		if strings.Contains(body, pan) {
-			b.t.Fatalf("GET %s shows a whole card number", path)
+			b.T.Fatalf("GET %s shows a whole card number", path)
 		}
 	}
 	return body
@@ -219,23 +149,23 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 			if strings.Contains(body, "447700900123") || strings.Contains(body, "ada@example.com") {
 				t.Errorf("the cardholder page shows a contact unmasked")
 			}
-			if st, _, _ := op.get("/console/cardholders/ch_nobody"); st != http.StatusNotFound {
+			if st, _, _ := op.Get("/console/cardholders/ch_nobody"); st != http.StatusNotFound {
 				t.Errorf("an unknown cardholder answered %d, want 404", st)
 			}
 
 			// A read-only account sees the card but may not unlock it.
 			viewer := r.signIn("vera", console.ReadOnly)
-			if st, _, _ := viewer.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {viewer.csrf}}); st != http.StatusForbidden {
+			if st, _, _ := viewer.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil); st != http.StatusForbidden {
 				t.Errorf("a read-only unlock answered %d, want 403", st)
 			}
-			if st, _, _ := op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{}); st != http.StatusForbidden {
+			if st, _, _ := op.Post("/console/cardholders/"+ada.ID+"/unlock", url.Values{}); st != http.StatusForbidden {
 				t.Errorf("an unlock without the form's token answered %d, want 403", st)
 			}
 			if n, _ := r.st.OTPFailures(ctx, r.st.LookupHash(conPAN1), time.Now().Add(-time.Hour)); n != 10 {
 				t.Fatalf("refused unlocks left %d failures, want 10", n)
 			}
 
-			st, loc, _ := op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {op.csrf}})
+			st, loc, _ := op.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil)
 			if st != http.StatusSeeOther || loc != "/console/cardholders/"+ada.ID {
 				t.Fatalf("unlock answered %d → %s", st, loc)
 			}
@@ -255,7 +185,7 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 				t.Errorf("the audit log holds %+v", es)
 			}
 			// Unlocking again changes nothing and records nothing.
-			op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {op.csrf}})
+			op.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil)
 			if es, _ := r.c.Audit().List(ctx, audit.Filter{Action: "cardholder.unlock", Limit: 10}); len(es) != 1 {
 				t.Errorf("a second unlock left %d audit entries, want 1", len(es))
 			}
@@ -307,7 +237,7 @@ func TestACSConsoleFindsATransactionAndShowsItsChallenge(t *testing.T) {
 			if !strings.Contains(body, "No challenge") {
 				t.Errorf("a frictionless transaction's page shows:\n%s", body)
 			}
-			if st, _, _ := op.get("/console/transactions/nope"); st != http.StatusNotFound {
+			if st, _, _ := op.Get("/console/transactions/nope"); st != http.StatusNotFound {
 				t.Errorf("an unknown transaction answered %d, want 404", st)
 			}
 		})
