@@ -2,9 +2,7 @@ package backtest_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -16,6 +14,7 @@ import (
 	"github.com/open3ds/open3ds/internal/audit"
 	"github.com/open3ds/open3ds/internal/backtest"
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
@@ -113,101 +112,39 @@ func (r *riskRig) record(tx acs.Transaction) {
 	}
 }
 
-// client is a signed-in browser without a browser: its own cookies, redirects not followed.
-type client struct {
-	t    testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-var (
-	tokenRE  = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	secretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-)
-
-func find(t testing.TB, re *regexp.Regexp, body, what string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in the page:\n%s", what, body)
-	}
-	return m[1]
-}
+// client is a signed-in console client whose every page is checked for whole card numbers.
+type client struct{ *consoletest.Client }
 
 // signIn makes an account of access a and signs it in through the console's pages.
 func (r *riskRig) signIn(name string, a console.Access) *client {
 	r.t.Helper()
-	pw, err := r.c.Accounts().Create(context.Background(), name, a, "")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	c := &client{t: r.t, base: r.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := c.get("/console/sign-in")
-	st, loc, _ := c.post("/console/sign-in", url.Values{"token": {find(r.t, tokenRE, body, "token")}, "name": {name}, "password": {pw}})
-	if st != http.StatusSeeOther {
-		r.t.Fatalf("password step answered %d", st)
-	}
-	_, _, body = c.get(loc)
-	code, err := console.TOTPCode(strings.ReplaceAll(find(r.t, secretRE, body, "TOTP key"), " ", ""), time.Now())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if st, _, body := c.post("/console/second-factor", url.Values{"csrf": {find(r.t, csrfRE, body, "csrf")}, "code": {code}}); st != http.StatusSeeOther {
-		r.t.Fatalf("code step answered %d\n%s", st, body)
-	}
-	c.csrf = find(r.t, csrfRE, c.page("/console/risk"), "csrf")
+	c := &client{consoletest.NewClient(r.t, r.srv.URL)}
+	c.SignIn(r.c, name, a)
+	c.page("/console/risk")
 	return c
-}
-
-func (c *client) do(req *http.Request) (int, string, string) {
-	c.t.Helper()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func (c *client) get(path string) (int, string, string) {
-	req, _ := http.NewRequest("GET", c.base+path, nil)
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) (int, string, string) {
-	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
 }
 
 // page gets a page that must answer 200 and never show a whole card number.
 func (c *client) page(path string) string {
-	c.t.Helper()
-	st, loc, body := c.get(path)
+	c.T.Helper()
+	st, loc, body := c.Get(path)
 	return c.ok("GET "+path, st, loc, body)
 }
 
 func (c *client) backtest(form url.Values) string {
-	c.t.Helper()
-	form.Set("csrf", c.csrf)
-	st, loc, body := c.post("/console/risk/backtest", form)
+	c.T.Helper()
+	st, loc, body := c.PostForm("/console/risk/backtest", form)
 	return c.ok("POST /console/risk/backtest", st, loc, body)
 }
 
 func (c *client) ok(what string, st int, loc, body string) string {
-	c.t.Helper()
+	c.T.Helper()
 	if st != http.StatusOK {
-		c.t.Fatalf("%s answered %d → %s\n%s", what, st, loc, body)
+		c.T.Fatalf("%s answered %d → %s\n%s", what, st, loc, body)
 	}
 	for _, p := range traffic {
 		if strings.Contains(body, p.pan) {
-			c.t.Fatalf("%s shows a whole card number", what)
+			c.T.Fatalf("%s shows a whole card number", what)
 		}
 	}
 	return body
@@ -392,10 +329,10 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 			if body := vera.page("/console/risk/backtest"); !strings.Contains(body, `id="backtest-needs-operator"`) || strings.Contains(body, `id="backtest-form"`) {
 				t.Errorf("a read-only account sees: %s", text(body))
 			}
-			if st, _, _ := vera.post("/console/risk/backtest", url.Values{"csrf": {vera.csrf}, "since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
+			if st, _, _ := vera.PostForm("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
 				t.Errorf("a read-only backtest answered %d, want 403", st)
 			}
-			if st, _, _ := olga.post("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
+			if st, _, _ := olga.Post("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
 				t.Errorf("a backtest without the form's token answered %d, want 403", st)
 			}
 		})
