@@ -24,6 +24,9 @@ type Client struct {
 	Now func() time.Time
 	// CSRF is the session's token for the console's forms, set by SignIn.
 	CSRF string
+	// Never is text no page may show, such as the whole card numbers of the test's data: Page and OK
+	// fail the test when a body holds one.
+	Never []string
 	// HTTP is the client itself, for a test that needs the raw response or runs requests in
 	// goroutines (where Get and Post may not fail the test).
 	HTTP *http.Client
@@ -130,12 +133,24 @@ func (cl *Client) PostForm(path string, form url.Values) (status int, location, 
 	return cl.Post(path, f)
 }
 
-// Page gets path, which must answer 200, and returns its body.
+// Page gets path, which must answer 200 and show nothing of cl.Never, and returns its body.
 func (cl *Client) Page(path string) string {
 	cl.T.Helper()
 	st, loc, body := cl.Get(path)
-	if st != http.StatusOK {
-		cl.T.Fatalf("GET %s answered %d → %q\n%s", path, st, loc, body)
+	return cl.OK("GET "+path, st, loc, body)
+}
+
+// OK returns the body of an answer, what (e.g. "POST /console/x"), that must be a 200 showing
+// nothing of cl.Never, and fails the test otherwise.
+func (cl *Client) OK(what string, status int, location, body string) string {
+	cl.T.Helper()
+	if status != http.StatusOK {
+		cl.T.Fatalf("%s answered %d → %q\n%s", what, status, location, body)
+	}
+	for i, s := range cl.Never {
+		if strings.Contains(body, s) {
+			cl.T.Fatalf("%s shows Never[%d], which no page may show", what, i) // not printed: it may be a card number
+		}
 	}
 	return body
 }
