@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -33,13 +32,6 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	acsTransID, _ := got["acsTransID"].(string)
 
 	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
-	shot := func(name string) {
-		if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-			if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
-				os.WriteFile(filepath.Join(dir, "demo-console-"+name+".png"), png, 0o644)
-			}
-		}
-	}
 	text := func(sel string) string {
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
@@ -68,7 +60,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	if tx := text("#transaction"); !strings.Contains(tx, acsTransID) || !strings.Contains(tx, "Y") {
 		t.Errorf("the transaction page shows:\n%s", tx)
 	}
-	shot("transaction")
+	consoletest.Screenshot(t, ctx, "demo-console", "transaction")
 
 	// Unlock the demo's locked card, found by its last four digits.
 	browsertest.Navigate(t, ctx, u.ACSAdmin+"/console/cardholders")
@@ -87,7 +79,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	if lock := text("#lock"); !strings.HasPrefix(lock, "not locked") {
 		t.Errorf("after the unlock the card shows %q", lock)
 	}
-	shot("unlocked")
+	consoletest.Screenshot(t, ctx, "demo-console", "unlocked")
 	browsertest.Navigate(t, ctx, u.ACSAdmin+"/console/audit")
 	if rows := text("#audit tbody"); !strings.Contains(rows, "cardholder.unlock") || !strings.Contains(rows, "admin") {
 		t.Errorf("the audit log does not show the unlock:\n%s", rows)
@@ -103,7 +95,7 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	if value != "100.00" || height == "" || height == "0" {
 		t.Errorf("today's frictionless bar: %q", bar)
 	}
-	shot("analytics")
+	consoletest.Screenshot(t, ctx, "demo-console", "analytics")
 
 	// The scheme sees the same purchase in its own analytics (its days are labelled MM-DD).
 	browsertest.Navigate(t, ctx, u.DSAdmin+"/console/analytics")

@@ -1,8 +1,6 @@
 package acs_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +18,8 @@ import (
 // opens one of the card's transactions, reads the issuers' settings and the day's frictionless rate
 // off the analytics chart; no page is wider than the screen.
 func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
-	for _, size := range []struct {
-		name string
-		w, h int
-	}{{"phone", 390, 844}, {"tablet", 820, 1180}, {"desktop", 1280, 900}} {
-		t.Run(size.name, func(t *testing.T) {
+	for _, size := range []consoletest.Screen{consoletest.Phone, consoletest.Tablet, consoletest.Desktop} {
+		t.Run(size.Name, func(t *testing.T) {
 			r := newConRig(t, storetest.OpenSQLite(t))
 			for range 10 {
 				if err := r.st.RecordOTPFailure(t.Context(), r.st.LookupHash(conPAN1), time.Now()); err != nil {
@@ -42,33 +37,7 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 			r.tx(challenged, conPAN1, "02", "N", "14", true, false, at)
 			op := &consoletest.Operator{Name: "olga", Password: consoletest.Account(t, r.c, "olga", console.Operator)}
 
-			ctx := browsertest.Start(t, browsertest.Options{Width: max(size.w, 800), Height: size.h})
-			browsertest.Do(t, ctx, "sizing the viewport", chromedp.EmulateViewport(int64(size.w), int64(size.h)))
-			shot := func(name string) {
-				t.Helper()
-				if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-					png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-					if err != nil {
-						t.Fatal(err)
-					}
-					os.WriteFile(filepath.Join(dir, "acs-console-"+name+"-"+size.name+".png"), png, 0o644)
-				}
-			}
-			overflow := func(page string) {
-				t.Helper()
-				wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-				if err != nil || wide {
-					t.Errorf("the %s page is wider than a %d px screen (%v)", page, size.w, err)
-				}
-			}
-			text := func(sel string) string {
-				t.Helper()
-				s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {innerText: ""}).innerText.replace(/\s+/g, " ")`))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
+			ctx := consoletest.Tab(t, size)
 
 			consoletest.SignIn(t, ctx, r.srv.URL, op)
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/cardholders")
@@ -79,58 +48,58 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 			// The page before the search lists every card: read only the search's answer.
 			browsertest.WaitForURL(t, ctx, "last4=1234")
 			browsertest.Do(t, ctx, "the search's answer", chromedp.WaitVisible(chromedp.CSS(`#cardholders tr[data-id]`)))
-			if rows := text("#cardholders tbody"); !strings.Contains(rows, "411111******1234") || !strings.Contains(rows, "locked") || strings.Contains(rows, "5678") {
+			if rows := consoletest.Text(t, ctx, "#cardholders tbody"); !strings.Contains(rows, "411111******1234") || !strings.Contains(rows, "locked") || strings.Contains(rows, "5678") {
 				t.Errorf("the search shows: %s", rows)
 			}
-			overflow("cardholders")
-			shot("cardholders")
+			consoletest.FitsWidth(t, ctx, "the cardholders page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "cardholders-"+size.Name)
 
 			browsertest.Do(t, ctx, "opening the card",
 				chromedp.Click(chromedp.CSS(`#cardholders tr[data-id] a`)),
 				chromedp.WaitVisible(chromedp.CSS("#unlock")))
-			if facts := text("#cardholder"); !strings.Contains(facts, "10 failed code entries") || !strings.Contains(facts, "•••• 0123") {
+			if facts := consoletest.Text(t, ctx, "#cardholder"); !strings.Contains(facts, "10 failed code entries") || !strings.Contains(facts, "•••• 0123") {
 				t.Errorf("the card page shows: %s", facts)
 			}
-			overflow("cardholder")
-			shot("cardholder-locked")
+			consoletest.FitsWidth(t, ctx, "the cardholder page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "cardholder-locked-"+size.Name)
 			browsertest.Do(t, ctx, "unlocking the card",
 				chromedp.Click(chromedp.CSS("#unlock")),
 				chromedp.WaitVisible(chromedp.CSS(".notice")))
-			if n, lock := text(".notice"), text("#lock"); !strings.Contains(n, "Card unlocked: 10 failed code entries cleared.") || !strings.Contains(lock, "not locked") {
+			if n, lock := consoletest.Text(t, ctx, ".notice"), consoletest.Text(t, ctx, "#lock"); !strings.Contains(n, "Card unlocked: 10 failed code entries cleared.") || !strings.Contains(lock, "not locked") {
 				t.Errorf("after the unlock the page says %q and %q", n, lock)
 			}
-			shot("cardholder-unlocked")
+			consoletest.Screenshot(t, ctx, "acs-console", "cardholder-unlocked-"+size.Name)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/audit")
-			if rows := text("#audit tbody"); !strings.Contains(rows, "olga console cardholder.unlock "+r.cards[conPAN1].ID+" cleared 10 failed code entries") {
+			if rows := consoletest.Text(t, ctx, "#audit tbody"); !strings.Contains(rows, "olga console cardholder.unlock "+r.cards[conPAN1].ID+" cleared 10 failed code entries") {
 				t.Errorf("the audit log shows: %s", rows)
 			}
-			overflow("audit")
-			shot("audit")
+			consoletest.FitsWidth(t, ctx, "the audit page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "audit-"+size.Name)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/cardholders/"+r.cards[conPAN1].ID)
 			browsertest.Do(t, ctx, "opening the card's challenged transaction",
 				chromedp.WaitVisible(chromedp.CSS(`#card-transactions a`)),
 				chromedp.Click(chromedp.CSS(`#card-transactions tbody tr:first-child a`)),
 				chromedp.WaitVisible(chromedp.CSS("#transaction")))
-			facts := text("#transaction") + " " + text("#challenge")
+			facts := consoletest.Text(t, ctx, "#transaction") + " " + consoletest.Text(t, ctx, "#challenge")
 			if !strings.Contains(facts, challenged) || !strings.Contains(facts, "4250 978") || !strings.Contains(facts, "timed out") {
 				t.Errorf("the transaction page shows: %s", facts)
 			}
-			overflow("transaction")
-			shot("transaction")
+			consoletest.FitsWidth(t, ctx, "the transaction page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "transaction-"+size.Name)
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/transactions")
 			browsertest.Do(t, ctx, "listing transactions", chromedp.WaitVisible(chromedp.CSS("#transactions")))
-			overflow("transactions")
-			shot("transactions")
+			consoletest.FitsWidth(t, ctx, "the transactions page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "transactions-"+size.Name)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/issuers")
 			browsertest.Do(t, ctx, "showing the issuers", chromedp.WaitVisible(chromedp.CSS("#issuer-bank-a")))
-			if s := text("#issuer-bank-a"); !strings.Contains(s, "400000–499999") || !strings.Contains(s, "6 digits") {
+			if s := consoletest.Text(t, ctx, "#issuer-bank-a"); !strings.Contains(s, "400000–499999") || !strings.Contains(s, "6 digits") {
 				t.Errorf("the issuers page shows: %s", s)
 			}
-			overflow("issuers")
-			shot("issuers")
+			consoletest.FitsWidth(t, ctx, "the issuers page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "issuers-"+size.Name)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/analytics")
 			browsertest.Do(t, ctx, "showing the analytics", chromedp.WaitVisible(chromedp.CSS("#frictionless-rate svg")))
@@ -144,8 +113,8 @@ func TestACSConsoleInChromiumAtEveryWindowSize(t *testing.T) {
 			if len(bar) != 3 || bar[0] != "50.00" || bar[1].(float64) < 10 || bar[2].(float64) != 1 {
 				t.Errorf("today's frictionless bar is %v, want 50.00 drawn, and the only bar", bar)
 			}
-			overflow("analytics")
-			shot("analytics")
+			consoletest.FitsWidth(t, ctx, "the analytics page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "analytics-"+size.Name)
 		})
 	}
 }

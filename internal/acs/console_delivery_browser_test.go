@@ -1,8 +1,6 @@
 package acs_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,42 +16,13 @@ import (
 // Delivery page from the menu, reads each provider's failure rate and latency, narrows it to one
 // issuer and mistypes the window; the page never gets wider than the screen.
 func TestACSConsoleDeliveryPageInChromium(t *testing.T) {
-	for _, size := range []struct {
-		name string
-		w, h int
-	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
-		t.Run(size.name, func(t *testing.T) {
+	for _, size := range []consoletest.Screen{consoletest.Phone, consoletest.Desktop} {
+		t.Run(size.Name, func(t *testing.T) {
 			r := newConRig(t, storetest.OpenSQLite(t))
 			seedDeliveries(t, r)
 			op := &consoletest.Operator{Name: "vera", Password: consoletest.Account(t, r.c, "vera", console.ReadOnly)}
 
-			ctx := browsertest.Start(t, browsertest.Options{Width: max(size.w, 800), Height: size.h})
-			browsertest.Do(t, ctx, "sizing the viewport", chromedp.EmulateViewport(int64(size.w), int64(size.h)))
-			shot := func(name string) {
-				t.Helper()
-				if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-					png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-					if err != nil {
-						t.Fatal(err)
-					}
-					os.WriteFile(filepath.Join(dir, "acs-console-"+name+"-"+size.name+".png"), png, 0o644)
-				}
-			}
-			overflow := func(page string) {
-				t.Helper()
-				wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-				if err != nil || wide {
-					t.Errorf("the %s page is wider than a %d px screen (%v)", page, size.w, err)
-				}
-			}
-			text := func(sel string) string {
-				t.Helper()
-				s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+"`"+sel+"`"+`) || {innerText: ""}).innerText.replace(/\s+/g, " ").trim()`))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
+			ctx := consoletest.Tab(t, size)
 
 			consoletest.SignIn(t, ctx, r.srv.URL, op)
 			// The menu may be folded on a phone: the link is there whether it shows or not.
@@ -69,33 +38,33 @@ func TestACSConsoleDeliveryPageInChromium(t *testing.T) {
 				`#providers tr[data-provider="webhook"][data-channel="sms"]`: "webhook sms 0 1 (1 fell back to e-mail) 100.0% — —",
 				"#failure-rate": "14.3%",
 			} {
-				if got := text(sel); !strings.HasPrefix(got, want) {
+				if got := consoletest.Text(t, ctx, sel); !strings.HasPrefix(got, want) {
 					t.Errorf("%s reads %q, want %q…", sel, got, want)
 				}
 			}
-			if last := text(`#providers tr[data-provider="smpp"] td.last`); !strings.HasSuffix(last, "UTC timeout") {
+			if last := consoletest.Text(t, ctx, `#providers tr[data-provider="smpp"] td.last`); !strings.HasSuffix(last, "UTC timeout") {
 				t.Errorf("smpp's last failure reads %q", last)
 			}
-			overflow("delivery")
-			shot("delivery")
+			consoletest.FitsWidth(t, ctx, "the delivery page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "delivery-"+size.Name)
 
 			browsertest.Do(t, ctx, "choosing bank-m",
 				chromedp.SetValue(chromedp.CSS("#issuer"), "bank-m"),
 				chromedp.Click(chromedp.CSS("#show")))
 			browsertest.WaitForURL(t, ctx, "issuer=bank-m")
 			browsertest.Do(t, ctx, "bank-m's providers", chromedp.WaitVisible(chromedp.CSS("#providers")))
-			if rows := text("#providers tbody"); strings.Contains(rows, "smpp") || !strings.Contains(rows, "webhook") {
+			if rows := consoletest.Text(t, ctx, "#providers tbody"); strings.Contains(rows, "smpp") || !strings.Contains(rows, "webhook") {
 				t.Errorf("bank-m's page lists: %s", rows)
 			}
-			overflow("delivery of one issuer")
-			shot("delivery-bank-m")
+			consoletest.FitsWidth(t, ctx, "the delivery page of one issuer", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "delivery-bank-m-"+size.Name)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/delivery?days=0")
 			browsertest.Do(t, ctx, "a bad window", chromedp.WaitVisible(chromedp.CSS(".alert")))
-			if a := text(".alert"); a != "Days: must be a whole number of days from 1 to 366." {
+			if a := consoletest.Text(t, ctx, ".alert"); a != "Days: must be a whole number of days from 1 to 366." {
 				t.Errorf("a window of 0 days says %q", a)
 			}
-			overflow("delivery with a mistake")
+			consoletest.FitsWidth(t, ctx, "the delivery page with a mistake", size.W)
 
 			browsertest.Navigate(t, ctx, r.srv.URL+"/console/analytics")
 			browsertest.Do(t, ctx, "showing the delivery charts", chromedp.WaitVisible(chromedp.CSS("#delivery-failures svg")))
@@ -103,8 +72,8 @@ func TestACSConsoleDeliveryPageInChromium(t *testing.T) {
 			if err != nil || n != 3 {
 				t.Errorf("the latency chart draws %v bars, want 3 days (%v)", n, err)
 			}
-			overflow("analytics")
-			shot("analytics-delivery")
+			consoletest.FitsWidth(t, ctx, "the analytics page", size.W)
+			consoletest.Screenshot(t, ctx, "acs-console", "analytics-delivery-"+size.Name)
 		})
 	}
 }

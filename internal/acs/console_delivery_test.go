@@ -27,7 +27,7 @@ func TestACSConsoleDeliveryPageCountsEachProvider(t *testing.T) {
 			today, _ := seedDeliveries(t, r)
 			ro := r.signIn("vera", console.ReadOnly)
 
-			body := ro.page("/console/delivery")
+			body := ro.Page("/console/delivery")
 			for _, c := range []struct {
 				provider, channel string
 				want              []string
@@ -57,11 +57,11 @@ func TestACSConsoleDeliveryPageCountsEachProvider(t *testing.T) {
 			}
 
 			// A longer window takes in the e-mail of ten days ago; bank-m's filter keeps its own.
-			body = ro.page("/console/delivery?days=30")
+			body = ro.Page("/console/delivery?days=30")
 			if row := deliveryRow(body, "smtp", "email"); !strings.Contains(row, `class="sent">22<`) {
 				t.Errorf("30 days of smtp show:\n%s", row)
 			}
-			body = ro.page("/console/delivery?issuer=bank-m")
+			body = ro.Page("/console/delivery?issuer=bank-m")
 			if row := deliveryRow(body, "smtp", "email"); !strings.Contains(row, `class="sent">1<`) || !strings.Contains(row, `class="p95 nowrap">3.0 s<`) {
 				t.Errorf("bank-m's smtp shows:\n%s", row)
 			}
@@ -75,7 +75,7 @@ func TestACSConsoleDeliveryPageCountsEachProvider(t *testing.T) {
 				"days=400":        "Days: must be a whole number of days from 1 to 366.",
 				"issuer=bank-zzz": `Issuer: there is no issuer &#34;bank-zzz&#34;.`,
 			} {
-				st, _, body := ro.get("/console/delivery?" + q)
+				st, _, body := ro.Get("/console/delivery?" + q)
 				if st != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, `id="providers"`) {
 					t.Errorf("%s answered %d:\n%s", q, st, body)
 				}
@@ -99,7 +99,7 @@ func TestACSConsoleAnalyticsChartsCodeDelivery(t *testing.T) {
 				j := strings.Index(body[i:], "</figure>")
 				return strings.Contains(body[i:i+j], fmt.Sprintf(`data-label="%s" data-series="%s" data-value="%s"`, label, series, value))
 			}
-			body := op.page("/console/analytics")
+			body := op.Page("/console/analytics")
 			for _, c := range []struct{ chart, label, series, value string }{
 				{"delivery-latency", day(today), "p95", "1.90"},
 				{"delivery-latency", day(yesterday), "p95", "3.00"},
@@ -121,7 +121,7 @@ func TestACSConsoleAnalyticsChartsCodeDelivery(t *testing.T) {
 				t.Errorf("the delivery totals are wrong:\n%s", body)
 			}
 			// The issuer filter reaches the delivery charts: bank-m's only failure is its webhook's.
-			body = op.page("/console/analytics?issuer=bank-m")
+			body = op.Page("/console/analytics?issuer=bank-m")
 			if bar(body, "delivery-failures", day(today), "smpp", "1.00") || !bar(body, "delivery-failures", day(yesterday), "webhook", "1.00") ||
 				!bar(body, "delivery-latency", day(yesterday), "p95", "3.00") {
 				t.Errorf("bank-m's delivery charts show:\n%s", body)

@@ -2,8 +2,6 @@ package acs_test
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +37,8 @@ const previewFrames = `((lang) => {
 // button pressed in a frame goes nowhere, and the final page's automatic post does not leave it.
 func TestACSConsoleChallengePreviewInChromium(t *testing.T) {
 	widths := map[string]float64{"01": 250, "02": 390, "03": 500, "04": 600, "05": 1280}
-	for _, screen := range []struct {
-		name string
-		w, h int
-	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
-		t.Run(screen.name, func(t *testing.T) {
+	for _, screen := range []consoletest.Screen{consoletest.Desktop, consoletest.Phone} {
+		t.Run(screen.Name, func(t *testing.T) {
 			r := newConRig(t, storetest.OpenSQLite(t))
 			previewIssuer(t, r)
 			// The admin listener's headers, CSP included, as the server sends them.
@@ -51,8 +46,7 @@ func TestACSConsoleChallengePreviewInChromium(t *testing.T) {
 			t.Cleanup(srv.Close)
 			op := &consoletest.Operator{Name: "vera", Password: consoletest.Account(t, r.c, "vera", console.ReadOnly)}
 
-			ctx := browsertest.Start(t, browsertest.Options{Width: max(screen.w, 800), Height: screen.h})
-			browsertest.Do(t, ctx, "sizing the viewport", chromedp.EmulateViewport(int64(screen.w), int64(screen.h)))
+			ctx := consoletest.Tab(t, screen)
 			consoletest.SignIn(t, ctx, srv.URL, op)
 
 			open := func(lang, step string) [][]any {
@@ -71,16 +65,6 @@ func TestACSConsoleChallengePreviewInChromium(t *testing.T) {
 					return "loaded"
 				})
 				return frames
-			}
-			shot := func(name string) {
-				t.Helper()
-				if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-					png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-					if err != nil {
-						t.Fatal(err)
-					}
-					os.WriteFile(filepath.Join(dir, "acs-console-challenge-preview-"+name+"-"+screen.name+".png"), png, 0o644)
-				}
 			}
 
 			for _, lang := range []string{"en", "ja"} {
@@ -108,12 +92,9 @@ func TestACSConsoleChallengePreviewInChromium(t *testing.T) {
 							t.Errorf("%s %s: frame %s says %q, want %q", lang, s.step, size, text, want)
 						}
 					}
-					wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-					if err != nil || wide {
-						t.Errorf("%s %s: the preview page is wider than a %d px screen (%v)", lang, s.step, screen.w, err)
-					}
+					consoletest.FitsWidth(t, ctx, lang+" "+s.step+": the preview page", screen.W)
 					if s.step == "code" || s.step == "locked" {
-						shot(lang + "-" + s.step)
+						consoletest.Screenshot(t, ctx, "acs-console-challenge-preview", lang+"-"+s.step+"-"+screen.Name)
 					}
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
 	"github.com/open3ds/open3ds/internal/web"
@@ -76,7 +77,7 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 	}
 
 	op := r.signIn("vera", console.ReadOnly)
-	body := op.page("/console/challenge-preview?issuer=bank-z&lang=ja&step=code")
+	body := op.Page("/console/challenge-preview?issuer=bank-z&lang=ja&step=code")
 	for _, size := range previewSizes {
 		want := html.EscapeString(`/console/challenge-preview/frame?issuer=bank-z&lang=ja&size=` + size + `&step=code`)
 		if !strings.Contains(body, `src="`+want+`"`) || !strings.Contains(body, `id="window-`+size+`"`) {
@@ -108,7 +109,7 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 			for _, size := range previewSizes {
 				q := url.Values{"issuer": {zenith.ID}, "lang": {lang}, "step": {s.step}, "size": {size}}
 				path := "/console/challenge-preview/frame?" + q.Encode()
-				st, _, body := op.get(path)
+				st, _, body := op.Get(path)
 				if st != http.StatusOK {
 					t.Fatalf("GET %s answered %d:\n%s", path, st, body)
 				}
@@ -134,20 +135,20 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 	}
 
 	// The issuer's decoupled offer shows as the bank-app button; an issuer without it has none.
-	if body := op.page("/console/challenge-preview/frame?issuer=bank-z&lang=en&step=choose&size=02"); !strings.Contains(body, `id="bankapp"`) {
+	if body := op.Page("/console/challenge-preview/frame?issuer=bank-z&lang=en&step=choose&size=02"); !strings.Contains(body, `id="bankapp"`) {
 		t.Errorf("the decoupled issuer's choice screen has no bank-app button")
 	}
-	if body := op.page("/console/challenge-preview/frame?issuer=bank-a&lang=en&step=choose&size=02"); strings.Contains(body, `id="bankapp"`) ||
+	if body := op.Page("/console/challenge-preview/frame?issuer=bank-a&lang=en&step=choose&size=02"); strings.Contains(body, `id="bankapp"`) ||
 		!strings.Contains(body, "<strong>Bank bank-a</strong>") && !strings.Contains(body, `alt="Bank bank-a"`) {
 		t.Errorf("bank-a's choice screen (no decoupled, brand by its name):\n%s", body)
 	}
 
 	// Without an issuer, the page and its frames take the first one.
-	if body := op.page("/console/challenge-preview"); !strings.Contains(body, `<option value="bank-a" selected>`) ||
+	if body := op.Page("/console/challenge-preview"); !strings.Contains(body, `<option value="bank-a" selected>`) ||
 		!strings.Contains(body, html.EscapeString("frame?issuer=bank-a&lang=en&size=01&step=choose")) {
 		t.Errorf("the preview page without a choice does not show bank-a's choice screen in English:\n%s", body)
 	}
-	if body := op.page("/console/challenge-preview/frame?size=01"); !strings.Contains(body, `alt="Bank bank-a"`) || !strings.Contains(body, html.EscapeString(web.Text("en")["choose"])) {
+	if body := op.Page("/console/challenge-preview/frame?size=01"); !strings.Contains(body, `alt="Bank bank-a"`) || !strings.Contains(body, html.EscapeString(web.Text("en")["choose"])) {
 		t.Errorf("a frame without a choice is not bank-a's choice screen in English:\n%s", body)
 	}
 
@@ -159,11 +160,11 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 		t.Errorf("a frame's headers: X-Frame-Options %q, CSP %q, Cache-Control %q", h.Get("X-Frame-Options"), csp, h.Get("Cache-Control"))
 	}
 	for _, path := range []string{"/console/challenge-preview/frame", "/console/challenge-preview/challenge/step"} {
-		if st, _, _ := op.post(path, url.Values{"action": {"submit"}, "code": {"123456"}, "csrf": {op.csrf}}); st != http.StatusMethodNotAllowed && st != http.StatusNotFound {
+		if st, _, _ := op.PostForm(path, url.Values{"action": {"submit"}, "code": {"123456"}}); st != http.StatusMethodNotAllowed && st != http.StatusNotFound {
 			t.Errorf("a form posted to %s answered %d, want nothing there", path, st)
 		}
 	}
-	if st, _, css := op.get("/console/challenge-preview/static/challenge.css"); st != http.StatusOK || !strings.Contains(css, ".actions") {
+	if st, _, css := op.Get("/console/challenge-preview/static/challenge.css"); st != http.StatusOK || !strings.Contains(css, ".actions") {
 		t.Errorf("the challenge stylesheet answered %d", st)
 	}
 
@@ -179,12 +180,12 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 		{"issuer=bank-z&lang=en&step=pay&size=01", http.StatusBadRequest, "step: must be one of choose, no-channel"},
 		{"issuer=nobody&lang=en&step=code&size=01", http.StatusNotFound, "issuer: there is no issuer with this id."},
 	} {
-		st, _, body := op.get("/console/challenge-preview/frame?" + c.query)
+		st, _, body := op.Get("/console/challenge-preview/frame?" + c.query)
 		if st != c.status || !strings.Contains(body, c.says) {
 			t.Errorf("frame?%s answered %d, want %d saying %q:\n%s", c.query, st, c.status, c.says, body)
 		}
 	}
-	body = op.page("/console/challenge-preview?issuer=bank-z&lang=xx")
+	body = op.Page("/console/challenge-preview?issuer=bank-z&lang=xx")
 	if !strings.Contains(body, `class="alert"`) || !strings.Contains(body, "lang: must be a language") || strings.Contains(body, "<iframe") {
 		t.Errorf("the preview page with an unknown language shows:\n%s", body)
 	}
@@ -200,9 +201,9 @@ func TestACSConsoleChallengePreviewAnswersEveryScreenSizeAndLanguage(t *testing.
 }
 
 // previewHeaders gets path and returns its headers, requiring a 200.
-func previewHeaders(t testing.TB, b *conBrowser, path string) http.Header {
+func previewHeaders(t testing.TB, b *consoletest.Client, path string) http.Header {
 	t.Helper()
-	resp, err := b.hc.Get(b.base + path)
+	resp, err := b.HTTP.Get(b.Base + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,9 @@ package acs_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/open3ds/open3ds/internal/acs"
 	"github.com/open3ds/open3ds/internal/audit"
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/otp"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -87,95 +85,14 @@ func (r *conRig) tx(id, pan, channel, status, reason string, challenged, failed 
 	}
 }
 
-// conBrowser is an HTTP client with its own cookies that does not follow redirects.
-type conBrowser struct {
-	t    testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-var (
-	conToken  = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	conCSRF   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	conSecret = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-)
-
-func conFind(t testing.TB, re *regexp.Regexp, body, what string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in the page:\n%s", what, body)
-	}
-	return m[1]
-}
-
-// signIn makes an account of access a and signs it in through the console's own pages.
-func (r *conRig) signIn(name string, a console.Access) *conBrowser {
+// signIn makes an account of access a and signs it in through the console's own pages; no page
+// it gets may show a whole card number.
+func (r *conRig) signIn(name string, a console.Access) *consoletest.Client {
 	r.t.Helper()
-	pw, err := r.c.Accounts().Create(context.Background(), name, a, "")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	b := &conBrowser{t: r.t, base: r.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := b.get("/console/sign-in")
-	st, loc, _ := b.post("/console/sign-in", url.Values{"token": {conFind(r.t, conToken, body, "token")}, "name": {name}, "password": {pw}})
-	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/second-factor") {
-		r.t.Fatalf("password step: %d → %s", st, loc)
-	}
-	_, _, body = b.get(loc)
-	secret := strings.ReplaceAll(conFind(r.t, conSecret, body, "TOTP key"), " ", "")
-	code, err := console.TOTPCode(secret, time.Now())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	st, loc, body = b.post("/console/second-factor", url.Values{"csrf": {conFind(r.t, conCSRF, body, "csrf")}, "code": {code}})
-	if st != http.StatusSeeOther || loc != "/console/" {
-		r.t.Fatalf("code step: %d → %s\n%s", st, loc, body)
-	}
-	_, _, body = b.get("/console/cardholders")
-	b.csrf = conFind(r.t, conCSRF, body, "csrf")
+	b := consoletest.NewClient(r.t, r.srv.URL)
+	b.Never = []string{conPAN1, conPAN2, conPAN3}
+	b.SignIn(r.c, name, a)
 	return b
-}
-
-func (b *conBrowser) do(req *http.Request) (int, string, string) {
-	b.t.Helper()
-	resp, err := b.hc.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func (b *conBrowser) get(path string) (int, string, string) {
-	req, _ := http.NewRequest("GET", b.base+path, nil)
-	return b.do(req)
-}
-
-func (b *conBrowser) post(path string, form url.Values) (int, string, string) {
-	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-// page gets a page that must answer 200 and must never show a whole card number.
-func (b *conBrowser) page(path string) string {
-	b.t.Helper()
-	st, loc, body := b.get(path)
-	if st != http.StatusOK {
-		b.t.Fatalf("GET %s answered %d → %s\n%s", path, st, loc, body)
-	}
-	for _, pan := range []string{conPAN1, conPAN2, conPAN3} {
-		if strings.Contains(body, pan) {
-			b.t.Fatalf("GET %s shows a whole card number", path)
-		}
-	}
-	return body
 }
 
 func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
@@ -192,24 +109,24 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 			r.tx("tx-ada", conPAN1, "02", "Y", "", false, false, time.Now().Add(-time.Hour))
 			op := r.signIn("olga", console.Operator)
 
-			body := op.page("/console/cardholders?last4=1234")
+			body := op.Page("/console/cardholders?last4=1234")
 			if !strings.Contains(body, "411111******1234") || strings.Contains(body, "5678") || !strings.Contains(body, `<span class="tag bad">locked</span>`) {
 				t.Errorf("the search by last four shows:\n%s", body)
 			}
-			body = op.page("/console/cardholders?first6=411111")
+			body = op.Page("/console/cardholders?first6=411111")
 			if !strings.Contains(body, "411111******1234") || !strings.Contains(body, "411111******5678") || strings.Contains(body, "520000") {
 				t.Errorf("the search by first six shows:\n%s", body)
 			}
-			body = op.page("/console/cardholders?ref=" + r.cards[conPAN3].ID)
+			body = op.Page("/console/cardholders?ref=" + r.cards[conPAN3].ID)
 			if !strings.Contains(body, "520000******9999") || strings.Contains(body, "411111") {
 				t.Errorf("the search by reference shows:\n%s", body)
 			}
-			body = op.page("/console/cardholders?last4=12a4")
+			body = op.Page("/console/cardholders?last4=12a4")
 			if !strings.Contains(body, `class="alert"`) || !strings.Contains(body, "Last four") || strings.Contains(body, "411111******1234") {
 				t.Errorf("a mistyped last four shows:\n%s", body)
 			}
 
-			body = op.page("/console/cardholders/" + ada.ID)
+			body = op.Page("/console/cardholders/" + ada.ID)
 			for _, want := range []string{"411111******1234", "Bank bank-a (bank-a)", "•••• 0123", "a•••@example.com",
 				`<span class="tag bad">locked</span>`, "10 failed code entries within 24h", "dev-1234", "browser", "Tea Shop tx-ada", `id="unlock"`} {
 				if !strings.Contains(body, want) {
@@ -219,27 +136,27 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 			if strings.Contains(body, "447700900123") || strings.Contains(body, "ada@example.com") {
 				t.Errorf("the cardholder page shows a contact unmasked")
 			}
-			if st, _, _ := op.get("/console/cardholders/ch_nobody"); st != http.StatusNotFound {
+			if st, _, _ := op.Get("/console/cardholders/ch_nobody"); st != http.StatusNotFound {
 				t.Errorf("an unknown cardholder answered %d, want 404", st)
 			}
 
 			// A read-only account sees the card but may not unlock it.
 			viewer := r.signIn("vera", console.ReadOnly)
-			if st, _, _ := viewer.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {viewer.csrf}}); st != http.StatusForbidden {
+			if st, _, _ := viewer.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil); st != http.StatusForbidden {
 				t.Errorf("a read-only unlock answered %d, want 403", st)
 			}
-			if st, _, _ := op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{}); st != http.StatusForbidden {
+			if st, _, _ := op.Post("/console/cardholders/"+ada.ID+"/unlock", url.Values{}); st != http.StatusForbidden {
 				t.Errorf("an unlock without the form's token answered %d, want 403", st)
 			}
 			if n, _ := r.st.OTPFailures(ctx, r.st.LookupHash(conPAN1), time.Now().Add(-time.Hour)); n != 10 {
 				t.Fatalf("refused unlocks left %d failures, want 10", n)
 			}
 
-			st, loc, _ := op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {op.csrf}})
+			st, loc, _ := op.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil)
 			if st != http.StatusSeeOther || loc != "/console/cardholders/"+ada.ID {
 				t.Fatalf("unlock answered %d → %s", st, loc)
 			}
-			body = op.page(loc)
+			body = op.Page(loc)
 			if !strings.Contains(body, "Card unlocked: 10 failed code entries cleared.") || !strings.Contains(body, "not locked") ||
 				strings.Contains(body, `id="unlock"`) {
 				t.Errorf("after the unlock the page shows:\n%s", body)
@@ -255,7 +172,7 @@ func TestACSConsoleFindsCardholdersAndUnlocksACard(t *testing.T) {
 				t.Errorf("the audit log holds %+v", es)
 			}
 			// Unlocking again changes nothing and records nothing.
-			op.post("/console/cardholders/"+ada.ID+"/unlock", url.Values{"csrf": {op.csrf}})
+			op.PostForm("/console/cardholders/"+ada.ID+"/unlock", nil)
 			if es, _ := r.c.Audit().List(ctx, audit.Filter{Action: "cardholder.unlock", Limit: 10}); len(es) != 1 {
 				t.Errorf("a second unlock left %d audit entries, want 1", len(es))
 			}
@@ -273,41 +190,41 @@ func TestACSConsoleFindsATransactionAndShowsItsChallenge(t *testing.T) {
 			r.tx("tx-3", conPAN3, "01", "Y", "", true, false, at.AddDate(0, 0, -1))
 			op := r.signIn("olga", console.Operator)
 
-			body := op.page("/console/transactions")
+			body := op.Page("/console/transactions")
 			if strings.Index(body, "tx-2") > strings.Index(body, "tx-1") || !strings.Contains(body, "tx-3") {
 				t.Errorf("the latest transactions, newest first, show:\n%s", body)
 			}
 			for _, id := range []string{"tx-2", "ds-tx-2", "srv-tx-2"} {
-				body = op.page("/console/transactions?id=" + id)
+				body = op.Page("/console/transactions?id=" + id)
 				if !strings.Contains(body, `data-id="tx-2"`) || strings.Contains(body, `data-id="tx-1"`) {
 					t.Errorf("finding %s shows:\n%s", id, body)
 				}
 			}
-			body = op.page("/console/transactions?channel=app")
+			body = op.Page("/console/transactions?channel=app")
 			if !strings.Contains(body, `data-id="tx-3"`) || strings.Contains(body, `data-id="tx-1"`) {
 				t.Errorf("the app channel shows:\n%s", body)
 			}
-			body = op.page("/console/transactions?day=" + r.today.Format(time.DateOnly) + "&status=Y&issuer=bank-a")
+			body = op.Page("/console/transactions?day=" + r.today.Format(time.DateOnly) + "&status=Y&issuer=bank-a")
 			if !strings.Contains(body, `data-id="tx-1"`) || strings.Contains(body, `data-id="tx-2"`) || strings.Contains(body, `data-id="tx-3"`) {
 				t.Errorf("today's Y of bank-a shows:\n%s", body)
 			}
-			body = op.page("/console/transactions?day=yesterday")
+			body = op.Page("/console/transactions?day=yesterday")
 			if !strings.Contains(body, "Day: must be a date") {
 				t.Errorf("a bad day shows:\n%s", body)
 			}
 
-			body = op.page("/console/transactions/tx-2")
+			body = op.Page("/console/transactions/tx-2")
 			for _, want := range []string{"411111******1234", "4250 978", "Tea Shop tx-2", `id="status">N`, "14", "05",
 				`id="outcome">timed out`, "ds-tx-2", "srv-tx-2"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the transaction page lacks %q:\n%s", want, body)
 				}
 			}
-			body = op.page("/console/transactions/tx-1")
+			body = op.Page("/console/transactions/tx-1")
 			if !strings.Contains(body, "No challenge") {
 				t.Errorf("a frictionless transaction's page shows:\n%s", body)
 			}
-			if st, _, _ := op.get("/console/transactions/nope"); st != http.StatusNotFound {
+			if st, _, _ := op.Get("/console/transactions/nope"); st != http.StatusNotFound {
 				t.Errorf("an unknown transaction answered %d, want 404", st)
 			}
 		})
@@ -340,7 +257,7 @@ func TestACSConsoleAnalyticsCountsFromKnownRows(t *testing.T) {
 				}
 				return strings.Contains(body[i:], fmt.Sprintf(`data-label="%s" data-series="%s" data-value="%s"`, label, series, value))
 			}
-			body := op.page("/console/analytics")
+			body := op.Page("/console/analytics")
 			if !bar(body, "frictionless-rate", day(today), "frictionless", "20.00") || !bar(body, "frictionless-rate", day(yesterday), "frictionless", "100.00") {
 				t.Errorf("the frictionless chart shows:\n%s", body)
 			}
@@ -353,23 +270,23 @@ func TestACSConsoleAnalyticsCountsFromKnownRows(t *testing.T) {
 			if !strings.Contains(body, `id="frictionless-total">33.3%`) {
 				t.Errorf("the range's frictionless rate (2 of 6) is not shown:\n%s", body)
 			}
-			body = op.page("/console/analytics?channel=app")
+			body = op.Page("/console/analytics?channel=app")
 			if bar(body, "frictionless-rate", day(today), "frictionless", "20.00") || !bar(body, "frictionless-rate", day(yesterday), "frictionless", "100.00") {
 				t.Errorf("the app channel's chart shows:\n%s", body)
 			}
-			body = op.page("/console/analytics?bin=411111&issuer=bank-a&version=2.2.0")
+			body = op.Page("/console/analytics?bin=411111&issuer=bank-a&version=2.2.0")
 			if !bar(body, "frictionless-rate", day(today), "frictionless", "20.00") || bar(body, "frictionless-rate", day(yesterday), "frictionless", "100.00") {
 				t.Errorf("BIN 411111's chart shows:\n%s", body)
 			}
-			body = op.page("/console/analytics?version=2.3.1")
+			body = op.Page("/console/analytics?version=2.3.1")
 			if strings.Contains(body, `data-series="frictionless"`) {
 				t.Errorf("a version without AReqs draws bars:\n%s", body)
 			}
-			body = op.page("/console/analytics?from=" + day(r.today.AddDate(0, 0, -30)))
+			body = op.Page("/console/analytics?from=" + day(r.today.AddDate(0, 0, -30)))
 			if !bar(body, "frictionless-rate", day(r.today.AddDate(0, 0, -20)), "frictionless", "100.00") {
 				t.Errorf("a longer range leaves out the old AReq:\n%s", body)
 			}
-			body = op.page("/console/analytics?bin=41")
+			body = op.Page("/console/analytics?bin=41")
 			if !strings.Contains(body, "BIN: must be the first 6 digits") {
 				t.Errorf("a short BIN shows:\n%s", body)
 			}
@@ -388,7 +305,7 @@ func TestACSConsoleShowsEachIssuersRangesAndCodePolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 			op := r.signIn("vera", console.ReadOnly)
-			body := op.page("/console/issuers")
+			body := op.Page("/console/issuers")
 			section := func(id string) string {
 				i := strings.Index(body, `id="issuer-`+id+`"`)
 				if i < 0 {

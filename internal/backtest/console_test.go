@@ -2,9 +2,7 @@ package backtest_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -16,6 +14,7 @@ import (
 	"github.com/open3ds/open3ds/internal/audit"
 	"github.com/open3ds/open3ds/internal/backtest"
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/risk"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
@@ -113,104 +112,24 @@ func (r *riskRig) record(tx acs.Transaction) {
 	}
 }
 
-// client is a signed-in browser without a browser: its own cookies, redirects not followed.
-type client struct {
-	t    testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-var (
-	tokenRE  = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	secretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-)
-
-func find(t testing.TB, re *regexp.Regexp, body, what string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in the page:\n%s", what, body)
-	}
-	return m[1]
-}
-
-// signIn makes an account of access a and signs it in through the console's pages.
-func (r *riskRig) signIn(name string, a console.Access) *client {
+// signIn makes an account of access a and signs it in through the console's pages; no page it
+// gets may show a whole card number.
+func (r *riskRig) signIn(name string, a console.Access) *consoletest.Client {
 	r.t.Helper()
-	pw, err := r.c.Accounts().Create(context.Background(), name, a, "")
-	if err != nil {
-		r.t.Fatal(err)
+	c := consoletest.NewClient(r.t, r.srv.URL)
+	for _, p := range traffic {
+		c.Never = append(c.Never, p.pan)
 	}
-	jar, _ := cookiejar.New(nil)
-	c := &client{t: r.t, base: r.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := c.get("/console/sign-in")
-	st, loc, _ := c.post("/console/sign-in", url.Values{"token": {find(r.t, tokenRE, body, "token")}, "name": {name}, "password": {pw}})
-	if st != http.StatusSeeOther {
-		r.t.Fatalf("password step answered %d", st)
-	}
-	_, _, body = c.get(loc)
-	code, err := console.TOTPCode(strings.ReplaceAll(find(r.t, secretRE, body, "TOTP key"), " ", ""), time.Now())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if st, _, body := c.post("/console/second-factor", url.Values{"csrf": {find(r.t, csrfRE, body, "csrf")}, "code": {code}}); st != http.StatusSeeOther {
-		r.t.Fatalf("code step answered %d\n%s", st, body)
-	}
-	c.csrf = find(r.t, csrfRE, c.page("/console/risk"), "csrf")
+	c.SignIn(r.c, name, a)
+	c.Page("/console/risk")
 	return c
 }
 
-func (c *client) do(req *http.Request) (int, string, string) {
-	c.t.Helper()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func (c *client) get(path string) (int, string, string) {
-	req, _ := http.NewRequest("GET", c.base+path, nil)
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) (int, string, string) {
-	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
-
-// page gets a page that must answer 200 and never show a whole card number.
-func (c *client) page(path string) string {
-	c.t.Helper()
-	st, loc, body := c.get(path)
-	return c.ok("GET "+path, st, loc, body)
-}
-
-func (c *client) backtest(form url.Values) string {
-	c.t.Helper()
-	form.Set("csrf", c.csrf)
-	st, loc, body := c.post("/console/risk/backtest", form)
-	return c.ok("POST /console/risk/backtest", st, loc, body)
-}
-
-func (c *client) ok(what string, st int, loc, body string) string {
-	c.t.Helper()
-	if st != http.StatusOK {
-		c.t.Fatalf("%s answered %d → %s\n%s", what, st, loc, body)
-	}
-	for _, p := range traffic {
-		if strings.Contains(body, p.pan) {
-			c.t.Fatalf("%s shows a whole card number", what)
-		}
-	}
-	return body
+// runBacktest posts the backtest form, which must answer 200 with no whole card number.
+func runBacktest(c *consoletest.Client, form url.Values) string {
+	c.T.Helper()
+	st, loc, body := c.PostForm("/console/risk/backtest", form)
+	return c.OK("POST /console/risk/backtest", st, loc, body)
 }
 
 // text is the page's visible text, tags dropped and spaces folded, for asserting what a reader sees.
@@ -243,7 +162,7 @@ func TestRiskPageShowsTheRulesAndTheShadowMatrixOnEveryStore(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			r := newRiskRig(t, b.open)
 			vera := r.signIn("vera", console.ReadOnly)
-			body := vera.page("/console/risk")
+			body := vera.Page("/console/risk")
 
 			// The rules as they run: thresholds and each rule's points and parameter, live and shadow.
 			rules := section(t, body, "rules-bank-a")
@@ -288,7 +207,7 @@ func TestRiskPageShowsTheRulesAndTheShadowMatrixOnEveryStore(t *testing.T) {
 			}
 
 			// One issuer, and a window of one day.
-			body = vera.page("/console/risk?issuer=bank-m&since=2026-11-01&until=2026-11-02")
+			body = vera.Page("/console/risk?issuer=bank-m&since=2026-11-01&until=2026-11-02")
 			if strings.Contains(body, `id="matrix-bank-a"`) || !strings.Contains(section(t, body, "matrix-bank-m"), "1 AReqs scored by both policies") {
 				t.Errorf("bank-m on 1 Nov shows: %s", text(body))
 			}
@@ -301,7 +220,7 @@ func TestRiskPageShowsTheRulesAndTheShadowMatrixOnEveryStore(t *testing.T) {
 				"since=400d":                        "Since: the window may span 366 days at most.",
 				"issuer=bank-z":                     `Issuer: this ACS has no issuer "bank-z".`,
 			} {
-				body := vera.page("/console/risk?" + q)
+				body := vera.Page("/console/risk?" + q)
 				if p := text(body[strings.Index(body, "<main>"):]); !strings.Contains(p, want) || strings.Contains(body, `id="compare-totals"`) {
 					t.Errorf("?%s: want %q, the page shows: %s", q, want, p)
 				}
@@ -320,7 +239,7 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 
 			// The shadow policy as the candidate: it is as strict as newRules, so the numbers are those
 			// of backtest_test.go's run of newRules.
-			body := olga.backtest(url.Values{"since": {"2026-11-01"}, "until": {"2026-11-04"}, "candidate": {"shadow"}})
+			body := runBacktest(olga, url.Values{"since": {"2026-11-01"}, "until": {"2026-11-04"}, "candidate": {"shadow"}})
 			res := text(body[strings.Index(body, `id="result"`):])
 			for _, w := range append(want, "the shadow policies") {
 				if !strings.Contains(res, w) {
@@ -338,7 +257,7 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 			}
 
 			// Pasted rules, one issuer.
-			body = olga.backtest(url.Values{"since": {"2026-11-01"}, "until": {"2026-11-04"}, "issuer": {"bank-m"}, "candidate": {"pasted"}, "rules": {newRules}})
+			body = runBacktest(olga, url.Values{"since": {"2026-11-01"}, "until": {"2026-11-04"}, "issuer": {"bank-m"}, "candidate": {"pasted"}, "rules": {newRules}})
 			if res := text(body[strings.Index(body, `id="result"`):]); !strings.Contains(res, "1 of 2 outcomes changed") || !strings.Contains(res, "the pasted rules") ||
 				strings.Contains(res, "bank-a") {
 				t.Errorf("the pasted backtest of bank-m shows: %s", res)
@@ -365,7 +284,7 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 				{url.Values{"since": {"7d"}, "candidate": {"pasted"}, "rules": {"  "}}, "Rules: paste a risk policy file"},
 				{url.Values{"since": {"7d"}, "candidate": {"other"}}, "Candidate: "},
 			} {
-				body := olga.backtest(c.form)
+				body := runBacktest(olga, c.form)
 				p := text(body[strings.Index(body, "<main>"):])
 				if !strings.Contains(p, c.want) || strings.Contains(body, `id="result"`) {
 					t.Errorf("%v: want %q, the page shows: %s", c.form, c.want, p)
@@ -377,7 +296,7 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 			}
 			// A backtest that runs out of time says so instead of failing the page.
 			restore := backtest.SetBacktestTimeout(time.Nanosecond)
-			body = olga.backtest(url.Values{"since": {"7d"}, "candidate": {"shadow"}})
+			body = runBacktest(olga, url.Values{"since": {"7d"}, "candidate": {"shadow"}})
 			restore()
 			if p := text(body[strings.Index(body, "<main>"):]); !strings.Contains(p, "the backtest did not finish within 1ns; choose a shorter window or one issuer") ||
 				strings.Contains(body, `id="result"`) {
@@ -389,13 +308,13 @@ func TestRiskBacktestFromTheConsole(t *testing.T) {
 
 			// A read-only account sees the form's place but may not run one.
 			vera := r.signIn("vera", console.ReadOnly)
-			if body := vera.page("/console/risk/backtest"); !strings.Contains(body, `id="backtest-needs-operator"`) || strings.Contains(body, `id="backtest-form"`) {
+			if body := vera.Page("/console/risk/backtest"); !strings.Contains(body, `id="backtest-needs-operator"`) || strings.Contains(body, `id="backtest-form"`) {
 				t.Errorf("a read-only account sees: %s", text(body))
 			}
-			if st, _, _ := vera.post("/console/risk/backtest", url.Values{"csrf": {vera.csrf}, "since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
+			if st, _, _ := vera.PostForm("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
 				t.Errorf("a read-only backtest answered %d, want 403", st)
 			}
-			if st, _, _ := olga.post("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
+			if st, _, _ := olga.Post("/console/risk/backtest", url.Values{"since": {"7d"}, "candidate": {"shadow"}}); st != http.StatusForbidden {
 				t.Errorf("a backtest without the form's token answered %d, want 403", st)
 			}
 		})

@@ -4,8 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,17 +33,6 @@ func TestDSConsoleInChromium(t *testing.T) {
 	consoletest.SignIn(t, ctx, r.srv.URL, op)
 	yesterday := now.AddDate(0, 0, -1).Format("01-02")
 
-	shot := func(name, size string) {
-		if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "ds-console-"+name+"-"+size+".png"), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	pages := []struct{ name, path, want string }{
 		{"acs", "/console/acs", "ACS-REF-bank"},
 		{"acs-detail", "/console/acs/bank", "4000000000000000"},
@@ -57,11 +44,8 @@ func TestDSConsoleInChromium(t *testing.T) {
 		{"certificates", "/console/certificates", "renew"},
 		{"acs-health", "/console/acs-health", "idle"},
 	}
-	for _, size := range []struct {
-		name string
-		w, h int64
-	}{{"phone", 390, 844}, {"tablet", 820, 1180}, {"desktop", 1280, 900}} {
-		browsertest.Do(t, ctx, "sizing the viewport", chromedp.EmulateViewport(size.w, size.h))
+	for _, size := range []consoletest.Screen{consoletest.Phone, consoletest.Tablet, consoletest.Desktop} {
+		consoletest.Resize(t, ctx, size)
 		for _, p := range pages {
 			browsertest.Navigate(t, ctx, r.srv.URL+p.path)
 			raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
@@ -81,10 +65,10 @@ func TestDSConsoleInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !strings.Contains(seen.Text, p.want) {
-				t.Errorf("%s at %s does not show %q:\n%s", p.path, size.name, p.want, seen.Text)
+				t.Errorf("%s at %s does not show %q:\n%s", p.path, size.Name, p.want, seen.Text)
 			}
 			if seen.Overflow {
-				t.Errorf("%s is wider than a %d px screen", p.path, size.w)
+				t.Errorf("%s is wider than a %d px screen", p.path, size.W)
 			}
 			if p.name == "analytics" {
 				// Yesterday: three of the six AReqs passed without a challenge, drawn half way up.
@@ -93,15 +77,15 @@ func TestDSConsoleInChromium(t *testing.T) {
 					if b[0] == yesterday {
 						found = true
 						if b[1] != "50.00" || b[2].(float64) < 20 {
-							t.Errorf("the frictionless bar of %s at %s is %v", yesterday, size.name, b)
+							t.Errorf("the frictionless bar of %s at %s is %v", yesterday, size.Name, b)
 						}
 					}
 				}
 				if !found {
-					t.Errorf("no frictionless bar for %s at %s: %v", yesterday, size.name, seen.Bars)
+					t.Errorf("no frictionless bar for %s at %s: %v", yesterday, size.Name, seen.Bars)
 				}
 			}
-			shot(p.name, size.name)
+			consoletest.Screenshot(t, ctx, "ds-console", p.name+"-"+size.Name)
 		}
 	}
 
@@ -110,7 +94,7 @@ func TestDSConsoleInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#unavailable"), "attempts"),
 		chromedp.Click(chromedp.CSS("#stand-in-save")),
 		chromedp.WaitVisible(chromedp.CSS(".notice")))
-	shot("stand-in-changed", "desktop")
+	consoletest.Screenshot(t, ctx, "ds-console", "stand-in-changed-desktop")
 	applied, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#case-unavailable")))
 	if err != nil || !strings.Contains(applied, "attempts") {
 		t.Errorf("after the change the policy for an unavailable ACS reads %q (%v)", applied, err)
@@ -123,5 +107,5 @@ func TestDSConsoleInChromium(t *testing.T) {
 	if !strings.Contains(rows, "olga console scheme.stand-in scheme not enrolled attempts → attempts; ACS unavailable unavailable → attempts") {
 		t.Errorf("the audit log shows:\n%s", rows)
 	}
-	shot("audit", "desktop")
+	consoletest.Screenshot(t, ctx, "ds-console", "audit-desktop")
 }

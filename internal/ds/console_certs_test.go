@@ -57,7 +57,7 @@ func TestConsoleCertificatesWarnBeforeTheyEnd(t *testing.T) {
 			{Use: "sdkEncData key gone", Path: filepath.Join(dir, "gone.crt")}}
 	})
 	o := r.signIn("rita", console.ReadOnly)
-	rows := cells(o.page("/console/certificates"), "certs")
+	rows := cells(o.Page("/console/certificates"), "certs")
 	if len(rows) != 5 {
 		t.Fatalf("the certificates page shows %q", rows)
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/console"
+	"github.com/open3ds/open3ds/internal/console/consoletest"
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -65,86 +64,15 @@ func (r *consoleRig) advance(d time.Duration) {
 	r.mu.Unlock()
 }
 
-// operator is a signed-in HTTP client that does not follow redirects.
-type operator struct {
-	r  *consoleRig
-	hc *http.Client
-}
-
-var (
-	tokenField = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	csrfField  = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	secretText = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-)
-
-func findIn(t testing.TB, re *regexp.Regexp, body, what string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in the page:\n%s", what, body)
-	}
-	return m[1]
-}
-
-// signIn makes an account of access a and signs it in through the pages, as a person would.
-func (r *consoleRig) signIn(name string, a console.Access) *operator {
+// signIn makes an account of access a and signs it in through the pages, as a person would, with
+// an authenticator code of the rig's clock.
+func (r *consoleRig) signIn(name string, a console.Access) *consoletest.Client {
 	r.t.Helper()
-	pw, err := r.c.Accounts().Create(context.Background(), name, a, "")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	o := &operator{r: r, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := o.get("/console/sign-in")
-	st, loc, body := o.post("/console/sign-in", url.Values{"token": {findIn(r.t, tokenField, body, "sign-in token")},
-		"name": {name}, "password": {pw}})
-	if st != http.StatusSeeOther {
-		r.t.Fatalf("password step: %d %s\n%s", st, loc, body)
-	}
-	_, _, body = o.get(loc)
-	code, err := console.TOTPCode(strings.ReplaceAll(findIn(r.t, secretText, body, "TOTP key"), " ", ""), r.now())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if st, loc, body := o.post("/console/second-factor", url.Values{"csrf": {findIn(r.t, csrfField, body, "csrf")}, "code": {code}}); st != http.StatusSeeOther || loc != "/console/" {
-		r.t.Fatalf("code step: %d %s\n%s", st, loc, body)
-	}
+	o := consoletest.NewClient(r.t, r.srv.URL)
+	o.Now = r.now
+	o.SignIn(r.c, name, a)
 	r.advance(30 * time.Second) // each code is good once
 	return o
-}
-
-func (o *operator) get(path string) (int, string, string) {
-	o.r.t.Helper()
-	resp, err := o.hc.Get(o.r.srv.URL + path)
-	if err != nil {
-		o.r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func (o *operator) post(path string, form url.Values) (int, string, string) {
-	o.r.t.Helper()
-	resp, err := o.hc.PostForm(o.r.srv.URL+path, form)
-	if err != nil {
-		o.r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-// page GETs path and fails the test unless it answers 200.
-func (o *operator) page(path string) string {
-	o.r.t.Helper()
-	st, _, body := o.get(path)
-	if st != http.StatusOK {
-		o.r.t.Fatalf("GET %s: %d\n%s", path, st, body)
-	}
-	return body
 }
 
 // cells reads the text of the cells of the table with id, row by row, tags stripped.
@@ -186,36 +114,36 @@ func TestConsoleShowsTheSchemesParticipantsAndFiltersRangesByBIN(t *testing.T) {
 			seedRegistry(t, r.st)
 			o := r.signIn("rita", console.ReadOnly)
 
-			acs := cells(o.page("/console/acs"), "acs-list")
+			acs := cells(o.Page("/console/acs"), "acs-list")
 			if len(acs) != 3 || acs[1][0] != "bank" || acs[1][1] != "ACS-REF-bank" || acs[1][4] != "1" || acs[2][0] != "other" {
 				t.Errorf("the ACS list shows %q", acs)
 			}
-			body := o.page("/console/acs/bank")
+			body := o.Page("/console/acs/bank")
 			if rows := cells(body, "acs-ranges"); len(rows) != 2 || rows[1][0] != "4000000000000000" || rows[1][2] != "2.1.0–2.3.1" {
 				t.Errorf("the ACS page shows the ranges %q", rows)
 			}
-			if st, _, _ := o.get("/console/acs/nobody"); st != http.StatusNotFound {
+			if st, _, _ := o.Get("/console/acs/nobody"); st != http.StatusNotFound {
 				t.Errorf("an unknown ACS answers %d, want 404", st)
 			}
-			srv := cells(o.page("/console/3dss"), "server-list")
+			srv := cells(o.Page("/console/3dss"), "server-list")
 			if len(srv) != 2 || srv[1][0] != "shop" || srv[1][3] != "2" {
 				t.Errorf("the 3DS Server list shows %q", srv)
 			}
-			if body := o.page("/console/3dss/shop"); !strings.Contains(body, "<code>req-2</code>") {
+			if body := o.Page("/console/3dss/shop"); !strings.Contains(body, "<code>req-2</code>") {
 				t.Errorf("the 3DS Server page does not list its requestor ids:\n%s", body)
 			}
-			all := cells(o.page("/console/ranges"), "ranges")
+			all := cells(o.Page("/console/ranges"), "ranges")
 			if len(all) != 3 {
 				t.Errorf("the range list shows %q", all)
 			}
-			five := cells(o.page("/console/ranges?bin=515"), "ranges")
+			five := cells(o.Page("/console/ranges?bin=515"), "ranges")
 			if len(five) != 2 || five[1][2] != "other" {
 				t.Errorf("ranges with BIN 515 are %q", five)
 			}
-			if none := cells(o.page("/console/ranges?bin=6"), "ranges"); len(none) != 2 || !strings.Contains(none[1][0], "No card range") {
+			if none := cells(o.Page("/console/ranges?bin=6"), "ranges"); len(none) != 2 || !strings.Contains(none[1][0], "No card range") {
 				t.Errorf("ranges with BIN 6 are %q", none)
 			}
-			if body := o.page("/console/ranges?bin=4x"); !strings.Contains(body, `role="alert"`) {
+			if body := o.Page("/console/ranges?bin=4x"); !strings.Contains(body, `role="alert"`) {
 				t.Errorf("a BIN with a letter is not pointed out:\n%s", body)
 			}
 		})
@@ -294,7 +222,7 @@ func TestConsoleAnalyticsCountsEachDaysAReqsUnderEveryFilter(t *testing.T) {
 			}
 			bar := regexp.MustCompile(`id="frictionless-rate"[\s\S]*?data-label="03-14" data-series="frictionless" data-value="([0-9.]+)"`)
 
-			body := o.page("/console/analytics")
+			body := o.Page("/console/analytics")
 			if got := day(body, "2026-03-14"); got != "6 3 1 1" {
 				t.Errorf("2026-03-14 shows %q, want 6 AReqs, 3 frictionless, 1 challenged, 1 stand-in", got)
 			}
@@ -315,7 +243,7 @@ func TestConsoleAnalyticsCountsEachDaysAReqsUnderEveryFilter(t *testing.T) {
 			}
 
 			// The stand-in for bank counts under bank, found through the DS's timed-out call.
-			body = o.page("/console/analytics?acs=bank")
+			body = o.Page("/console/analytics?acs=bank")
 			if got := day(body, "2026-03-14"); got != "5 2 1 1" {
 				t.Errorf("for bank 2026-03-14 shows %q", got)
 			}
@@ -333,16 +261,16 @@ func TestConsoleAnalyticsCountsEachDaysAReqsUnderEveryFilter(t *testing.T) {
 				"server=shop&bin=400000&channel=02": "5 2 1 1",
 				"server=nobody":                     "0 0 0 0",
 			} {
-				if got := day(o.page("/console/analytics?"+q), "2026-03-14"); got != want {
+				if got := day(o.Page("/console/analytics?"+q), "2026-03-14"); got != want {
 					t.Errorf("with %s 2026-03-14 shows %q, want %q", q, got, want)
 				}
 			}
 			// A span back to the old AReq finds it; a wrong day is pointed out, not a failure.
-			body = o.page("/console/analytics?from=2026-02-20&to=2026-02-28")
+			body = o.Page("/console/analytics?from=2026-02-20&to=2026-02-28")
 			if got := day(body, "2026-02-23"); got != "1 1 0 0" {
 				t.Errorf("2026-02-23 shows %q", got)
 			}
-			body = o.page("/console/analytics?from=yesterday&bin=4x")
+			body = o.Page("/console/analytics?from=yesterday&bin=4x")
 			if strings.Count(body, `role="alert"`) != 2 || day(body, "2026-03-14") != "6 3 1 1" {
 				t.Errorf("a wrong day and BIN are not pointed out, or the defaults not used:\n%s", body)
 			}
@@ -360,12 +288,12 @@ func TestConsoleChangesTheStandInPolicyAndAuditsIt(t *testing.T) {
 			r := newConsoleRig(t, b.open(t), time.Now())
 			ctx := context.Background()
 			o := r.signIn("olga", console.Operator)
-			body := o.page("/console/stand-in")
+			body := o.Page("/console/stand-in")
 			if rows := cells(body, "stand-in"); len(rows) != 3 || rows[1][2] != "attempts" || rows[2][4] != "unavailable" {
 				t.Fatalf("the stand-in page shows %q", rows)
 			}
-			csrf := findIn(t, csrfField, body, "csrf")
-			st, loc, _ := o.post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"not-enrolled"}, "unavailable": {"attempts"}})
+			csrf := consoletest.CSRFIn(t, body)
+			st, loc, _ := o.Post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"not-enrolled"}, "unavailable": {"attempts"}})
 			if st != http.StatusSeeOther || loc != "/console/stand-in" {
 				t.Fatalf("the change answered %d → %s", st, loc)
 			}
@@ -373,21 +301,21 @@ func TestConsoleChangesTheStandInPolicyAndAuditsIt(t *testing.T) {
 			if err != nil || sc.NotEnrolled != ds.PolicyNotEnrolled || sc.Unavailable != ds.PolicyAttempts {
 				t.Fatalf("the scheme holds %+v (%v)", sc, err)
 			}
-			body = o.page("/console/stand-in")
+			body = o.Page("/console/stand-in")
 			if !strings.Contains(body, "The scheme&#39;s stand-in policy is changed.") {
 				t.Errorf("no notice after the change:\n%s", body)
 			}
-			audit := cells(o.page("/console/audit"), "audit")
+			audit := cells(o.Page("/console/audit"), "audit")
 			if len(audit) < 2 || audit[1][1] != "olga" || audit[1][3] != "scheme.stand-in" ||
 				audit[1][5] != "not enrolled attempts → not-enrolled; ACS unavailable unavailable → attempts" {
 				t.Errorf("the audit log shows %q", audit)
 			}
 			// A value that is no policy changes nothing and says which field is wrong.
-			st, loc, _ = o.post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"maybe"}, "unavailable": {"attempts"}})
+			st, loc, _ = o.Post("/console/stand-in", url.Values{"csrf": {csrf}, "not_enrolled": {"maybe"}, "unavailable": {"attempts"}})
 			if st != http.StatusSeeOther {
 				t.Fatalf("a wrong policy answered %d", st)
 			}
-			if body := o.page("/console/stand-in"); !strings.Contains(body, "not_enrolled: must be attempts, unavailable or not-enrolled") {
+			if body := o.Page("/console/stand-in"); !strings.Contains(body, "not_enrolled: must be attempts, unavailable or not-enrolled") {
 				t.Errorf("a wrong policy is not pointed out:\n%s", body)
 			}
 			if sc2, _ := r.st.Scheme(ctx); sc2.NotEnrolled != ds.PolicyNotEnrolled {
@@ -395,11 +323,11 @@ func TestConsoleChangesTheStandInPolicyAndAuditsIt(t *testing.T) {
 			}
 			// A read-only account sees the policy but has no form, and its POST is refused.
 			ro := r.signIn("rita", console.ReadOnly)
-			body = ro.page("/console/stand-in")
+			body = ro.Page("/console/stand-in")
 			if strings.Contains(body, `id="stand-in-form"`) {
 				t.Error("a read-only account is offered the change")
 			}
-			if st, _, _ := ro.post("/console/stand-in", url.Values{"csrf": {findIn(t, csrfField, body, "csrf")},
+			if st, _, _ := ro.Post("/console/stand-in", url.Values{"csrf": {consoletest.CSRFIn(t, body)},
 				"not_enrolled": {"attempts"}, "unavailable": {"attempts"}}); st != http.StatusForbidden {
 				t.Errorf("a read-only change answered %d, want 403", st)
 			}
@@ -436,7 +364,7 @@ func TestConsoleACSHealthCountsTheLastHour(t *testing.T) {
 			leg("old", "timeout", now.Add(-2*time.Hour), 10*time.Second)
 
 			o := r.signIn("rita", console.ReadOnly)
-			rows := cells(o.page("/console/acs-health"), "health")
+			rows := cells(o.Page("/console/acs-health"), "health")
 			if len(rows) != 3 {
 				t.Fatalf("the health page shows %q", rows)
 			}

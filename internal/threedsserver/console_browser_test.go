@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,42 +41,26 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 	op := &consoletest.Operator{Name: "ada", Password: consoletest.Account(t, r.c, "ada", console.Admin)}
 	b := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
 	consoletest.SignIn(t, b, r.srv.URL, op)
-	shot := func(name, size string) {
-		if dir := os.Getenv("OPEN3DS_SCREENSHOTS"); dir != "" {
-			png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
-			must(t, err)
-			must(t, os.WriteFile(filepath.Join(dir, "3dss-console-"+name+"-"+size+".png"), png, 0o644))
-		}
-	}
 	eval := func(js string) string {
 		t.Helper()
 		out, err := chromedp.Run(b, chromedp.Evaluate[string](js))
 		must(t, err)
 		return out
 	}
-	fits := func(page string, w int) {
-		t.Helper()
-		if eval(`String(document.documentElement.scrollWidth > window.innerWidth + 1)`) == "true" {
-			t.Errorf("%s is wider than a %d px screen", page, w)
-		}
-	}
 	var key string
 	var added []string
-	for _, size := range []struct {
-		name string
-		w, h int
-	}{{"phone", 390, 844}, {"tablet", 820, 1180}, {"desktop", 1280, 900}} {
-		browsertest.Do(t, b, "sizing the viewport", chromedp.EmulateViewport(int64(size.w), int64(size.h)))
+	for _, size := range []consoletest.Screen{consoletest.Phone, consoletest.Tablet, consoletest.Desktop} {
+		consoletest.Resize(t, b, size)
 
 		browsertest.Navigate(t, b, r.srv.URL+"/console/merchants")
-		fits("the merchants page", size.w)
-		shot("merchants", size.name)
-		if size.name != "tablet" {
-			id := "cafe-" + size.name
+		consoletest.FitsWidth(t, b, "the merchants page", size.W)
+		consoletest.Screenshot(t, b, "3dss-console", "merchants-"+size.Name)
+		if size.Name != "tablet" {
+			id := "cafe-" + size.Name
 			browsertest.Do(t, b, "opening the form that adds a merchant",
 				chromedp.Click(chromedp.CSS("#add-merchant")),
 				chromedp.WaitVisible(chromedp.CSS("#merchant-form")))
-			fits("the add-merchant form", size.w)
+			consoletest.FitsWidth(t, b, "the add-merchant form", size.W)
 			var typing []chromedp.Action[chromedp.Void]
 			for _, f := range [][2]string{{"id", id}, {"name", "Cafe Lune"}, {"requestorId", requestorID}, {"requestorName", "Shop Demo SAS"},
 				{"requestorUrl", "https://lune.example"}, {"acquirerBin", "412345"}, {"acquirerMerchantId", "LUNE0001"}, {"mcc", "58"}, {"country", "250"}} {
@@ -93,8 +75,8 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 				t.Errorf("after a bad MCC the page says %q, the form kept %q", problems,
 					eval(`[...document.querySelectorAll("#merchant-form input[id^=f-]")].map(i => i.value).join(" ")`))
 			}
-			fits("the add-merchant form with a problem", size.w)
-			shot("merchant-problem", size.name)
+			consoletest.FitsWidth(t, b, "the add-merchant form with a problem", size.W)
+			consoletest.Screenshot(t, b, "3dss-console", "merchant-problem-"+size.Name)
 			browsertest.Do(t, b, "correcting the MCC and adding the merchant",
 				chromedp.SetValue(chromedp.CSS("#f-mcc"), "5814"),
 				chromedp.Click(chromedp.CSS("#add-merchant-submit")),
@@ -103,8 +85,8 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 			if !strings.HasPrefix(newKey, "o3ds_") || !strings.Contains(eval(`document.querySelector("#merchant-added").innerText`), id) {
 				t.Errorf("after adding %s the page shows %q", id, eval(`document.querySelector("main").innerText`))
 			}
-			fits("the new merchant's key", size.w)
-			shot("merchant-added", size.name)
+			consoletest.FitsWidth(t, b, "the new merchant's key", size.W)
+			consoletest.Screenshot(t, b, "3dss-console", "merchant-added-"+size.Name)
 			if code := callWith(t, r.n.api.URL, newKey, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusCreated {
 				t.Errorf("the key the page showed for %s answered %d", id, code)
 			}
@@ -114,7 +96,7 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 			}
 			added = append(added, newKey)
 		}
-		if size.name == "tablet" {
+		if size.Name == "tablet" {
 			browsertest.Do(t, b, "rotating the key",
 				chromedp.Click(chromedp.CSS(`tr[data-merchant="shop"] button.rotate`)),
 				chromedp.WaitVisible(chromedp.CSS("#new-key")))
@@ -122,7 +104,7 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 			if !strings.HasPrefix(key, "o3ds_") {
 				t.Errorf("the new key shown is %q", key)
 			}
-			shot("key", size.name)
+			consoletest.Screenshot(t, b, "3dss-console", "key-"+size.Name)
 			if code := callWith(t, r.n.api.URL, key, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusCreated {
 				t.Errorf("the key the page showed answered %d", code)
 			}
@@ -133,8 +115,8 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 		}
 
 		browsertest.Navigate(t, b, r.srv.URL+"/console/transactions")
-		fits("the transactions page", size.w)
-		shot("transactions", size.name)
+		consoletest.FitsWidth(t, b, "the transactions page", size.W)
+		consoletest.Screenshot(t, b, "3dss-console", "transactions-"+size.Name)
 		browsertest.Do(t, b, "finding the purchase by its dsTransID",
 			chromedp.SendKeys(chromedp.CSS("#find"), tx.DSTransID),
 			chromedp.Submit(chromedp.CSS("#find")),
@@ -144,8 +126,8 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 			strings.Contains(seen, panFrictionless) || strings.Contains(seen, tx.AuthenticationValue) {
 			t.Errorf("the transaction page shows:\n%s", seen)
 		}
-		fits("the transaction page", size.w)
-		shot("transaction", size.name)
+		consoletest.FitsWidth(t, b, "the transaction page", size.W)
+		consoletest.Screenshot(t, b, "3dss-console", "transaction-"+size.Name)
 
 		browsertest.Navigate(t, b, r.srv.URL+"/console/analytics")
 		raw := eval(`JSON.stringify([...document.querySelectorAll("#frictionless-rate rect.bar")].map(b => [b.dataset.label, b.dataset.series, b.dataset.value, String(b.getBoundingClientRect().height >= 10)]))`)
@@ -154,8 +136,8 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 		if len(bars) != 1 || bars[0][0] != today || bars[0][1] != "shop" || bars[0][2] != "50.00" || bars[0][3] != "true" {
 			t.Errorf("the frictionless chart draws %v; want one bar of 50.00 for shop today, drawn at least 10 px high", bars)
 		}
-		fits("the analytics page", size.w)
-		shot("analytics", size.name)
+		consoletest.FitsWidth(t, b, "the analytics page", size.W)
+		consoletest.Screenshot(t, b, "3dss-console", "analytics-"+size.Name)
 	}
 	browsertest.Navigate(t, b, r.srv.URL+"/console/audit")
 	rows := eval(`[...document.querySelectorAll("#audit tbody tr")].map(r => r.innerText.replace(/\s+/g, " ")).join("\n")`)
@@ -168,5 +150,5 @@ func TestTheThreeDSServerConsoleInChromium(t *testing.T) {
 			t.Error("the audit log shows a new merchant's key")
 		}
 	}
-	shot("audit", "desktop")
+	consoletest.Screenshot(t, b, "3dss-console", "audit-desktop")
 }

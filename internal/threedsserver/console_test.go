@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -46,71 +45,15 @@ func newConsoleRig(t *testing.T, open func(testing.TB) *store.DB) *consoleRig {
 	return &consoleRig{n: n, c: c, srv: srv}
 }
 
-// operatorClient signs an operator in through the console's forms and returns a client keeping
-// its session; it does not follow redirects.
-type operatorClient struct {
-	t    *testing.T
-	base string
-	hc   *http.Client
-}
+// newKeyShown is the API key a page shows once.
+var newKeyShown = regexp.MustCompile(`id="new-key">([^<]+)<`)
 
-var (
-	tokenInput  = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
-	csrfInput   = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	totpSecret  = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-	newKeyShown = regexp.MustCompile(`id="new-key">([^<]+)<`)
-)
-
-func (r *consoleRig) signIn(t *testing.T, name string, a console.Access) *operatorClient {
+// signIn makes an account of access a and signs it in through the console's forms.
+func (r *consoleRig) signIn(t *testing.T, name string, a console.Access) *consoletest.Client {
 	t.Helper()
-	pw := consoletest.Account(t, r.c, name, a)
-	jar, _ := cookiejar.New(nil)
-	o := &operatorClient{t: t, base: r.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-	_, _, body := o.get("/console/sign-in")
-	_, loc, _ := o.post("/console/sign-in", url.Values{"token": {match(t, tokenInput, body)}, "name": {name}, "password": {pw}})
-	_, _, body = o.get(loc)
-	code, err := console.TOTPCode(strings.ReplaceAll(match(t, totpSecret, body), " ", ""), time.Now())
-	must(t, err)
-	if st, loc, _ := o.post("/console/second-factor", url.Values{"csrf": {match(t, csrfInput, body)}, "code": {code}}); st != http.StatusSeeOther || loc != "/console/" {
-		t.Fatalf("second factor: %d → %s", st, loc)
-	}
+	o := consoletest.NewClient(t, r.srv.URL)
+	o.SignIn(r.c, name, a)
 	return o
-}
-
-func match(t *testing.T, re *regexp.Regexp, body string) string {
-	t.Helper()
-	m := re.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("%s not in the page:\n%s", re, body)
-	}
-	return m[1]
-}
-
-func (o *operatorClient) get(path string) (int, string, string) {
-	o.t.Helper()
-	resp, err := o.hc.Get(o.base + path)
-	must(o.t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
-
-func (o *operatorClient) post(path string, form url.Values) (int, string, string) {
-	o.t.Helper()
-	resp, err := o.hc.PostForm(o.base+path, form)
-	must(o.t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b)
-}
-
-// postForm posts a console form with the session's CSRF token, read from page.
-func (o *operatorClient) postForm(page, path string) (int, string, string) {
-	o.t.Helper()
-	_, _, body := o.get(page)
-	return o.post(path, url.Values{"csrf": {match(o.t, csrfInput, body)}})
 }
 
 // An operator rotates a merchant's key in the console of another instance: the new key is shown
@@ -121,37 +64,37 @@ func TestConsoleRotatesAndRevokesMerchantKeys(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			r := newConsoleRig(t, b.open)
 			o := r.signIn(t, "olga", console.Operator)
-			st, _, body := o.get("/console/merchants")
+			st, _, body := o.Get("/console/merchants")
 			if st != http.StatusOK || !strings.Contains(body, `data-merchant="shop"`) || !strings.Contains(body, "tag good\">active") {
 				t.Fatalf("merchants page: %d\n%s", st, body)
 			}
 			old := r.n.apiKey
-			st, _, body = o.postForm("/console/merchants", "/console/merchants/shop/key")
+			st, _, body = o.PostForm("/console/merchants/shop/key", nil)
 			if st != http.StatusOK {
 				t.Fatalf("rotate: %d\n%s", st, body)
 			}
-			key := match(t, newKeyShown, body)
+			key := consoletest.Find(t, newKeyShown, body, "new key")
 			if code := callWith(t, r.n.api.URL, old, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusUnauthorized {
 				t.Errorf("the rotated key answered %d, want 401", code)
 			}
 			if code := callWith(t, r.n.api.URL, key, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusCreated {
 				t.Errorf("the new key answered %d, want 201", code)
 			}
-			if _, _, again := o.get("/console/merchants"); strings.Contains(again, key) {
+			if _, _, again := o.Get("/console/merchants"); strings.Contains(again, key) {
 				t.Error("the merchants page shows the key again")
 			}
-			st, loc, _ := o.postForm("/console/merchants", "/console/merchants/shop/revoke")
+			st, loc, _ := o.PostForm("/console/merchants/shop/revoke", nil)
 			if st != http.StatusSeeOther || loc != "/console/merchants" {
 				t.Fatalf("revoke: %d → %s", st, loc)
 			}
 			if code := callWith(t, r.n.api.URL, key, "POST", "/v1/authentications", map[string]string{"cardNumber": panFrictionless}, nil); code != http.StatusUnauthorized {
 				t.Errorf("the revoked key answered %d, want 401", code)
 			}
-			if _, _, body := o.get("/console/merchants"); !strings.Contains(body, "The API key of shop is revoked.") || !strings.Contains(body, "tag bad\">revoked") {
+			if _, _, body := o.Get("/console/merchants"); !strings.Contains(body, "The API key of shop is revoked.") || !strings.Contains(body, "tag bad\">revoked") {
 				t.Errorf("after the revocation the merchants page shows:\n%s", body)
 			}
-			st, loc, _ = o.postForm("/console/merchants", "/console/merchants/nobody/revoke")
-			if _, _, body := o.get(loc); st != http.StatusSeeOther || !strings.Contains(body, "merchant: does not exist") {
+			st, loc, _ = o.PostForm("/console/merchants/nobody/revoke", nil)
+			if _, _, body := o.Get(loc); st != http.StatusSeeOther || !strings.Contains(body, "merchant: does not exist") {
 				t.Errorf("revoking an unknown merchant: %d → %s\n%s", st, loc, body)
 			}
 			es, err := r.c.Audit().List(context.Background(), audit.Filter{Action: "merchant.key", Limit: 10})
@@ -167,10 +110,10 @@ func TestConsoleRotatesAndRevokesMerchantKeys(t *testing.T) {
 				t.Errorf("audit: %q", got)
 			}
 			ro := r.signIn(t, "rita", console.ReadOnly)
-			if _, _, list := ro.get("/console/merchants"); strings.Contains(list, `class="rotate"`) || strings.Contains(list, "/revoke") {
+			if _, _, list := ro.Get("/console/merchants"); strings.Contains(list, `class="rotate"`) || strings.Contains(list, "/revoke") {
 				t.Error("a read-only account is offered the Rotate or Revoke buttons")
 			}
-			if st, _, _ := ro.postForm("/console/merchants", "/console/merchants/shop/key"); st != http.StatusForbidden {
+			if st, _, _ := ro.PostForm("/console/merchants/shop/key", nil); st != http.StatusForbidden {
 				t.Errorf("a read-only account rotated a key: %d", st)
 			}
 		})
@@ -192,20 +135,20 @@ func TestConsoleFindsATransactionAndShowsItsMessagesMasked(t *testing.T) {
 			tx, err := r.n.st.Transaction(context.Background(), s.ID)
 			must(t, err)
 			o := r.signIn(t, "olga", console.ReadOnly)
-			_, _, list := o.get("/console/transactions?status=frictionless&merchant=shop&day=" + time.Now().UTC().Format(time.DateOnly))
+			_, _, list := o.Get("/console/transactions?status=frictionless&merchant=shop&day=" + time.Now().UTC().Format(time.DateOnly))
 			if !strings.Contains(list, s.ID) || !strings.Contains(list, "400000******1000") {
 				t.Errorf("the list misses the purchase:\n%s", list)
 			}
-			if _, _, none := o.get("/console/transactions?status=error"); strings.Contains(none, s.ID) {
+			if _, _, none := o.Get("/console/transactions?status=error"); strings.Contains(none, s.ID) {
 				t.Error("the error filter lists a frictionless purchase")
 			}
 			for _, id := range []string{s.ID, tx.DSTransID, tx.ACSTransID} {
-				st, loc, _ := o.get("/console/transactions?find=" + url.QueryEscape(id))
+				st, loc, _ := o.Get("/console/transactions?find=" + url.QueryEscape(id))
 				if st != http.StatusSeeOther || loc != "/console/transactions/"+s.ID {
 					t.Errorf("find %s: %d → %s", id, st, loc)
 				}
 			}
-			st, _, page := o.get("/console/transactions/" + s.ID)
+			st, _, page := o.Get("/console/transactions/" + s.ID)
 			if st != http.StatusOK || !strings.Contains(page, "&#34;messageType&#34;: &#34;AReq&#34;") ||
 				!strings.Contains(page, "&#34;acctNumber&#34;: &#34;400000******1000&#34;") || !strings.Contains(page, "kcxy••••••••") {
 				t.Errorf("transaction page: %d\n%s", st, page)
@@ -218,10 +161,10 @@ func TestConsoleFindsATransactionAndShowsItsMessagesMasked(t *testing.T) {
 					t.Errorf("the transaction page shows the %s", what)
 				}
 			}
-			if st, _, _ := o.get("/console/transactions/nope"); st != http.StatusNotFound {
+			if st, _, _ := o.Get("/console/transactions/nope"); st != http.StatusNotFound {
 				t.Errorf("an unknown transaction: %d", st)
 			}
-			if st, _, _ := o.get("/console/transactions?day=yesterday"); st != http.StatusBadRequest {
+			if st, _, _ := o.Get("/console/transactions?day=yesterday"); st != http.StatusBadRequest {
 				t.Errorf("a bad day: %d", st)
 			}
 		})
@@ -257,7 +200,7 @@ func TestConsoleAnalyticsCountKnownTransactions(t *testing.T) {
 			add(day1.Add(-time.Second), "2.2.0", threedsserver.StateError, "", "")
 
 			o := r.signIn(t, "olga", console.ReadOnly)
-			st, _, page := o.get("/console/analytics?from=2026-11-01&to=2026-11-02")
+			st, _, page := o.Get("/console/analytics?from=2026-11-01&to=2026-11-02")
 			if st != http.StatusOK {
 				t.Fatalf("analytics: %d\n%s", st, page)
 			}
@@ -273,7 +216,7 @@ func TestConsoleAnalyticsCountKnownTransactions(t *testing.T) {
 					t.Errorf("the analytics page lacks %s", want)
 				}
 			}
-			_, _, page = o.get("/console/analytics?from=2026-11-01&to=2026-11-02&by=version")
+			_, _, page = o.Get("/console/analytics?from=2026-11-01&to=2026-11-02&by=version")
 			for _, want := range []string{`data-label="2026-11-02" data-series="2.1.0" data-value="100.00"`, `data-label="2026-11-01" data-series="2.2.0" data-value="60.00"`} {
 				if !strings.Contains(page, want) {
 					t.Errorf("by version, the analytics page lacks %s", want)
@@ -283,7 +226,7 @@ func TestConsoleAnalyticsCountKnownTransactions(t *testing.T) {
 				t.Error("a version without transactions on a day has a bar that day")
 			}
 			for _, q := range []string{"by=card", "from=11/01/2026", "from=2026-11-02&to=2026-11-01"} {
-				if st, _, _ := o.get("/console/analytics?" + q); st != http.StatusBadRequest {
+				if st, _, _ := o.Get("/console/analytics?" + q); st != http.StatusBadRequest {
 					t.Errorf("analytics?%s: %d, want 400", q, st)
 				}
 			}
@@ -298,8 +241,8 @@ func TestConsoleKeyRotationsInParallelLeaveOneWorkingKey(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			r := newConsoleRig(t, b.open)
 			o := r.signIn(t, "olga", console.Operator)
-			_, _, page := o.get("/console/merchants")
-			form := url.Values{"csrf": {match(t, csrfInput, page)}}
+			_, _, page := o.Get("/console/merchants")
+			form := url.Values{"csrf": {consoletest.CSRFIn(t, page)}}
 			const n = 12
 			keys := make([]string, n)
 			errs := make([]error, n)
@@ -308,7 +251,7 @@ func TestConsoleKeyRotationsInParallelLeaveOneWorkingKey(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					resp, err := o.hc.PostForm(o.base+"/console/merchants/shop/key", form)
+					resp, err := o.HTTP.PostForm(o.Base+"/console/merchants/shop/key", form)
 					if err != nil {
 						errs[i] = err
 						return
@@ -366,11 +309,11 @@ func TestConsoleAddsAMerchant(t *testing.T) {
 			db := threedsserver.NewSQLStore(r.n.db)
 			db.MerchantTTL = 0
 			ada := r.signIn(t, "ada", console.Admin)
-			_, _, list := ada.get("/console/merchants")
+			_, _, list := ada.Get("/console/merchants")
 			if !strings.Contains(list, `id="add-merchant"`) {
 				t.Fatalf("an admin sees no Add merchant button:\n%s", list)
 			}
-			st, _, form := ada.get("/console/merchants/new")
+			st, _, form := ada.Get("/console/merchants/new")
 			if st != http.StatusOK || !strings.Contains(form, `id="merchant-form"`) {
 				t.Fatalf("the form: %d\n%s", st, form)
 			}
@@ -379,11 +322,11 @@ func TestConsoleAddsAMerchant(t *testing.T) {
 					t.Errorf("the form has no field %s", f)
 				}
 			}
-			csrf := match(t, csrfInput, form)
+			csrf := consoletest.CSRFIn(t, form)
 			post := func(v url.Values) (int, string) {
 				t.Helper()
 				v.Set("csrf", csrf)
-				st, _, body := ada.post("/console/merchants", v)
+				st, _, body := ada.Post("/console/merchants", v)
 				return st, body
 			}
 
@@ -429,7 +372,7 @@ func TestConsoleAddsAMerchant(t *testing.T) {
 			if st != http.StatusOK || !strings.Contains(body, `id="merchant-added"`) {
 				t.Fatalf("adding: %d\n%s", st, body)
 			}
-			key := match(t, newKeyShown, body)
+			key := consoletest.Find(t, newKeyShown, body, "new key")
 			var started struct {
 				ID string `json:"id"`
 			}
@@ -439,7 +382,7 @@ func TestConsoleAddsAMerchant(t *testing.T) {
 			if tx, err := r.n.st.Transaction(ctx, started.ID); err != nil || tx.MerchantID != "cafe-lune" {
 				t.Errorf("the purchase started with the new key belongs to %q (%v)", tx.MerchantID, err)
 			}
-			_, _, list = ada.get("/console/merchants")
+			_, _, list = ada.Get("/console/merchants")
 			if !strings.Contains(list, `data-merchant="cafe-lune"`) || !strings.Contains(list, "Cafe Lune") || strings.Contains(list, key) {
 				t.Errorf("after adding, the merchants page shows:\n%s", list)
 			}
@@ -459,16 +402,16 @@ func TestConsoleAddsAMerchant(t *testing.T) {
 				a    console.Access
 			}{{"olga", console.Operator}, {"rita", console.ReadOnly}} {
 				o := r.signIn(t, who.name, who.a)
-				_, _, list := o.get("/console/merchants")
+				_, _, list := o.Get("/console/merchants")
 				if strings.Contains(list, `id="add-merchant"`) || strings.Contains(list, "/console/merchants/new") {
 					t.Errorf("%s (%s) sees the Add merchant button", who.name, who.a)
 				}
-				if st, _, _ := o.get("/console/merchants/new"); st != http.StatusForbidden {
+				if st, _, _ := o.Get("/console/merchants/new"); st != http.StatusForbidden {
 					t.Errorf("%s (%s) got the form: %d", who.name, who.a, st)
 				}
 				v := merchantForm("by-" + who.name)
-				v.Set("csrf", match(t, csrfInput, list))
-				if st, _, _ := o.post("/console/merchants", v); st != http.StatusForbidden {
+				v.Set("csrf", consoletest.CSRFIn(t, list))
+				if st, _, _ := o.Post("/console/merchants", v); st != http.StatusForbidden {
 					t.Errorf("%s (%s) posted the form: %d, want 403", who.name, who.a, st)
 				}
 				if _, err := db.Merchant(ctx, "by-"+who.name); err == nil {

@@ -1,6 +1,8 @@
-// Package consoletest signs operators in to a role's console from the tests of the role packages:
-// through the real sign-in pages in headless Chromium, enrolling the authenticator app the way an
-// operator would. It is imported only by tests.
+// Package consoletest holds what the tests of the role packages need to use a role's console as an
+// operator does: signing in through the real sign-in pages, enrolling the authenticator app, in
+// headless Chromium (SignIn) or over plain HTTP (Client), and looking at a page in Chromium at a
+// phone's, a tablet's or a desktop's size (Tab, FitsWidth, Text, Screenshot). It is imported only
+// by tests; internal/console's own tests cannot import it (it imports console) and keep their own.
 package consoletest
 
 import (
