@@ -1,6 +1,8 @@
 package acs
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -31,15 +33,25 @@ func (s *SQLStore) Challenge(ctx context.Context, id string) (ChallengeRow, erro
 // SealRiskInput is the work RecordAReq adds to the AReq path for the backtest, for its benchmark.
 func (s *SQLStore) SealRiskInput(t Transaction) (string, int, error) { return s.sealRiskInput(t) }
 
-// SealRiskInputAsJSON seals a risk input the way rows were written before inputs were deflated.
-func (s *SQLStore) SealRiskInputAsJSON(t Transaction) (string, error) {
+// SealRiskInputDeflated seals a risk input the way main wrote rows on 2026-12-06: deflated JSON
+// after the riskInputDeflated byte.
+func (s *SQLStore) SealRiskInputDeflated(t Transaction) (string, error) {
 	in := t.RiskInput
 	b, err := json.Marshal(storedRiskInput{Version: 1, AReq: in.AReq, History: in.History, HasDeviceData: in.HasDeviceData,
 		DeviceIP: in.DeviceIP, LocaleCountry: in.LocaleCountry, IPCountry: in.IPCountry, Now: in.Now.UTC()})
 	if err != nil {
 		return "", err
 	}
-	sealed, _, err := s.vault.Seal(string(b), riskInputPlace(t.ACSTransID))
+	var out bytes.Buffer
+	out.WriteByte(riskInputDeflated)
+	w, _ := flate.NewWriter(&out, flate.BestSpeed)
+	if _, err := w.Write(b); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	sealed, _, err := s.vault.Seal(out.String(), riskInputPlace(t.ACSTransID))
 	return sealed, err
 }
 

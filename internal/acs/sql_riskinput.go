@@ -33,54 +33,34 @@ func riskInputPlace(id string) Place {
 	return Place{Table: "acs_risk_inputs", Column: "input_sealed", Row: id}
 }
 
-// The sealed plaintext is the JSON deflated, after one byte that says so (riskInputDeflated). A
-// browser AReq's input is about 4 KB of JSON; deflated it is about a third of that, so the row
-// (sealed and base64-encoded) fits in one SQLite page instead of spilling into overflow pages, and
-// every AReq's commit writes that much less to the log (issue 18: the input's row made the AReq's
-// commit the larger part of what it cost). Rows written before it are plain JSON, which always
-// starts with '{'; both are read.
+// The sealed plaintext is the input's JSON. For one day (2026-12-06) main deflated it first, after
+// a byte that says so (riskInputDeflated), to halve the row: measured, the deflating cost an AReq
+// more CPU (about 60 µs) than the smaller write saved, so it was dropped (BENCHMARKS.md). Rows
+// written then are still read; JSON always starts with '{'.
 const riskInputDeflated = 0x01
 
-// riskInputBuffers keeps the encoders: a flate.Writer holds several hundred kilobytes of tables, far
-// too much to make per AReq.
-var riskInputBuffers = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed)
-	return &riskInputBuffer{w: w}
-}}
-
-type riskInputBuffer struct {
-	json, out bytes.Buffer
-	w         *flate.Writer
-}
+// riskInputBuffers keeps the JSON encoders' buffers between AReqs.
+var riskInputBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // sealRiskInput encodes and seals what the risk engine saw, bound to the transaction's row. It runs
 // before the commit opens, like the PAN's sealing, so the transaction holds only the inserts.
 func (s *SQLStore) sealRiskInput(t Transaction) (sealed string, keyID int, err error) {
 	in := t.RiskInput
-	b := riskInputBuffers.Get().(*riskInputBuffer)
+	b := riskInputBuffers.Get().(*bytes.Buffer)
 	defer riskInputBuffers.Put(b)
-	b.json.Reset()
-	b.out.Reset()
-	if err := json.NewEncoder(&b.json).Encode(storedRiskInput{Version: 1, AReq: in.AReq, History: in.History, HasDeviceData: in.HasDeviceData,
+	b.Reset()
+	if err := json.NewEncoder(b).Encode(storedRiskInput{Version: 1, AReq: in.AReq, History: in.History, HasDeviceData: in.HasDeviceData,
 		DeviceIP: in.DeviceIP, DeviceWarnings: in.DeviceWarnings, LocaleCountry: in.LocaleCountry, IPCountry: in.IPCountry,
 		Now: in.Now.UTC()}); err != nil {
 		return "", 0, fmt.Errorf("acs: encoding the risk input: %w", err)
 	}
-	b.out.WriteByte(riskInputDeflated)
-	b.w.Reset(&b.out)
-	if _, err := b.w.Write(b.json.Bytes()); err != nil {
-		return "", 0, fmt.Errorf("acs: compressing the risk input: %w", err)
-	}
-	if err := b.w.Close(); err != nil {
-		return "", 0, fmt.Errorf("acs: compressing the risk input: %w", err)
-	}
-	if sealed, keyID, err = s.vault.Seal(b.out.String(), riskInputPlace(t.ACSTransID)); err != nil {
+	if sealed, keyID, err = s.vault.Seal(b.String(), riskInputPlace(t.ACSTransID)); err != nil {
 		return "", 0, fmt.Errorf("acs: sealing the risk input: %w", err)
 	}
 	return sealed, keyID, nil
 }
 
-// riskInputJSON undoes the deflating of a stored risk input; plain JSON comes back as it is.
+// riskInputJSON undoes the deflating of a risk input written on that day; JSON comes back as it is.
 func riskInputJSON(raw []byte) ([]byte, error) {
 	if len(raw) == 0 || raw[0] != riskInputDeflated {
 		return raw, nil
