@@ -103,10 +103,11 @@ func (s *SQLStore) RemoveRange(ctx context.Context, start string) error {
 // FindRange implements Store. Ranges never overlap, so the one range that can hold pan is the one
 // of pan's length that starts highest at or below it: one index probe, however many ranges there are.
 func (s *SQLStore) FindRange(ctx context.Context, pan string) (Range, error) {
-	if v, err := s.registry(ctx); err != nil || v != nil {
-		if v == nil {
-			return Range{}, err
-		}
+	v, err := s.registry(ctx)
+	if err != nil {
+		return Range{}, err
+	}
+	if v != nil {
 		return v.findRange(pan)
 	}
 	r, err := scanRange(s.db.Reader().QueryRowContext(ctx, s.q(`SELECT `+rangeColumns+` FROM ds_ranges

@@ -69,10 +69,11 @@ func mustAffect(res sql.Result, err error, what string) error {
 
 // Scheme implements Store.
 func (s *SQLStore) Scheme(ctx context.Context) (Scheme, error) {
-	if v, err := s.registry(ctx); err != nil || v != nil {
-		if v == nil {
-			return Scheme{}, err
-		}
+	v, err := s.registry(ctx)
+	if err != nil {
+		return Scheme{}, err
+	}
+	if v != nil {
 		return v.scheme, nil
 	}
 	return s.readScheme(ctx)
@@ -173,10 +174,11 @@ func (s *SQLStore) RemoveACS(ctx context.Context, name string) error {
 
 // ACS implements Store.
 func (s *SQLStore) ACS(ctx context.Context, name string) (ACS, error) {
-	if v, err := s.registry(ctx); err != nil || v != nil {
-		if v == nil {
-			return ACS{}, err
-		}
+	v, err := s.registry(ctx)
+	if err != nil {
+		return ACS{}, err
+	}
+	if v != nil {
 		a, ok := v.acs[name]
 		if !ok {
 			return ACS{}, fmt.Errorf("%w: acs", store.ErrNotFound)
@@ -184,7 +186,7 @@ func (s *SQLStore) ACS(ctx context.Context, name string) (ACS, error) {
 		return a, nil
 	}
 	var a ACS
-	err := s.db.Reader().QueryRowContext(ctx, s.q(`SELECT name, reference_number, operator_id, url FROM ds_acs WHERE name = ?`), name).
+	err = s.db.Reader().QueryRowContext(ctx, s.q(`SELECT name, reference_number, operator_id, url FROM ds_acs WHERE name = ?`), name).
 		Scan(&a.Name, &a.ReferenceNumber, &a.OperatorID, &a.URL)
 	return a, store.MapError(err)
 }
@@ -271,10 +273,11 @@ func (s *SQLStore) RemoveThreeDSServer(ctx context.Context, name string) error {
 
 // ThreeDSServer implements Store.
 func (s *SQLStore) ThreeDSServer(ctx context.Context, name string) (ThreeDSServer, error) {
-	if v, err := s.registry(ctx); err != nil || v != nil {
-		if v == nil {
-			return ThreeDSServer{}, err
-		}
+	v, err := s.registry(ctx)
+	if err != nil {
+		return ThreeDSServer{}, err
+	}
+	if v != nil {
 		x, ok := v.servers[name]
 		if !ok {
 			return ThreeDSServer{}, fmt.Errorf("%w: 3ds server", store.ErrNotFound)
