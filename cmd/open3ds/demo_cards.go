@@ -127,7 +127,8 @@ func luhnComplete(body string) string {
 // trying a card many times (or benchmarking it) keeps its ending, a large-amount line the road bike
 // crosses, a FIDO login that outweighs that line and the bike's distance from the card's usual
 // amount (a user-verified passkey sign-in minutes before is what a challenge would ask for: the
-// passkey row), and a step-up issuer that challenges everything the demo shop (MCC 5732) sells.
+// passkey row), and a step-up issuer that challenges everything the demo shop (MCC 5732) sells. A
+// shadow policy with a lower large-amount line runs beside the live one, for the console to compare.
 const demoRisk = `# Written by open3ds demo; see internal/risk/README.md for the format.
 default:
   live:
@@ -135,6 +136,18 @@ default:
     extends: builtin
     rules:
       large_amount: {over: 1000, points: 300}
+      fido_login: {within_minutes: 15, points: -500}
+      velocity_hour: {enabled: false}
+      velocity_day: {enabled: false}
+      failed_challenges: {enabled: false}
+  # A stricter large-amount line the issuer's risk team is trying out: scored beside the live policy
+  # on every AReq and never acted on. The ACS console's Risk rules page compares the two.
+  # ("extends: default" cannot name the entry it is in, so the shadow repeats the live changes.)
+  shadow:
+    name: demo-stricter
+    extends: builtin
+    rules:
+      large_amount: {over: 500, points: 300}
       fido_login: {within_minutes: 15, points: -500}
       velocity_hour: {enabled: false}
       velocity_day: {enabled: false}

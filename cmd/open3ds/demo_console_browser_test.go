@@ -97,6 +97,16 @@ func TestChromiumANewOperatorUsesTheDemosConsoles(t *testing.T) {
 	}
 	consoletest.Screenshot(t, ctx, "demo-console", "analytics")
 
+	// The risk team's page: the purchase was scored by the live policy and by the demo's shadow one.
+	browsertest.Navigate(t, ctx, u.ACSAdmin+"/console/risk")
+	if n := text("#compared"); n != "1" {
+		t.Errorf("AReqs scored by both policies: %q, want the day's one purchase", n)
+	}
+	if rules := text("#rules-demo-bank"); !strings.Contains(rules, "demo-stricter") || !strings.Contains(rules, "over 500") {
+		t.Errorf("the rules in force do not show the demo's shadow policy:\n%s", rules)
+	}
+	consoletest.Screenshot(t, ctx, "demo-console", "risk")
+
 	// The scheme sees the same purchase in its own analytics (its days are labelled MM-DD).
 	browsertest.Navigate(t, ctx, u.DSAdmin+"/console/analytics")
 	browsertest.Do(t, ctx, "reading the scheme's bar", chromedp.WaitVisible(chromedp.CSS("#frictionless-rate svg")),

@@ -103,6 +103,58 @@ type issuerRules struct {
 	Policy string // the name the policy file knows the issuer by
 	Live   policyView
 	Shadow *policyView
+	// Changed are the rules the shadow policy sets otherwise than the live one (on in one only, or
+	// with other points or parameters), Same the rest: the page shows what the shadow changes first.
+	Changed, Same []ruleRow
+}
+
+// RuleCount is how many rules are on in either policy.
+func (r issuerRules) RuleCount() int { return len(r.Changed) + len(r.Same) }
+
+// ruleRow is one rule beside itself in the two policies; a side is nil where the rule is off.
+type ruleRow struct {
+	Name         string
+	Live, Shadow *ruleView
+}
+
+// compareRules lines up the rules of live and shadow (nil: no shadow policy, every rule the same).
+func compareRules(live policyView, shadow *policyView) (changed, same []ruleRow) {
+	rows := map[string]*ruleRow{}
+	var names []string
+	add := func(r ruleView, live bool) {
+		row, ok := rows[r.Name]
+		if !ok {
+			row = &ruleRow{Name: r.Name}
+			rows[r.Name] = row
+			names = append(names, r.Name)
+		}
+		if live {
+			row.Live = &r
+		} else {
+			row.Shadow = &r
+		}
+	}
+	for _, r := range live.Rules {
+		add(r, true)
+	}
+	if shadow == nil {
+		for _, n := range names {
+			same = append(same, *rows[n])
+		}
+		return nil, same
+	}
+	for _, r := range shadow.Rules {
+		add(r, false)
+	}
+	for _, n := range names {
+		row := *rows[n]
+		if row.Live == nil || row.Shadow == nil || *row.Live != *row.Shadow {
+			changed = append(changed, row)
+		} else {
+			same = append(same, row)
+		}
+	}
+	return changed, same
 }
 
 func (p *consolePages) issuerRules(issuers []acs.Issuer) []issuerRules {
@@ -118,6 +170,7 @@ func (p *consolePages) issuerRules(issuers []acs.Issuer) []issuerRules {
 			sv := viewPolicy("shadow", shadow)
 			ir.Shadow = &sv
 		}
+		ir.Changed, ir.Same = compareRules(ir.Live, ir.Shadow)
 		out = append(out, ir)
 	}
 	return out

@@ -38,8 +38,11 @@ func TestRiskRulesPageInChromium(t *testing.T) {
 			if err != nil || bars != 9 {
 				t.Errorf("the chart by day draws %v bars, want 9 (3 days × 3 series) (%v)", bars, err)
 			}
-			if s := consoletest.Text(t, ctx, `#rules-bank-a [data-kind="shadow"]`); !strings.Contains(s, "Shadow: stricter") || !strings.Contains(s, "large_amount over 100 400") {
+			if s := consoletest.Text(t, ctx, `#rules-bank-a [data-kind="shadow"]`); !strings.Contains(s, "Shadow: stricter") {
 				t.Errorf("bank-a's shadow policy reads: %s", s)
+			}
+			if s := consoletest.Text(t, ctx, `#rules-bank-a tr.differs[data-rule="large_amount"]`); !strings.Contains(strings.Join(strings.Fields(s), " "), "large_amount over 1000 400 over 100 400") {
+				t.Errorf("bank-a's large_amount row, live beside shadow, reads: %q", s)
 			}
 			consoletest.FitsWidth(t, ctx, "the risk rules page", size.W)
 			consoletest.Screenshot(t, ctx, "acs-console", "risk-rules-"+size.Name)

@@ -166,11 +166,16 @@ func TestRiskPageShowsTheRulesAndTheShadowMatrixOnEveryStore(t *testing.T) {
 
 			// The rules as they run: thresholds and each rule's points and parameter, live and shadow.
 			rules := section(t, body, "rules-bank-a")
-			for _, want := range []string{"Live: live", "frictionless below 300", "deny above 700", "large_amount over 1000 400",
-				"Shadow: stricter", "large_amount over 100 400"} {
+			// The two side by side: a rule the shadow sets otherwise is one row with both settings.
+			for _, want := range []string{"Live: live", "frictionless below 300", "deny above 700", "Shadow: stricter",
+				"1 of 1 rules differ in the shadow policy", "large_amount over 1000 400 over 100 400"} {
 				if !strings.Contains(rules, want) {
 					t.Errorf("bank-a's rules lack %q: %s", want, rules)
 				}
+			}
+
+			if !strings.Contains(body, `<tr data-rule="large_amount" class="differs">`) {
+				t.Error("bank-a's large_amount row is not marked as set otherwise in the shadow policy")
 			}
 
 			// The default window is the last 7 days: the whole traffic, not the month-old AReq nor the
