@@ -111,25 +111,13 @@ const exchangeColumns = `id, role, direction, peer, message_type, response_type,
 // lacks a required field or shows more of the PAN than its first six and last four digits, and
 // ErrConflict when an exchange with the same ID exists. It returns once the exchange is committed.
 func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
-	query, args, err := db.insertExchange(e)
+	in, err := db.ExchangeInsert(e)
 	if err != nil {
 		return err
 	}
-	// Every message a role handles leaves one of these, so on SQLite they go by group commit
-	// (WithGroupTx); on PostgreSQL the one statement commits on its own, sparing BEGIN and COMMIT
-	// their round trips.
-	if db.group == nil {
-		err = db.retry(ctx, func() error {
-			_, err := db.write.ExecContext(ctx, query, args...)
-			return err
-		})
-	} else {
-		err = db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, query, args...)
-			return err
-		})
-	}
-	if err != nil {
+	// Every message a role handles leaves one of these: on SQLite they go by group commit, on
+	// PostgreSQL the one statement commits on its own (InsertAll).
+	if err := db.InsertAll(ctx, in); err != nil {
 		return fmt.Errorf("store: record exchange: %w", err)
 	}
 	return nil
@@ -139,30 +127,31 @@ func (db *DB) RecordExchange(ctx context.Context, e Exchange) error {
 // commit the exchange with the state it changed. It returns ErrInvalid as RecordExchange does;
 // ErrConflict and other database errors come from WithTx once the transaction fails.
 func (db *DB) RecordExchangeTx(ctx context.Context, tx *sql.Tx, e Exchange) error {
-	query, args, err := db.insertExchange(e)
+	in, err := db.ExchangeInsert(e)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, db.Rebind(in.Query), in.Args...); err != nil {
 		return fmt.Errorf("store: record exchange: %w", err)
 	}
 	return nil
 }
 
-// insertExchange checks e and returns the statement that stores it, giving it an ID if it has none.
-func (db *DB) insertExchange(e Exchange) (string, []any, error) {
+// ExchangeInsert checks e as RecordExchange does and returns the Insert that stores it, giving it an
+// ID if it has none, for a role that writes it with other rows through InsertAll.
+func (db *DB) ExchangeInsert(e Exchange) (Insert, error) {
 	if err := e.validate(); err != nil {
-		return "", nil, err
+		return Insert{}, err
 	}
 	if e.ID == "" {
 		e.ID = ids.New()
 	}
-	return db.Rebind(`INSERT INTO exchanges (` + exchangeColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), []any{
-			e.ID, string(e.Role), string(e.Direction), e.Peer, e.MessageType, null(e.ResponseType),
-			null(e.ThreeDSServerTransID), null(e.DSTransID), null(e.ACSTransID), null(e.SDKTransID),
-			null(e.MaskedPAN), null(e.MessageVersion), e.Outcome, null(e.ErrorCode), null(e.ErrorComponent),
-			Time(e.StartedAt), e.Duration.Microseconds()}, nil
+	return Insert{Query: `INSERT INTO exchanges (` + exchangeColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, Args: []any{
+		e.ID, string(e.Role), string(e.Direction), e.Peer, e.MessageType, null(e.ResponseType),
+		null(e.ThreeDSServerTransID), null(e.DSTransID), null(e.ACSTransID), null(e.SDKTransID),
+		null(e.MaskedPAN), null(e.MessageVersion), e.Outcome, null(e.ErrorCode), null(e.ErrorComponent),
+		Time(e.StartedAt), e.Duration.Microseconds()}}, nil
 }
 
 // ExchangesByTransID returns the exchanges recorded for one transaction, oldest first; none (and
