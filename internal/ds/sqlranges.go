@@ -249,14 +249,12 @@ func (s *SQLStore) OweReload(ctx context.Context, server string) error {
 // Every AReq ends here, so it is written by group commit: durable before the ARes is relayed, in one
 // commit with the other AReqs of the moment.
 func (s *SQLStore) CreateTransaction(ctx context.Context, t Transaction) error {
-	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ds_transactions (ds_trans_id, three_ds_server_trans_id, acs_trans_id,
-			acs_name, server_name, three_ds_server_url, message_version, message_category, device_channel, masked_pan,
-			outcome, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			t.DSTransID, t.ThreeDSServerTransID, t.ACSTransID, t.ACS, t.ThreeDSServer, t.ThreeDSServerURL, t.MessageVersion,
-			t.MessageCategory, t.DeviceChannel, t.MaskedPAN, t.Outcome, store.Time(t.CreatedAt))
-		return err
-	})
+	_, err := s.db.Exec(ctx, `INSERT INTO ds_transactions (ds_trans_id, three_ds_server_trans_id, acs_trans_id,
+		acs_name, server_name, three_ds_server_url, message_version, message_category, device_channel, masked_pan,
+		outcome, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.DSTransID, t.ThreeDSServerTransID, t.ACSTransID, t.ACS, t.ThreeDSServer, t.ThreeDSServerURL, t.MessageVersion,
+		t.MessageCategory, t.DeviceChannel, t.MaskedPAN, t.Outcome, store.Time(t.CreatedAt))
+	return err
 }
 
 // Transaction implements Store.

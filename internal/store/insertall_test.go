@@ -12,7 +12,7 @@ import (
 
 // InsertAll stores its rows all together or not at all, on both stores: on PostgreSQL as one
 // statement, on SQLite in the grouped commit.
-func TestInsertAllStoresEveryRowOrNone(t *testing.T) {
+func TestInsertAllAndExecStoreEveryRowOrNone(t *testing.T) {
 	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -63,6 +63,17 @@ func TestInsertAllStoresEveryRowOrNone(t *testing.T) {
 			}
 			if err := db.InsertAll(ctx, store.Insert{Query: `INSERT INTO ia_b (id) VALUES (?)`, Args: []any{"lone"}}); err != nil || count("ia_b") != 2 {
 				t.Errorf("a lone insert: %v", err)
+			}
+
+			// Exec: one statement, and how many rows it changed.
+			if n, err := db.Exec(ctx, `UPDATE ia_a SET n = n + 10 WHERE n < ?`, 3); err != nil || n != 2 {
+				t.Errorf("an update of two rows: %d, %v", n, err)
+			}
+			if n, err := db.Exec(ctx, `UPDATE ia_a SET n = 0 WHERE id = ?`, "nobody"); err != nil || n != 0 {
+				t.Errorf("an update of no row: %d, %v", n, err)
+			}
+			if _, err := db.Exec(ctx, `INSERT INTO ia_a (id, n) VALUES (?, ?)`, "x", 5); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("a duplicate key through Exec: %v, want ErrConflict", err)
 			}
 		})
 	}

@@ -31,18 +31,14 @@ func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 // exec runs one write statement, committed before it returns, and maps "no row" to ErrNotFound.
 //
 // A purchase writes its transaction several times on the way (started, AReq sent, ARes, result), so
-// these writes go by group commit: each durable when exec returns, many purchases per commit.
+// these writes go by group commit on SQLite, each durable when exec returns, many purchases per
+// commit; on PostgreSQL each is one statement that commits on its own (store.DB.Exec).
 func (s *SQLStore) exec(ctx context.Context, what, query string, args ...any) error {
-	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(query), args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			return fmt.Errorf("%s: %w", what, store.ErrNotFound)
-		}
-		return nil
-	})
+	n, err := s.db.Exec(ctx, query, args...)
+	if err == nil && n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return err
 }
 
 const merchantColumns = `id, name, requestor_id, requestor_name, requestor_url, acquirer_bin, acquirer_merchant_id, mcc, country, webhook_url, created_at`
