@@ -101,16 +101,7 @@ func TestDemoOnPostgresBuysAndKeepsItsDataAcrossARestart(t *testing.T) {
 	if !strings.Contains(again.stdout.String(), "data reused") {
 		t.Errorf("the second run did not reuse the data:\n%s", again.stdout)
 	}
-	var got map[string]any
-	if code := again.api("GET", "/v1/authentications/"+id, nil, &got); code != http.StatusOK || got["transStatus"] != "Y" {
-		t.Errorf("the first run's purchase is gone after the restart: %d %v", code, got)
-	}
-	if res := again.buy("4000000000001000", "2400"); res["transStatus"] != "Y" {
-		t.Errorf("a purchase after the restart: %v", res)
-	}
-	if err := again.stop(); err != nil {
-		t.Fatal(err)
-	}
+	again.keptAndStops(t, id)
 
 	// The directory now belongs to those schemas: a run on SQLite would find empty files.
 	var stderr bytes.Buffer

@@ -130,6 +130,22 @@ func (d *testDemo) api(method, path string, body any, out any) int {
 
 // buy authenticates a purchase of amount (minor units of euro) as the shop's back end would, without
 // the 3DS Method, and returns the 3DS Server's answer.
+// keptAndStops checks, after a restart, that the first run's purchase id still reads Y and that a
+// new purchase goes through, then stops the demo.
+func (d *testDemo) keptAndStops(t testing.TB, id string) {
+	t.Helper()
+	var got map[string]any
+	if code := d.api("GET", "/v1/authentications/"+id, nil, &got); code != http.StatusOK || got["transStatus"] != "Y" {
+		t.Errorf("the first run's purchase is gone after the restart: %d %v", code, got)
+	}
+	if res := d.buy("4000000000001000", "2400"); res["transStatus"] != "Y" {
+		t.Errorf("a purchase after the restart: %v", res)
+	}
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (d *testDemo) buy(pan, amount string) map[string]any {
 	d.t.Helper()
 	var started map[string]any
@@ -385,16 +401,7 @@ func TestDemoKeepsItsDataBetweenRunsAndRefusesOtherPorts(t *testing.T) {
 	if again.key != key {
 		t.Errorf("the merchant's API key changed between runs")
 	}
-	var got map[string]any
-	if code := again.api("GET", "/v1/authentications/"+id, nil, &got); code != http.StatusOK || got["transStatus"] != "Y" {
-		t.Errorf("the first run's purchase is gone: %d %v", code, got)
-	}
-	if res := again.buy("4000000000001000", "2400"); res["transStatus"] != "Y" {
-		t.Errorf("a purchase after the restart: %v", res)
-	}
-	if err := again.stop(); err != nil {
-		t.Fatal(err)
-	}
+	again.keptAndStops(t, id)
 
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"demo", "--dir", dir, "--port", strconv.Itoa(freePortBase(t))},
