@@ -203,52 +203,38 @@ func (s *SQLStore) RecordAReq(ctx context.Context, r AReqRecord) error {
 	if riskSealed != "" {
 		inserts = append(inserts, store.Insert{Query: insertRiskInput, Args: []any{t.ACSTransID, riskSealed, riskKeyID, store.Time(t.CreatedAt)}})
 	}
-	// A frictionless or denied AReq, the most common by far, writes only rows: on PostgreSQL they go
-	// as one statement (store.InsertAll), one round trip instead of one per row plus BEGIN and COMMIT.
-	if r.Link == nil && challenge == nil && app == nil && r.Decoupled == nil {
-		if r.Exchange != nil {
-			ex, err := s.db.ExchangeInsert(*r.Exchange)
-			if err != nil {
-				return err
-			}
-			inserts = append(inserts, ex)
+	if challenge != nil {
+		inserts = append(inserts, store.Insert{Query: insertChallenge, Args: challenge})
+	}
+	if app != nil {
+		inserts = append(inserts, store.Insert{Query: insertApp, Args: app})
+	}
+	if d := r.Decoupled; d != nil {
+		inserts = append(inserts, store.Insert{Query: `INSERT INTO acs_decoupled (acs_trans_id, token_hash, deadline,
+			merchant_name, exponent, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, Args: []any{d.ACSTransID, d.TokenHash,
+			store.Time(d.Deadline), d.MerchantName, d.Exponent, d.Locale, store.Time(d.CreatedAt)}})
+	}
+	if r.Exchange != nil {
+		ex, err := s.db.ExchangeInsert(*r.Exchange)
+		if err != nil {
+			return err
 		}
+		inserts = append(inserts, ex)
+	}
+	// Every decided AReq writes here. Its rows go in together, durable before its ARes leaves: on
+	// SQLite by group commit with the AReqs that arrive at the same moment, on PostgreSQL as one
+	// statement (store.InsertAll), one round trip instead of one per row plus BEGIN and COMMIT. A 3RI
+	// AReq that marks its prior transaction needs that UPDATE's answer, so it takes a transaction.
+	if r.Link == nil {
 		return s.db.InsertAll(ctx, inserts...)
 	}
-	// Every decided AReq writes here, so the rows go in by group commit (store.WithGroupTx): one
-	// commit for the AReqs that arrive together, each still durable before its ARes leaves.
 	return s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, in := range inserts {
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(in.Query), in.Args...); err != nil {
 				return err
 			}
 		}
-		if r.Link != nil {
-			if err := s.linkPrior(ctx, tx, *r.Link); err != nil {
-				return err
-			}
-		}
-		if challenge != nil {
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertChallenge), challenge...); err != nil {
-				return err
-			}
-		}
-		if app != nil {
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(insertApp), app...); err != nil {
-				return err
-			}
-		}
-		if d := r.Decoupled; d != nil {
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO acs_decoupled (acs_trans_id, token_hash, deadline,
-				merchant_name, exponent, locale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`), d.ACSTransID, d.TokenHash,
-				store.Time(d.Deadline), d.MerchantName, d.Exponent, d.Locale, store.Time(d.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		if r.Exchange != nil {
-			return s.db.RecordExchangeTx(ctx, tx, *r.Exchange)
-		}
-		return nil
+		return s.linkPrior(ctx, tx, *r.Link)
 	})
 }
 
