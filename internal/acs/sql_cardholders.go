@@ -2,23 +2,19 @@ package acs
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
+	"github.com/open3ds/open3ds/internal/ids"
 	"github.com/open3ds/open3ds/internal/store"
 )
 
 const cardholderCols = `id, issuer_id, pan_key_id, masked_pan, expiry, status, mobiles, emails, preferred_channel,
 	locale, app_ui, created_at, updated_at`
 
-func newID(prefix string) string {
-	var b [12]byte
-	rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
+// newID is a random id with no run of digits the logs would take for a card number (ids.Token).
+func newID(prefix string) string { return prefix + ids.Token(12) }
 
 // panPlace is where a cardholder's sealed PAN lives: binding the row id means a sealed value copied
 // onto another account does not open there.

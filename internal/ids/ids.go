@@ -45,3 +45,35 @@ func Format(b [16]byte) string {
 	hex.Encode(s[24:36], b[10:16])
 	return string(s[:])
 }
+
+// maxDigitRun is one less than the shortest card number (13 digits): the logs and the audit log
+// mask any longer run of digits as a possible PAN (logx.RedactText), so an identifier must not
+// contain one or it would be shown mangled there.
+const maxDigitRun = 12
+
+// Token returns n random bytes in lower-case hex with no run of more than 12 decimal digits, for the
+// identifiers that are not transaction ids (cardholder ids, message ids, page tokens). About one in
+// forty random 24-character hex strings holds a 13-digit run; such a draw is thrown away.
+func Token(n int) string {
+	b := make([]byte, n)
+	for {
+		_, _ = rand.Read(b)
+		s := hex.EncodeToString(b)
+		if longestDigitRun(s) <= maxDigitRun {
+			return s
+		}
+	}
+}
+
+func longestDigitRun(s string) int {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return longest
+}

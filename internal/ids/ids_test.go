@@ -55,3 +55,19 @@ func BenchmarkNew(b *testing.B) {
 		New()
 	}
 }
+
+// A token never holds a run of digits as long as a card number, which the logs would mask.
+func TestTokensHoldNoRunOfDigitsAsLongAsACardNumber(t *testing.T) {
+	for range 20000 {
+		tok := Token(12)
+		if len(tok) != 24 {
+			t.Fatalf("Token(12) = %q: want 24 hex characters", tok)
+		}
+		if n := longestDigitRun(tok); n > 12 {
+			t.Fatalf("Token(12) = %q holds a run of %d digits", tok, n)
+		}
+	}
+	if n := longestDigitRun("ab0123456789012345cd"); n != 16 {
+		t.Errorf("longestDigitRun counted %d, want 16", n)
+	}
+}

@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/open3ds/open3ds/internal/ids"
 )
 
 // State is where a queued message stands.
@@ -145,9 +145,7 @@ func NewQueue(sender Sender, cfg QueueConfig) *Queue {
 // ErrQueueFull when the queue is full and ErrQueueClosed after Close.
 func (q *Queue) Enqueue(m Message) (string, error) {
 	if m.ID == "" {
-		var b [12]byte
-		_, _ = rand.Read(b[:])
-		m.ID = hex.EncodeToString(b[:])
+		m.ID = ids.Token(12)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
