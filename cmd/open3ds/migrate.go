@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/open3ds/open3ds/internal/store"
 )
@@ -27,7 +25,7 @@ const migrateDSNEnv = "OPEN3DS_DSN"
 func runMigrate(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	dsn := fs.String("dsn", "", "the store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
+	dsnFlag := fs.String("dsn", "", "the store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
 	status := fs.Bool("status", false, "print the current and latest schema versions and change nothing")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: open3ds migrate [--dsn DSN] [--status]\n\n"+
@@ -35,24 +33,16 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 			"this at once, and prints those it applied.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{code: 2} // the flag package has printed the problem and the usage
+	if ok, err := parseNoArgs(fs, args); !ok {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError("migrate takes no arguments, got %q", strings.Join(fs.Args(), " "))
-	}
-	if *dsn == "" {
-		*dsn = e.getenv(migrateDSNEnv)
-	}
-	if *dsn == "" {
-		return usageError("migrate needs a store: pass --dsn or set OPEN3DS_DSN")
+	dsn, err := storeDSN(e, *dsnFlag, "migrate")
+	if err != nil {
+		return err
 	}
 
 	if *status {
-		st, err := store.Status(ctx, *dsn)
+		st, err := store.Status(ctx, dsn)
 		if err != nil {
 			return err
 		}
@@ -63,14 +53,14 @@ func runMigrate(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 
-	applied, err := store.Migrate(ctx, *dsn)
+	applied, err := store.Migrate(ctx, dsn)
 	for _, m := range applied {
 		fmt.Fprintf(e.stdout, "applied: %s\n", m)
 	}
 	if err != nil {
 		return err
 	}
-	st, err := store.Status(ctx, *dsn)
+	st, err := store.Status(ctx, dsn)
 	if err != nil {
 		return err
 	}

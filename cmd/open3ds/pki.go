@@ -143,16 +143,36 @@ func pkiParseFlags(flags *flag.FlagSet, args []string, about string) (ok bool, e
 		fmt.Fprintf(flags.Output(), "Usage of open3ds %s:\n\n%s\n\n", flags.Name(), about)
 		flags.PrintDefaults()
 	}
+	return parseNoArgs(flags, args)
+}
+
+// parseNoArgs parses the flags of a command that takes no positional arguments. It returns false
+// when the command must stop: with a nil error after -h, else with the usage error (the flag
+// package has printed a flag's problem and the usage already).
+func parseNoArgs(flags *flag.FlagSet, args []string) (ok bool, err error) {
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return false, nil
 		}
-		return false, exitError{code: 2} // the flag package has printed the problem and the usage
+		return false, exitError{code: 2}
 	}
 	if flags.NArg() > 0 {
 		return false, usageError("%s takes no arguments, got %q", flags.Name(), strings.Join(flags.Args(), " "))
 	}
 	return true, nil
+}
+
+// storeDSN is the store a maintenance command works on: --dsn, else $OPEN3DS_DSN, the variable the
+// servers read, so that a deployment runs the command with the same environment.
+func storeDSN(e env, flagged, command string) (string, error) {
+	dsn := flagged
+	if dsn == "" {
+		dsn = e.getenv(migrateDSNEnv)
+	}
+	if dsn == "" {
+		return "", usageError("%s needs a store: pass --dsn or set %s", command, migrateDSNEnv)
+	}
+	return dsn, nil
 }
 
 // pkiError turns a mistake in what the operator asked for into a usage error and adds the way out

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -109,7 +108,7 @@ func runRetention(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("retention run", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	role := fs.String("role", "", "the role whose tables to clean: ds, acs or 3dss")
-	dsn := fs.String("dsn", "", "the role's store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
+	dsnFlag := fs.String("dsn", "", "the role's store: postgres://… or sqlite:PATH (default $OPEN3DS_DSN)")
 	olderThan := fs.String("older-than", "", "remove transactions begun longer ago than this: whole days (90d) or a duration (2160h); at least 24h")
 	archive := fs.String("archive", "", "write the removed rows to a new JSON-lines file in this directory before removing them")
 	dryRun := fs.Bool("dry-run", false, "count what would be removed and remove nothing")
@@ -120,24 +119,16 @@ func runRetention(ctx context.Context, e env, args []string) error {
 			"JSON. It waits for no schedule, but refuses to run while another instance runs the role's retention.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return exitError{code: 2} // the flag package has printed the problem and the usage
-	}
-	if fs.NArg() > 0 {
-		return usageError("retention run takes no arguments, got %q", strings.Join(fs.Args(), " "))
+	if ok, err := parseNoArgs(fs, args); !ok {
+		return err
 	}
 	spec, ok := retentionSpecs[*role]
 	if !ok {
 		return usageError("--role must be ds, acs or 3dss")
 	}
-	if *dsn == "" {
-		*dsn = e.getenv("OPEN3DS_DSN")
-	}
-	if *dsn == "" {
-		return usageError("retention run needs a store: pass --dsn or set OPEN3DS_DSN")
+	dsn, err := storeDSN(e, *dsnFlag, "retention run")
+	if err != nil {
+		return err
 	}
 	if *olderThan == "" {
 		return usageError("--older-than is required, e.g. 90d")
@@ -158,7 +149,7 @@ func runRetention(ctx context.Context, e env, args []string) error {
 		}
 	}
 
-	db, err := store.Open(ctx, *dsn, store.Options{})
+	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		return err
 	}
