@@ -137,9 +137,12 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	// The card, the 3DS Method's findings and the card's history come in one statement.
 	t.PANHash = s.Store.LookupHash(a.AcctNumber)
 	// An app's device is known from its AReq alone; a browser's from its 3DS Method, if it ran.
+	app := a.DeviceChannel == emv.ChannelApp
 	methodID, fallback := a.ThreeDSServerTransID, deviceKey(a)
-	if a.DeviceChannel == emv.ChannelApp {
-		methodID, fallback = "", deviceOf(a, CardFacts{}).key
+	var dev device
+	if app {
+		dev = appDevice(a)
+		methodID, fallback = "", dev.key
 	}
 	facts, err := s.Store.CardForAReq(ctx, t.PANHash, methodID, fallback, t.CreatedAt)
 	ch, h := facts.Cardholder, facts.History
@@ -149,7 +152,9 @@ func (s *Service) decide(ctx context.Context, a *emv.AReq, t *Transaction) (deci
 	case err != nil:
 		return decision{}, issuer, err
 	}
-	dev := deviceOf(a, facts)
+	if !app {
+		dev = browserDevice(a, facts)
+	}
 	t.CardholderID, t.DeviceKey = ch.ID, dev.key
 	switch ch.Status {
 	case StatusBlocked:
@@ -200,22 +205,27 @@ type device struct {
 	locale, ip string
 }
 
-// deviceOf is the device behind an AReq. An app's is the device information its SDK sent, with the
-// locale (C005) and IP address (C010) in it: apps run no 3DS Method. A browser's is what its 3DS
-// Method found (f.Method), when it ran, with the AReq's language tag and IP (the 3DS Method's when
-// the AReq has none). Without a key from either, the device is named by deviceKey.
-func deviceOf(a *emv.AReq, f CardFacts) device {
+// appDevice is the device behind an app's AReq: the device information its SDK sent, with the locale
+// (C005) and IP address (C010) in it (apps run no 3DS Method).
+func appDevice(a *emv.AReq) device {
 	var d device
-	if a.DeviceChannel == emv.ChannelApp {
-		if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
-			d = device{key: info.Key(a.SDKAppID), hasData: true, warnings: info.Warnings, locale: info.Data["C005"], ip: info.Data["C010"]}
-		}
-	} else {
-		m := f.Method
-		d = device{key: m.DeviceKey, hasData: f.MethodRan, methodIP: m.IP, locale: a.BrowserLanguage, ip: a.BrowserIP}
-		if d.ip == "" {
-			d.ip = m.IP
-		}
+	if info, ok := ReadDeviceInfo(a.DeviceInfo); ok {
+		d = device{key: info.Key(a.SDKAppID), hasData: true, warnings: info.Warnings, locale: info.Data["C005"], ip: info.Data["C010"]}
+	}
+	if d.key == "" {
+		d.key = deviceKey(a)
+	}
+	return d
+}
+
+// browserDevice is the device behind a browser's (or 3RI) AReq: what its 3DS Method found
+// (f.Method), when it ran, with the AReq's language tag and IP (the 3DS Method's when the AReq has
+// none); without a key from the Method, the device is named by deviceKey.
+func browserDevice(a *emv.AReq, f CardFacts) device {
+	m := f.Method
+	d := device{key: m.DeviceKey, hasData: f.MethodRan, methodIP: m.IP, locale: a.BrowserLanguage, ip: a.BrowserIP}
+	if d.ip == "" {
+		d.ip = m.IP
 	}
 	if d.key == "" {
 		d.key = deviceKey(a)
