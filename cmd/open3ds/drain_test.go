@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/open3ds/open3ds/internal/ds"
 	"github.com/open3ds/open3ds/internal/emv"
 	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/httpx/httpxtest"
 	"github.com/open3ds/open3ds/internal/pki"
 	"github.com/open3ds/open3ds/internal/store"
 	"github.com/open3ds/open3ds/internal/store/storetest"
@@ -93,30 +93,6 @@ func slowACSFor(t *testing.T, slow **slowPeer, dsArgs ...string) netOptions {
 	}
 }
 
-// readyz asks an admin listener for /readyz and returns its status and the draining check's word.
-func readyz(admin string) (int, string, error) {
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := c.Get("http://" + admin + "/readyz")
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	var ans httpx.HealthAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, ans.Checks["draining"], nil
-}
-
-func connectionRefused(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return true
-	}
-	c.Close()
-	return false
-}
-
 // A DS told to stop (SIGTERM) while an AReq waits on a slow ACS: readiness fails at once, the
 // listeners close after the drain delay, and yet the AReq in flight is answered with the ACS's own
 // answer and its transaction is in the store when the process has ended.
@@ -126,7 +102,7 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 			dsDSN, acsDSN := st.dsns(t)
 			var slow *slowPeer
 			n := netStartNetwork(t, dsDSN, acsDSN, slowACSFor(t, &slow, "--drain-delay", "2s", "--shutdown-grace", "30s"))
-			if status, word, err := readyz(n.ds.admin); err != nil || status != http.StatusOK || word != "ok" {
+			if status, word, err := httpxtest.Readiness(n.ds.admin); err != nil || status != http.StatusOK || word != "ok" {
 				t.Fatalf("before the drain /readyz = %d, draining %q, %v; want 200, ok", status, word, err)
 			}
 
@@ -162,11 +138,11 @@ func TestADSStoppedMidExchangeDrainsItFailingReadinessAndRefusingNewConnections(
 			}
 			n.ds.signal() // SIGTERM, mid-exchange
 			netWaitUntil(t, 2*time.Second, "/readyz answering 503 with the draining check failed during the drain delay", func() bool {
-				status, word, err := readyz(n.ds.admin)
+				status, word, err := httpxtest.Readiness(n.ds.admin)
 				return err == nil && status == http.StatusServiceUnavailable && strings.HasPrefix(word, "failed: shutting down")
 			})
 			netWaitUntil(t, 10*time.Second, "the DS refusing new connections after the drain delay", func() bool {
-				return connectionRefused(n.ds.protocol) && connectionRefused(n.ds.admin)
+				return httpxtest.Refused(n.ds.protocol) && httpxtest.Refused(n.ds.admin)
 			})
 			select {
 			case a := <-answered:
@@ -332,11 +308,11 @@ func TestA3DSServerStoppedMidAReqDrainsItAndStoresTheOutcome(t *testing.T) {
 
 			s.signal() // SIGTERM, mid-exchange
 			netWaitUntil(t, 2*time.Second, "/readyz answering 503 with the draining check failed during the drain delay", func() bool {
-				status, word, err := readyz(s.admin)
+				status, word, err := httpxtest.Readiness(s.admin)
 				return err == nil && status == http.StatusServiceUnavailable && strings.HasPrefix(word, "failed: shutting down")
 			})
 			netWaitUntil(t, 10*time.Second, "the 3DS Server refusing new connections after the drain delay", func() bool {
-				return connectionRefused(s.api) && connectionRefused(s.admin)
+				return httpxtest.Refused(s.api) && httpxtest.Refused(s.admin)
 			})
 			close(slow.release)
 			var a answer

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open3ds/open3ds/internal/httpx"
+	"github.com/open3ds/open3ds/internal/httpx/httpxtest"
 )
 
 // drainRig is a protocol-like listener whose handler holds each request until released and then
@@ -95,30 +96,6 @@ func (r *drainRig) request() {
 	}()
 }
 
-// readiness answers the admin listener's /readyz status and its draining check, or an error.
-func readiness(addr string) (int, string, error) {
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := c.Get("http://" + addr + "/readyz")
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	var ans httpx.HealthAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, ans.Checks["draining"], nil
-}
-
-func refused(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return true
-	}
-	c.Close()
-	return false
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
@@ -130,7 +107,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestDrainFailsReadinessAtOnceThenClosesTheListenersAndWaitsForTheWorkInFlight(t *testing.T) {
 	r := startDrainRig(t, 1500*time.Millisecond, 10*time.Second)
-	if status, word, err := readiness(r.admin); err != nil || status != 200 || word != "ok" {
+	if status, word, err := httpxtest.Readiness(r.admin); err != nil || status != 200 || word != "ok" {
 		t.Fatalf("before the drain /readyz = %d, draining %q, %v; want 200 and ok", status, word, err)
 	}
 	r.request()
@@ -139,14 +116,14 @@ func TestDrainFailsReadinessAtOnceThenClosesTheListenersAndWaitsForTheWorkInFlig
 
 	// At once, readiness fails while both listeners still accept: the balancer is to notice first.
 	waitFor(t, "readiness failing during the drain delay", func() bool {
-		status, word, err := readiness(r.admin)
+		status, word, err := httpxtest.Readiness(r.admin)
 		return err == nil && status == http.StatusServiceUnavailable && strings.HasPrefix(word, "failed: shutting down")
 	})
-	if refused(r.proto) {
+	if httpxtest.Refused(r.proto) {
 		t.Fatal("the protocol listener refused connections before the drain delay was over")
 	}
 	// After the delay, neither listener takes a new connection, though a request is in flight.
-	waitFor(t, "the listeners closing after the drain delay", func() bool { return refused(r.proto) && refused(r.admin) })
+	waitFor(t, "the listeners closing after the drain delay", func() bool { return httpxtest.Refused(r.proto) && httpxtest.Refused(r.admin) })
 	select {
 	case got := <-r.requestFinished:
 		t.Fatalf("the request in flight ended (%q) before it was released", got)
@@ -245,7 +222,7 @@ func TestDrainStopsEveryListenerWhenOneFailsWithoutWaitingTheDelay(t *testing.T)
 	case <-time.After(10 * time.Second):
 		t.Fatal("a failed listener did not stop the others")
 	}
-	if !refused(ok.Addr().String()) {
+	if !httpxtest.Refused(ok.Addr().String()) {
 		t.Error("the healthy listener still accepts connections")
 	}
 }
